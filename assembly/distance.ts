@@ -1,0 +1,164 @@
+// Distance kernels: a tile of up to 4 queries against a run of training rows.
+// Rows are zero-padded to `stride` bytes (a multiple of 16), so padding adds nothing to any distance.
+// Results go to out[r * ldOut + j] (i32 for u8 data: exact; f32 for f32 data).
+import { maddF32x4, sumF32x4, sumI32x4, tileRow } from './common';
+
+// 128 chunks of 16 bytes: each u16 lane gathers 2 absolute differences (<= 510) per chunk, 128 * 510 < 65536.
+const U16_SAFE_CHUNKS: i32 = 128;
+
+/** L1 distances between up to 4 u8 queries and `rows` u8 training rows. */
+export function l1U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
+  const q0 = tileRow(q, 0, count, stride), q1 = tileRow(q, 1, count, stride);
+  const q2 = tileRow(q, 2, count, stride), q3 = tileRow(q, 3, count, stride);
+  for (let j = 0; j < rows; j++) {
+    const tr = t + <usize>j * <usize>stride;
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+      for (let c0 = 0; c0 < stride; c0 += U16_SAFE_CHUNKS * 16) {
+        const c1 = min(stride, c0 + U16_SAFE_CHUNKS * 16);
+        let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+        for (let c = c0; c < c1; c += 16) {
+          const tv = v128.load(tr + c);
+          let x = v128.load(q0 + c);
+          a0 = i16x8.add(a0, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          x = v128.load(q1 + c);
+          a1 = i16x8.add(a1, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          x = v128.load(q2 + c);
+          a2 = i16x8.add(a2, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          x = v128.load(q3 + c);
+          a3 = i16x8.add(a3, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+        }
+        s0 = i32x4.add(s0, i32x4.extadd_pairwise_i16x8_u(a0));
+        s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_u(a1));
+        s2 = i32x4.add(s2, i32x4.extadd_pairwise_i16x8_u(a2));
+        s3 = i32x4.add(s3, i32x4.extadd_pairwise_i16x8_u(a3));
+      }
+      d0 = sumI32x4(s0); d1 = sumI32x4(s1); d2 = sumI32x4(s2); d3 = sumI32x4(s3);
+    } else {
+      d0 = l1U8Scalar(q0, tr, stride); d1 = l1U8Scalar(q1, tr, stride);
+      d2 = l1U8Scalar(q2, tr, stride); d3 = l1U8Scalar(q3, tr, stride);
+    }
+    storeTileI32(out, ldOut, j, count, d0, d1, d2, d3);
+  }
+}
+
+/** Squared L2 distances between up to 4 u8 queries and `rows` u8 training rows (exact while D <= 33025). */
+export function l2U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
+  const q0 = tileRow(q, 0, count, stride), q1 = tileRow(q, 1, count, stride);
+  const q2 = tileRow(q, 2, count, stride), q3 = tileRow(q, 3, count, stride);
+  for (let j = 0; j < rows; j++) {
+    const tr = t + <usize>j * <usize>stride;
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+      for (let c = 0; c < stride; c += 16) {
+        const tv = v128.load(tr + c);
+        const tLo = i16x8.extend_low_i8x16_u(tv), tHi = i16x8.extend_high_i8x16_u(tv);
+        s0 = addSquaredDiffU8(s0, v128.load(q0 + c), tLo, tHi);
+        s1 = addSquaredDiffU8(s1, v128.load(q1 + c), tLo, tHi);
+        s2 = addSquaredDiffU8(s2, v128.load(q2 + c), tLo, tHi);
+        s3 = addSquaredDiffU8(s3, v128.load(q3 + c), tLo, tHi);
+      }
+      d0 = sumI32x4(s0); d1 = sumI32x4(s1); d2 = sumI32x4(s2); d3 = sumI32x4(s3);
+    } else {
+      d0 = l2U8Scalar(q0, tr, stride); d1 = l2U8Scalar(q1, tr, stride);
+      d2 = l2U8Scalar(q2, tr, stride); d3 = l2U8Scalar(q3, tr, stride);
+    }
+    storeTileI32(out, ldOut, j, count, d0, d1, d2, d3);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function addSquaredDiffU8(acc: v128, x: v128, tLo: v128, tHi: v128): v128 {
+  const lo = i16x8.sub(i16x8.extend_low_i8x16_u(x), tLo);
+  const hi = i16x8.sub(i16x8.extend_high_i8x16_u(x), tHi);
+  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi)));
+}
+
+/** L1 distances between up to 4 f32 queries and `rows` f32 training rows. */
+export function l1F32Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
+  const q0 = tileRow(q, 0, count, stride), q1 = tileRow(q, 1, count, stride);
+  const q2 = tileRow(q, 2, count, stride), q3 = tileRow(q, 3, count, stride);
+  for (let j = 0; j < rows; j++) {
+    const tr = t + <usize>j * <usize>stride;
+    let d0: f32 = 0, d1: f32 = 0, d2: f32 = 0, d3: f32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      for (let c = 0; c < stride; c += 16) {
+        const tv = v128.load(tr + c);
+        s0 = f32x4.add(s0, f32x4.abs(f32x4.sub(v128.load(q0 + c), tv)));
+        s1 = f32x4.add(s1, f32x4.abs(f32x4.sub(v128.load(q1 + c), tv)));
+        s2 = f32x4.add(s2, f32x4.abs(f32x4.sub(v128.load(q2 + c), tv)));
+        s3 = f32x4.add(s3, f32x4.abs(f32x4.sub(v128.load(q3 + c), tv)));
+      }
+      d0 = sumF32x4(s0); d1 = sumF32x4(s1); d2 = sumF32x4(s2); d3 = sumF32x4(s3);
+    } else {
+      d0 = l1F32Scalar(q0, tr, stride); d1 = l1F32Scalar(q1, tr, stride);
+      d2 = l1F32Scalar(q2, tr, stride); d3 = l1F32Scalar(q3, tr, stride);
+    }
+    storeTileF32(out, ldOut, j, count, d0, d1, d2, d3);
+  }
+}
+
+/** Squared L2 norm of each f32 row: out[i] = sum_d x[i][d]^2. */
+export function rowNormsF32(x: usize, rows: i32, stride: i32, out: usize): void {
+  for (let i = 0; i < rows; i++) store<f32>(out + (<usize>i << 2), normF32(x + <usize>i * <usize>stride, stride));
+}
+
+/** Squared L2 norm of one zero-padded f32 row of `stride` bytes. */
+export function normF32(x: usize, stride: i32): f32 {
+  if (ASC_FEATURE_SIMD) {
+    let s = f32x4.splat(0);
+    for (let c = 0; c < stride; c += 16) {
+      const v = v128.load(x + c);
+      s = maddF32x4(v, v, s);
+    }
+    return sumF32x4(s);
+  }
+  let s: f32 = 0;
+  for (let c = 0; c < stride; c += 4) {
+    const v = load<f32>(x + c);
+    s += v * v;
+  }
+  return s;
+}
+
+function l1U8Scalar(a: usize, b: usize, len: i32): i32 {
+  let s = 0;
+  for (let i = 0; i < len; i++) s += abs<i32>(<i32>load<u8>(a + i) - <i32>load<u8>(b + i));
+  return s;
+}
+
+function l2U8Scalar(a: usize, b: usize, len: i32): i32 {
+  let s = 0;
+  for (let i = 0; i < len; i++) {
+    const d = <i32>load<u8>(a + i) - <i32>load<u8>(b + i);
+    s += d * d;
+  }
+  return s;
+}
+
+function l1F32Scalar(a: usize, b: usize, len: i32): f32 {
+  let s: f32 = 0;
+  for (let i = 0; i < len; i += 4) s += Mathf.abs(load<f32>(a + i) - load<f32>(b + i));
+  return s;
+}
+
+// @ts-ignore: decorator
+@inline function storeTileI32(out: usize, ldOut: i32, j: i32, count: i32, d0: i32, d1: i32, d2: i32, d3: i32): void {
+  const ld = <usize>ldOut << 2, p = out + (<usize>j << 2);
+  store<i32>(p, d0);
+  if (count > 1) store<i32>(p + ld, d1);
+  if (count > 2) store<i32>(p + 2 * ld, d2);
+  if (count > 3) store<i32>(p + 3 * ld, d3);
+}
+
+// @ts-ignore: decorator
+@inline function storeTileF32(out: usize, ldOut: i32, j: i32, count: i32, d0: f32, d1: f32, d2: f32, d3: f32): void {
+  const ld = <usize>ldOut << 2, p = out + (<usize>j << 2);
+  store<f32>(p, d0);
+  if (count > 1) store<f32>(p + ld, d1);
+  if (count > 2) store<f32>(p + 2 * ld, d2);
+  if (count > 3) store<f32>(p + 3 * ld, d3);
+}

@@ -1,0 +1,24 @@
+// The wasm module's exports: numbers and raw pointers only. TS owns the memory layout and
+// allocates through alloc/free (TLSF from the minimal runtime: any block can be freed).
+export { l1U8Tile, l2U8Tile, l1F32Tile, rowNormsF32 } from './distance';
+export { packPanels8, gemmF32, gemmTnF32 } from './gemm';
+export { knnU8, knnF32, distancesU8, distancesF32, KNN_SCRATCH_BYTES, TRAIN_BLOCK } from './knn';
+export { lossGrad } from './loss';
+export { gatherCentered, sgdStep, linearScores } from './linear';
+
+/** Allocates `size` bytes, 16-byte aligned; the TS side frees with free(). */
+export function alloc(size: usize): usize {
+  return heap.alloc(size);
+}
+
+/** Frees a block returned by alloc(). */
+export function free(ptr: usize): void {
+  heap.free(ptr);
+}
+
+/** Reports the SIMD flavour of this build: 0 scalar, 1 SIMD, 2 relaxed SIMD. */
+export function simdLevel(): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return 2;
+  if (ASC_FEATURE_SIMD) return 1;
+  return 0;
+}

@@ -1,0 +1,83 @@
+// Minibatch losses with their analytic gradients, fused with the score product S = X W and the
+// gradient product dW = X^T dS. Shapes: X m x k (k a multiple of 4, zero-padded), W k x cp
+// (cp = ldw / 4, a multiple of 4, of which the first c columns are classes), S m x cp scratch.
+import { gemmF32, gemmTnF32 } from './gemm';
+
+// Loss codes; twin: LOSS_CODES in src/losses.ts.
+export const LOSS_SVM: i32 = 0;
+export const LOSS_SOFTMAX: i32 = 1;
+
+/**
+ * Mean loss over the m rows plus reg * sum(W^2); dW (k x cp) receives the gradient.
+ * y holds m i32 labels in [0, c).
+ */
+export function lossGrad(loss: i32, x: usize, ldx: i32, m: i32, k: i32, w: usize, ldw: i32, c: i32, y: usize, reg: f32, s: usize, dw: usize): f64 {
+  const cp = ldw >> 2;
+  gemmF32(x, ldx, w, ldw, s, ldw, m, k, cp);
+  const data = loss == LOSS_SVM ? svmScoresToGrad(s, ldw, m, c, y) : softmaxScoresToGrad(s, ldw, m, c, y);
+  gemmTnF32(x, ldx, s, ldw, dw, ldw, m, k, cp);
+  return data + addRegularization(w, dw, k * cp, reg);
+}
+
+/** Multiclass SVM: sum_{j != y} max(0, s_j - s_y + 1), averaged. Overwrites S with dLoss/dS. */
+function svmScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 {
+  const scale: f32 = 1 / <f32>m;
+  let total: f64 = 0;
+  for (let i = 0; i < m; i++) {
+    const row = s + <usize>i * <usize>lds;
+    const label = load<i32>(y + (<usize>i << 2));
+    const sy = load<f32>(row + (<usize>label << 2));
+    let positive = 0;
+    for (let j = 0; j < c; j++) {
+      if (j == label) continue;
+      const margin = load<f32>(row + (<usize>j << 2)) - sy + 1;
+      if (margin > 0) {
+        total += margin;
+        positive++;
+        store<f32>(row + (<usize>j << 2), scale);
+      } else {
+        store<f32>(row + (<usize>j << 2), 0);
+      }
+    }
+    store<f32>(row + (<usize>label << 2), -<f32>positive * scale);
+  }
+  return total / <f64>m;
+}
+
+/** Softmax cross-entropy -log(e^{s_y} / sum_j e^{s_j}), averaged; the row max is subtracted first. Overwrites S with dLoss/dS. */
+function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 {
+  const scale: f32 = 1 / <f32>m;
+  let total: f64 = 0;
+  for (let i = 0; i < m; i++) {
+    const row = s + <usize>i * <usize>lds;
+    const label = load<i32>(y + (<usize>i << 2));
+    let top = load<f32>(row);
+    for (let j = 1; j < c; j++) top = max(top, load<f32>(row + (<usize>j << 2)));
+    let sum: f32 = 0;
+    for (let j = 0; j < c; j++) {
+      const e = Mathf.exp(load<f32>(row + (<usize>j << 2)) - top);
+      store<f32>(row + (<usize>j << 2), e);
+      sum += e;
+    }
+    const inv: f32 = 1 / sum;
+    total -= Math.log(<f64>(load<f32>(row + (<usize>label << 2)) * inv));
+    for (let j = 0; j < c; j++) {
+      const p = load<f32>(row + (<usize>j << 2)) * inv;
+      store<f32>(row + (<usize>j << 2), (j == label ? p - 1 : p) * scale);
+    }
+  }
+  return total / <f64>m;
+}
+
+/** Adds 2 reg W to dW and returns reg * sum(W^2). */
+function addRegularization(w: usize, dw: usize, count: i32, reg: f32): f64 {
+  let sum: f64 = 0;
+  const twice: f32 = 2 * reg;
+  for (let i = 0; i < count; i++) {
+    const p = <usize>i << 2;
+    const v = load<f32>(w + p);
+    sum += <f64>v * <f64>v;
+    store<f32>(dw + p, load<f32>(dw + p) + twice * v);
+  }
+  return <f64>reg * sum;
+}

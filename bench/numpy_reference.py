@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""NumPy reference for the simdclass benchmark (CS231n assignment 1, vectorized forms).
+
+Runs as a separate process; every subcommand prints exactly one JSON object on
+stdout (times in ms) and progress on stderr.
+
+  knn-accuracy  exact kNN predictions with simdclass tie rules (reference results)
+  knn-l1-time   lecture one-loop L1:  np.abs(Xtr - x).sum(axis=1)  (float64 and float32)
+  knn-l2-time   lecture no-loop L2:   sqrt(max(0, |x|^2 + |t|^2 - 2 x @ Xtr.T))  (float32 and float64)
+  sgd-time      minibatch SGD with svm_loss_vectorized / softmax_loss_vectorized
+  loss-time     one loss+gradient call, X 500 x 3073, W 3073 x 10
+  cv-knn        k-fold cross-validation of k (contiguous folds as np.array_split)
+
+Tie rules (must match simdclass): among equal distances the lower training index
+wins; a vote tie goes to the smallest label (np.bincount(...).argmax()).
+Exact distances on u8 data: L1 is summed in int32, squared L2 is computed in
+float64, which is exact here (every intermediate is an integer below 2**53).
+
+BLAS is pinned to one thread below, before numpy is imported. Some machines set
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for old OpenBLAS builds; they slow a current
+numpy. This script does NOT change them (it only records them): the benchmark
+runner unsets both for the numpy process, i.e. it runs
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/numpy_reference.py ...
+"""
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse
+import ctypes
+import gzip
+import json
+import platform
+import sys
+import time
+
+import numpy as np
+
+NUM_CLASSES = 10
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def now_ms():
+    return time.perf_counter() * 1e3
+
+
+# ---------------------------------------------------------------- data
+
+def read_idx(path, limit=None):
+    """Parse a gzipped IDX file (big-endian header, uint8 payload) into an array."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    ndim = raw[3]
+    shape = tuple(int(v) for v in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    if data.ndim > 1:
+        data = data.reshape(shape[0], -1)
+    return data[:limit] if limit else data
+
+
+def load_split(data_dir, split, limit=None):
+    images, labels = IDX_FILES[split]
+    X = read_idx(os.path.join(data_dir, images), limit)
+    y = read_idx(os.path.join(data_dir, labels), limit).astype(np.int64)
+    return X, y
+
+
+# ---------------------------------------------------------------- machine info
+
+def openblas_runtime_info():
+    """Ask the loaded OpenBLAS (via ctypes) which kernel it runs; threadpoolctl if present."""
+    info = {}
+    try:
+        from threadpoolctl import threadpool_info
+        info["threadpoolctl"] = [
+            {k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+            for p in threadpool_info()]
+    except ImportError:
+        info["threadpoolctl"] = None
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line})
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
+                try:
+                    corename = getattr(lib, f"{prefix}_get_corename{suffix}")
+                    nthreads = getattr(lib, f"{prefix}_get_num_threads{suffix}")
+                except AttributeError:
+                    continue
+                corename.restype = ctypes.c_char_p
+                info.update(library=path, corename=corename().decode(), numThreads=nthreads())
+                return info
+    except OSError as e:
+        info["error"] = str(e)
+    return info
+
+
+def machine_info():
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), None)
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = {k: blas.get(k) for k in ("name", "version", "openblas configuration")}
+    except Exception as e:  # show_config layout differs between numpy versions
+        blas = {"error": repr(e)}
+    env_names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    return {
+        "cpuModel": cpu,
+        "cpuCount": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blasBuild": blas,
+        "blasRuntime": openblas_runtime_info(),
+        "env": {k: os.environ.get(k) for k in env_names},
+        "loadAvgBefore": list(os.getloadavg()),
+    }
+
+
+# ---------------------------------------------------------------- exact kNN (reference)
+
+def exact_distance_blocks(Xq, Xtr, metric, block=500):
+    """Yield (start, D) with exact distances of query rows to Xtr (u8 inputs).
+    L1: int32 sums of |a-b|; L2: squared distance in float64 (exact integers)."""
+    if metric == "l2":
+        T = Xtr.astype(np.float64)
+        t2 = (T * T).sum(axis=1)
+        for s in range(0, len(Xq), block):
+            Q = Xq[s:s + block].astype(np.float64)
+            D = Q @ T.T
+            D *= -2.0
+            D += (Q * Q).sum(axis=1)[:, None]
+            D += t2[None, :]
+            yield s, D
+    else:
+        T = Xtr.astype(np.int16)  # differences fit in int16; summed in int32
+        for s in range(0, len(Xq), block):
+            Q = Xq[s:s + block].astype(np.int16)
+            D = np.empty((len(Q), len(T)), dtype=np.int32)
+            for i, q in enumerate(Q):
+                diff = T - q
+                np.abs(diff, out=diff)
+                diff.sum(axis=1, dtype=np.int32, out=D[i])
+            yield s, D
+
+
+def stable_k_nearest(d, k):
+    """Indices of the k smallest distances; equal distances -> lower index first."""
+    kth = np.partition(d, k - 1)[k - 1]
+    candidates = np.flatnonzero(d <= kth)  # ascending index order
+    return candidates[np.argsort(d[candidates], kind="stable")[:k]]
+
+
+def majority_vote(labels):
+    return int(np.bincount(labels, minlength=NUM_CLASSES).argmax())  # tie -> smallest label
+
+
+def exact_knn_predict(Xq, Xtr, ytr, ks, metric):
+    """Predictions for every k in ks, shape (len(ks), len(Xq))."""
+    kmax = max(ks)
+    pred = np.empty((len(ks), len(Xq)), dtype=np.int64)
+    for s, D in exact_distance_blocks(Xq, Xtr, metric):
+        for i, d in enumerate(D):
+            nn = ytr[stable_k_nearest(d, kmax)]
+            for j, k in enumerate(ks):
+                pred[j, s + i] = majority_vote(nn[:k])
+        log(f"  {s + len(D)}/{len(Xq)} query rows")
+    return pred
+
+
+def cmd_knn_accuracy(a):
+    Xtr, ytr = load_split(a.data, "train", a.train_limit)
+    Xte, yte = load_split(a.data, "test", a.test_limit)
+    t0 = now_ms()
+    pred = exact_knn_predict(Xte, Xtr, ytr, a.k, a.metric)
+    return {"metric": a.metric, "trainN": len(Xtr), "testN": len(Xte),
+            "accuracy": {str(k): float((pred[j] == yte).mean()) for j, k in enumerate(a.k)},
+            "timeMs": now_ms() - t0,
+            "tieRules": "equal distance -> lower train index; vote tie -> smallest label"}
+
+
+def cmd_cv_knn(a):
+    X, y = load_split(a.data, "train", a.train_limit)
+    folds = np.array_split(np.arange(len(X)), a.folds)
+    acc = np.empty((len(a.ks), a.folds))
+    for f, val in enumerate(folds):
+        tr = np.concatenate([folds[g] for g in range(a.folds) if g != f])
+        pred = exact_knn_predict(X[val], X[tr], y[tr], a.ks, a.metric)
+        acc[:, f] = (pred == y[val]).mean(axis=1)
+        log(f"fold {f}: " + ", ".join(f"k={k}:{acc[j, f]:.4f}" for j, k in enumerate(a.ks)))
+    means = acc.mean(axis=1)
+    results = [{"k": k, "mean": float(means[j]), "std": float(acc[j].std()), "accuracies": acc[j].tolist()}
+               for j, k in enumerate(a.ks)]
+    best = max(results, key=lambda r: (r["mean"], -r["k"]))
+    return {"folds": a.folds, "metric": a.metric, "n": len(X), "results": results, "bestK": best["k"]}
+
+
+# ---------------------------------------------------------------- lecture kNN timing
+
+def top_k_sorted(dists, k):
+    """Lecture top-k: argpartition then sort the k (no tie guarantees)."""
+    idx = np.argpartition(dists, k, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(dists, idx, axis=1), axis=1)
+    return np.take_along_axis(idx, order, axis=1)
+
+
+def vote_rows(nn_labels):
+    counts = (nn_labels[:, :, None] == np.arange(NUM_CLASSES)).sum(axis=1)
+    return counts.argmax(axis=1)
+
+
+def cmd_knn_l1_time(a):
+    Xtr_u8, _ = load_split(a.data, "train", a.train_limit)
+    Xte_u8, _ = load_split(a.data, "test", a.test_limit)
+    rows, k = min(a.time_rows, len(Xte_u8)), max(a.k)
+    out = {"trainN": len(Xtr_u8), "testN": len(Xte_u8), "timedRows": rows, "k": k}
+    for dtype in (np.float64, np.float32):
+        Xtr, Xte = Xtr_u8.astype(dtype), Xte_u8[:rows].astype(dtype)
+        per_row = []
+        for i in range(rows):
+            t0 = now_ms()
+            d = np.abs(Xtr - Xte[i]).sum(axis=1)
+            idx = np.argpartition(d, k)[:k]
+            idx[np.argsort(d[idx])]
+            per_row.append(now_ms() - t0)
+        med = float(np.median(per_row))
+        out[np.dtype(dtype).name] = {"msPerRowMedian": med, "msPerRowMean": float(np.mean(per_row)),
+                                     "totalAllTestRowsMs": med * len(Xte_u8), "extrapolated": True}
+        log(f"{np.dtype(dtype).name}: {med:.1f} ms/row")
+    return out
+
+
+def cmd_knn_l2_time(a):
+    Xtr_u8, ytr = load_split(a.data, "train", a.train_limit)
+    Xte_u8, yte = load_split(a.data, "test", a.test_limit)
+    k, n, m = max(a.k), len(Xte_u8), len(Xtr_u8)
+    out = {"trainN": m, "testN": n, "k": k, "block": a.block, "repeats": a.repeats}
+    for dtype in (np.float32, np.float64):
+        Xtr, Xte = Xtr_u8.astype(dtype), Xte_u8.astype(dtype)
+        runs = []
+        for _ in range(a.repeats):
+            gemm_ms = topk_ms = 0.0
+            pred = np.empty(n, dtype=np.int64)
+            t0 = now_ms()
+            tr2 = (Xtr ** 2).sum(axis=1)
+            gemm_ms += now_ms() - t0
+            for s in range(0, n, a.block):
+                x = Xte[s:s + a.block]
+                t0 = now_ms()
+                dists = x @ Xtr.T
+                dists *= -2
+                dists += (x ** 2).sum(axis=1)[:, None]
+                dists += tr2[None, :]
+                np.maximum(dists, 0, out=dists)
+                np.sqrt(dists, out=dists)
+                t1 = now_ms()
+                nn = top_k_sorted(dists, k)
+                t2 = now_ms()
+                gemm_ms, topk_ms = gemm_ms + t1 - t0, topk_ms + t2 - t1
+                pred[s:s + a.block] = vote_rows(ytr[nn])
+            runs.append((gemm_ms + topk_ms, gemm_ms, topk_ms))
+            log(f"{np.dtype(dtype).name}: gemm+norms {gemm_ms:.0f} ms, top-k {topk_ms:.0f} ms")
+        total, gemm_ms, topk_ms = sorted(runs)[len(runs) // 2]
+        out[np.dtype(dtype).name] = {
+            "gemmNormsMs": gemm_ms, "topKMs": topk_ms, "totalMs": total,
+            "distancesPerSec": n * m / (total / 1e3),
+            "distancesPerSecGemmOnly": n * m / (gemm_ms / 1e3),
+            "accuracyLectureTies": float((pred == yte).mean())}
+    return out
+
+
+# ---------------------------------------------------------------- linear classifiers
+
+def svm_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    rows = np.arange(N)
+    scores = X.dot(W)
+    correct = scores[rows, y][:, None]
+    margins = np.maximum(0, scores - correct + 1)
+    margins[rows, y] = 0
+    loss = margins.sum() / N + reg * np.sum(W * W)
+    mask = (margins > 0).astype(X.dtype)
+    mask[rows, y] = -mask.sum(axis=1)
+    dW = X.T.dot(mask) / N + 2 * reg * W
+    return loss, dW
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    N = X.shape[0]
+    rows = np.arange(N)
+    scores = X.dot(W)
+    scores -= scores.max(axis=1, keepdims=True)
+    exp_scores = np.exp(scores)
+    probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
+    loss = -np.log(probs[rows, y]).mean() + reg * np.sum(W * W)
+    dscores = probs.copy()
+    dscores[rows, y] -= 1
+    dW = X.T.dot(dscores) / N + 2 * reg * W
+    return loss, dW
+
+
+LOSSES = {"svm": svm_loss_vectorized, "softmax": softmax_loss_vectorized}
+
+
+def center_and_add_bias(X, mean_image, dtype):
+    Xc = X.astype(dtype) - mean_image
+    return np.hstack([Xc, np.ones((len(X), 1), dtype=dtype)])
+
+
+def train_sgd(loss_fn, X, y, a, chunk=100):
+    """LinearClassifier.train from the assignment; returns W, final loss, per-chunk ms."""
+    np.random.seed(a.seed)
+    N, D = X.shape
+    W = (0.001 * np.random.randn(D, NUM_CLASSES)).astype(X.dtype)
+    losses, chunk_ms = [], []
+    t0 = now_ms()
+    for it in range(a.iters):
+        idx = np.random.choice(N, a.batch_size, replace=True)
+        X_batch, y_batch = X[idx], y[idx]
+        loss, grad = loss_fn(W, X_batch, y_batch, a.reg)
+        W -= a.learning_rate * grad
+        losses.append(float(loss))
+        if (it + 1) % chunk == 0:
+            t1 = now_ms()
+            chunk_ms.append(t1 - t0)
+            t0 = t1
+            if (it + 1) % 1000 == 0:
+                log(f"  iter {it + 1}/{a.iters} loss {loss:.4f}")
+    return W, losses, chunk_ms
+
+
+def cmd_sgd_time(a):
+    Xtr_u8, ytr = load_split(a.data, "train", a.train_limit)
+    Xte_u8, yte = load_split(a.data, "test", a.test_limit)
+    out = {"loss": a.loss, "trainN": len(Xtr_u8), "testN": len(Xte_u8), "D": Xtr_u8.shape[1] + 1,
+           "learningRate": a.learning_rate, "reg": a.reg, "iters": a.iters, "batchSize": a.batch_size,
+           "seed": a.seed}
+    for dtype in (np.float64, np.float32):
+        name = np.dtype(dtype).name
+        log(f"{a.loss} {name}")
+        t0 = now_ms()
+        mean_image = Xtr_u8.astype(dtype).mean(axis=0)
+        X = center_and_add_bias(Xtr_u8, mean_image, dtype)
+        Xte = center_and_add_bias(Xte_u8, mean_image, dtype)
+        prep_ms = now_ms() - t0
+        t0 = now_ms()
+        W, losses, chunk_ms = train_sgd(LOSSES[a.loss], X, ytr, a)
+        train_ms = now_ms() - t0
+        t0 = now_ms()
+        pred = np.argmax(Xte.dot(W), axis=1)
+        predict_ms = now_ms() - t0
+        out[name] = {"msPerIterMedianOf100": float(np.median(chunk_ms)) / 100 if chunk_ms else None,
+                     "trainTotalMs": train_ms, "prepMs": prep_ms, "predictMs": predict_ms,
+                     "finalLoss": losses[-1], "meanLossLast100": float(np.mean(losses[-100:])),
+                     "testAccuracy": float((pred == yte).mean())}
+    return out
+
+
+def cmd_loss_time(a):
+    np.random.seed(a.seed)
+    X64 = np.random.randn(500, 3073)
+    W64 = 0.0001 * np.random.randn(3073, NUM_CLASSES)
+    y = np.random.randint(NUM_CLASSES, size=500)
+    out = {"N": 500, "D": 3073, "C": NUM_CLASSES, "reg": a.reg, "repeats": a.repeats}
+    for dtype in (np.float64, np.float32):
+        X, W = X64.astype(dtype), W64.astype(dtype)
+        res = {}
+        for name, fn in LOSSES.items():
+            fn(W, X, y, a.reg)  # warm-up
+            times = []
+            for _ in range(a.repeats):
+                t0 = now_ms()
+                fn(W, X, y, a.reg)
+                times.append(now_ms() - t0)
+            res[name] = {"medianMs": float(np.median(times)), "minMs": float(np.min(times))}
+        out[np.dtype(dtype).name] = res
+    return out
+
+
+# ---------------------------------------------------------------- cli
+
+def int_list(text):
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def add_common_args(parser, train_limit=None, repeats=1):
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--train-limit", type=int, default=train_limit)
+    parser.add_argument("--test-limit", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--k", type=int_list, default=[1, 5], help="comma list, e.g. 1,5")
+    parser.add_argument("--metric", choices=("l1", "l2"), default="l2")
+    parser.add_argument("--repeats", type=int, default=repeats)
+    return parser
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    add_common_args(sub.add_parser("knn-accuracy")).set_defaults(fn=cmd_knn_accuracy)
+    s = add_common_args(sub.add_parser("knn-l1-time"))
+    s.add_argument("--time-rows", type=int, default=50)
+    s.set_defaults(fn=cmd_knn_l1_time)
+    s = add_common_args(sub.add_parser("knn-l2-time"))
+    s.add_argument("--block", type=int, default=1000)
+    s.set_defaults(fn=cmd_knn_l2_time)
+    s = add_common_args(sub.add_parser("sgd-time"))
+    s.add_argument("--loss", choices=tuple(LOSSES), default="svm")
+    s.add_argument("--learning-rate", type=float, default=3e-6)
+    s.add_argument("--reg", type=float, default=1e2)
+    s.add_argument("--iters", type=int, default=3000)
+    s.add_argument("--batch-size", type=int, default=200)
+    s.set_defaults(fn=cmd_sgd_time)
+    s = add_common_args(sub.add_parser("loss-time"), repeats=20)
+    s.add_argument("--reg", type=float, default=5e-6)
+    s.set_defaults(fn=cmd_loss_time)
+    s = add_common_args(sub.add_parser("cv-knn"), train_limit=5000)
+    s.add_argument("--ks", type=int_list, default=[1, 3, 5, 8, 10])
+    s.add_argument("--folds", type=int, default=5)
+    s.set_defaults(fn=cmd_cv_knn)
+    return p.parse_args(argv)
+
+
+def main():
+    a = parse_args()
+    info = machine_info()
+    result = {"command": a.command, **a.fn(a)}
+    info["loadAvgAfter"] = list(os.getloadavg())
+    result["machine"] = info
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
+
+/** Pixel storage: raw u8 pixels stay u8 (exact, 4x less memory traffic); anything else is f32. */
+export type PixelArray = Uint8Array | Float32Array;
+
+/** A dense row-major matrix: one image (or feature vector) per row. */
+export interface Matrix<T extends PixelArray = PixelArray> {
+  data: T;
+  rows: number;
+  cols: number;
+}
+
+/** What the API accepts as a matrix: a Matrix, or rows as plain number arrays (converted to f32). */
+export type MatrixLike = Matrix | number[][];
+
+/** Class labels: integers in [0, numClasses). */
+export type Labels = Int32Array | Uint8Array | number[];
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return typeof value === 'object' ? `an object` : `${typeof value} ${String(value)}`;
+}
+
+function isNonNegativeInt(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0;
+}
+
+/**
+ * Validates a MatrixLike and returns it as a Matrix (no copy for a Matrix; number[][] becomes f32).
+ * f32 data must be finite: NaN or Infinity would silently poison every distance and gradient.
+ */
+export function toMatrix(x: MatrixLike, name: string): Matrix {
+  if (Array.isArray(x)) return fromRows(x, name);
+  if (typeof x !== 'object' || x === null || !('data' in x)) {
+    throw new ArgumentTypeError(`Expected ${name} to be a Matrix { data, rows, cols } or number[][], got ${describe(x)}`);
+  }
+  const { data, rows, cols } = x;
+  if (!(data instanceof Uint8Array) && !(data instanceof Float32Array)) {
+    throw new ArgumentTypeError(`Expected ${name}.data to be a Uint8Array or Float32Array, got ${describe(data)}`);
+  }
+  if (!isNonNegativeInt(rows)) throw new ArgumentRangeError(`Expected ${name}.rows to be a non-negative integer, got ${String(rows)}`);
+  if (!isNonNegativeInt(cols)) throw new ArgumentRangeError(`Expected ${name}.cols to be a non-negative integer, got ${String(cols)}`);
+  if (rows * cols !== data.length) {
+    throw new ArgumentRangeError(`Expected ${name}.data.length to equal rows x cols (${rows} x ${cols} = ${rows * cols}), got ${data.length}`);
+  }
+  if (data instanceof Float32Array) checkFinite(data, cols, name);
+  return { data, rows, cols };
+}
+
+function fromRows(rows: number[][], name: string): Matrix<Float32Array> {
+  const n = rows.length;
+  const cols = n === 0 ? 0 : (rows[0]?.length ?? 0);
+  const data = new Float32Array(n * cols);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    if (!Array.isArray(row)) throw new ArgumentTypeError(`Expected ${name}[${i}] to be an array of numbers, got ${describe(row)}`);
+    if (row.length !== cols) throw new ArgumentRangeError(`Expected every row of ${name} to have ${cols} columns, got ${row.length} in row ${i}`);
+    for (let j = 0; j < cols; j++) {
+      const v = row[j];
+      if (typeof v !== 'number') throw new ArgumentTypeError(`Expected ${name}[${i}][${j}] to be a number, got ${describe(v)}`);
+      data[i * cols + j] = v;
+    }
+  }
+  checkFinite(data, cols, name);
+  return { data, rows: n, cols };
+}
+
+function checkFinite(data: Float32Array, cols: number, name: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) {
+      const r = cols === 0 ? 0 : Math.floor(i / cols);
+      throw new ArgumentRangeError(`Expected ${name} to hold finite numbers, got ${v} at row ${r}, column ${i - r * cols}`);
+    }
+  }
+}
+
+/** Validates labels against the number of rows and returns them as an Int32Array (copied). */
+export function toLabels(y: Labels, rows: number, name: string, numClasses?: number): Int32Array {
+  if (!(y instanceof Int32Array) && !(y instanceof Uint8Array) && !Array.isArray(y)) {
+    throw new ArgumentTypeError(`Expected ${name} to be an Int32Array, Uint8Array or number[], got ${describe(y)}`);
+  }
+  if (y.length !== rows) throw new ArgumentRangeError(`Expected ${name} to have one label per row (${rows}), got ${y.length}`);
+  const out = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const v = y[i]!;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
+      const range = numClasses === undefined ? 'a non-negative integer' : `an integer in [0, ${numClasses})`;
+      throw new ArgumentRangeError(`Expected ${name}[${i}] to be ${range}, got ${String(v)}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Checks that a named option is an integer in [min, max]; NaN, 2.5 and strings are refused. */
+export function checkInt(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ArgumentTypeError(`Expected ${name} to be an integer, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new ArgumentRangeError(`Expected ${name} ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/** Checks that a named option is a finite number, optionally >= min. */
+export function checkNumber(value: unknown, name: string, min = -Infinity): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ArgumentTypeError(`Expected ${name} to be a finite number, got ${describe(value)}`);
+  }
+  if (value < min) throw new ArgumentRangeError(`Expected ${name} >= ${min}, got ${value}`);
+  return value;
+}

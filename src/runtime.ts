@@ -1,0 +1,212 @@
+import * as loader from '@assemblyscript/loader';
+import { StateError, WasmLoadError } from './errors.js';
+
+/** The three binaries built from assembly/: relaxed SIMD (real FMA), SIMD, and scalar (for tests and old engines). */
+export type Build = 'relaxed' | 'simd' | 'scalar';
+
+/** Where the wasm comes from: bytes, a compiled module, a URL or a fetch Response. */
+export type WasmSource = BufferSource | WebAssembly.Module | URL | string | Response;
+
+export interface InitOptions {
+  /** Which binary to run; 'auto' (default) picks relaxed when the engine validates it, else SIMD. */
+  build?: Build | 'auto';
+  /** Overrides where the chosen binary is loaded from (for bundlers that do not copy the .wasm). */
+  wasm?: WasmSource;
+}
+
+export interface RuntimeInfo {
+  build: Build;
+  /** Bytes of wasm linear memory in use (grows, never shrinks). */
+  memoryBytes: number;
+}
+
+/** Raw kernel exports (assembly/index.ts): pointers and sizes only. */
+export interface Kernels {
+  alloc(size: number): number;
+  free(ptr: number): void;
+  simdLevel(): number;
+  rowNormsF32(x: number, rows: number, stride: number, out: number): void;
+  packPanels8(x: number, rows: number, stride: number, out: number): void;
+  gemmF32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number): void;
+  gemmTnF32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number): void;
+  knnU8(metric: number, q: number, m: number, t: number, n: number, stride: number, k: number, outDist: number, outIdx: number, scratch: number): void;
+  knnF32(metric: number, q: number, m: number, t: number, panels: number, tNorms: number, n: number, stride: number, k: number, outDist: number, outIdx: number, scratch: number): void;
+  distancesU8(metric: number, q: number, m: number, t: number, n: number, stride: number, out: number): void;
+  distancesF32(metric: number, q: number, m: number, t: number, panels: number, tNorms: number, n: number, stride: number, out: number, scratch: number): void;
+  lossGrad(loss: number, x: number, ldx: number, m: number, k: number, w: number, ldw: number, c: number, y: number, reg: number, s: number, dw: number): number;
+  gatherCentered(src: number, isU8: number, srcStride: number, rowIdx: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
+  sgdStep(loss: number, src: number, isU8: number, srcStride: number, rowIdx: number, y: number, count: number, d: number, mean: number, w: number, ldw: number, c: number, reg: number, lr: number, xb: number, ldx: number, s: number, dw: number): number;
+  linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, w: number, ldw: number, xb: number, ldx: number, s: number): void;
+  KNN_SCRATCH_BYTES: WebAssembly.Global;
+  TRAIN_BLOCK: WebAssembly.Global;
+}
+
+const MAX_PAGES = 65536;
+
+/**
+ * The instantiated core: one imported linear memory that TS lays out. Typed-array views are
+ * re-created whenever memory growth has detached the old buffer.
+ */
+export class Core {
+  readonly build: Build;
+  readonly kernels: Kernels;
+  readonly memory: WebAssembly.Memory;
+  private buffer: ArrayBuffer | SharedArrayBuffer | null = null;
+  private u8View = new Uint8Array(0);
+  private i32View = new Int32Array(0);
+  private f32View = new Float32Array(0);
+
+  constructor(build: Build, kernels: Kernels, memory: WebAssembly.Memory) {
+    this.build = build;
+    this.kernels = kernels;
+    this.memory = memory;
+  }
+
+  /** Allocates a 16-byte aligned block, or throws a RangeError-like error when wasm32 memory is exhausted. */
+  alloc(bytes: number): number {
+    let ptr: number;
+    try {
+      ptr = this.kernels.alloc(Math.max(16, bytes)) >>> 0;
+    } catch {
+      ptr = 0;
+    }
+    if (ptr === 0) {
+      throw new RangeError(`Out of WebAssembly memory: could not allocate ${bytes} bytes (in use: ${this.memory.buffer.byteLength} bytes, wasm32 limit 4 GiB)`);
+    }
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    if (ptr !== 0) this.kernels.free(ptr);
+  }
+
+  /** Allocates, runs `fn`, and frees every block it allocated, also when it throws. */
+  withBlocks<T>(sizes: number[], fn: (...ptrs: number[]) => T): T {
+    const ptrs: number[] = [];
+    try {
+      for (const size of sizes) ptrs.push(this.alloc(size));
+      return fn(...ptrs);
+    } finally {
+      for (const p of ptrs) this.free(p);
+    }
+  }
+
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.u8View = new Uint8Array(buffer);
+      this.i32View = new Int32Array(buffer);
+      this.f32View = new Float32Array(buffer);
+    }
+  }
+
+  get u8(): Uint8Array { this.refresh(); return this.u8View; }
+  get i32(): Int32Array { this.refresh(); return this.i32View; }
+  get f32(): Float32Array { this.refresh(); return this.f32View; }
+
+  get memoryBytes(): number { return this.memory.buffer.byteLength; }
+}
+
+let current: Core | null = null;
+let pending: Promise<Core> | null = null;
+
+/** The initialized core; model methods call this and get a clear error when init() was not awaited. */
+export function core(): Core {
+  if (current === null) throw new StateError('simdclass is not initialized: call `await init()` once before using models or losses');
+  return current;
+}
+
+/** Platform hooks: how to turn a build name into wasm, and what to run before compiling. */
+export interface Platform {
+  defaultSource(build: Build): WasmSource | Promise<WasmSource>;
+  prepare?(): void;
+}
+
+/** Shared init() behind the browser and Node entries. Idempotent for the same options. */
+export async function initWith(platform: Platform, options: InitOptions = {}): Promise<RuntimeInfo> {
+  const requested = options.build ?? 'auto';
+  if (!['auto', 'relaxed', 'simd', 'scalar'].includes(requested)) {
+    throw new TypeError(`Expected build to be 'auto', 'relaxed', 'simd' or 'scalar', got ${String(requested)}`);
+  }
+  if (current !== null && (requested === 'auto' || requested === current.build) && options.wasm === undefined) {
+    return info(current);
+  }
+  platform.prepare?.();
+  const build: Build = requested === 'auto' ? detectBuild() : requested;
+  if (build !== 'scalar' && !supports(build)) {
+    throw new WasmLoadError(`This engine cannot run the '${build}' build: WebAssembly ${build === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} is not supported. Use init({ build: 'auto' }) or 'scalar'.`);
+  }
+  const source = options.wasm ?? await platform.defaultSource(build);
+  const task = instantiate(build, source);
+  pending = task;
+  try {
+    const next = await task;
+    current = next;
+    return info(next);
+  } finally {
+    if (pending === task) pending = null;
+  }
+}
+
+function info(c: Core): RuntimeInfo {
+  return { build: c.build, memoryBytes: c.memoryBytes };
+}
+
+async function instantiate(build: Build, source: WasmSource): Promise<Core> {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  let moduleSource: BufferSource | WebAssembly.Module | Response | Promise<Response>;
+  const where = source instanceof URL || typeof source === 'string' ? String(source) : null;
+  try {
+    moduleSource = where !== null ? await fetchWasm(where) : source as BufferSource | WebAssembly.Module | Response;
+    const { exports } = await loader.instantiate<Record<string, unknown>>(moduleSource as never, { env: { memory } });
+    const kernels = exports as unknown as Kernels;
+    const level = kernels.simdLevel();
+    const expected = { scalar: 0, simd: 1, relaxed: 2 }[build];
+    if (level !== expected) throw new Error(`the binary reports SIMD level ${level}, not the '${build}' build`);
+    return new Core(build, kernels, memory);
+  } catch (err) {
+    if (err instanceof WasmLoadError) throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    const from = where !== null ? ` from ${where}` : '';
+    throw new WasmLoadError(`Could not load the simdclass '${build}' WebAssembly core${from}: ${detail}. ` +
+      `If your bundler does not copy build/simdclass-${build}.wasm, serve that file and pass its URL or bytes: init({ wasm: url })`);
+  }
+}
+
+async function fetchWasm(url: string): Promise<Response> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  return response;
+}
+
+// Smallest modules that use one v128 instruction of each feature (v128.const; f32x4.relaxed_madd).
+const V128_CONST = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+const SIMD_PROBE = probeModule([...V128_CONST, 0x0b]);
+const RELAXED_PROBE = probeModule([...V128_CONST, ...V128_CONST, ...V128_CONST, 0xfd, 0x85, 0x02, 0x0b]);
+
+function probeModule(code: number[]): Uint8Array<ArrayBuffer> {
+  const body = [0x00, ...code];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+    0x03, 0x02, 0x01, 0x00, // one function of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body,
+  ]);
+}
+
+function supports(build: Build): boolean {
+  if (build === 'scalar') return true;
+  return WebAssembly.validate(build === 'relaxed' ? RELAXED_PROBE : SIMD_PROBE);
+}
+
+function detectBuild(): Build {
+  if (supports('relaxed')) return 'relaxed';
+  if (supports('simd')) return 'simd';
+  return 'scalar';
+}
+
+/** Bytes of u8 row storage: rows padded to 16 bytes so kernels read whole v128 lanes. */
+export function paddedStride(cols: number, bytesPerValue: 1 | 4): number {
+  return Math.max(16, Math.ceil((cols * bytesPerValue) / 16) * 16);
+}
