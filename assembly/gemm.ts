@@ -99,8 +99,46 @@ export function gemmF32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
     const count = min(4, m - i);
     const ai = a + <usize>i * <usize>lda, ci = c + <usize>i * <usize>ldc;
     let j = 0;
+    if (prefersTiles12(n)) for (; j < n; j += 12) gemmTile4x12(ai, lda, count, b + (<usize>j << 2), ldb, ci + (<usize>j << 2), ldc, k);
     for (; j + 8 <= n; j += 8) gemmTile4x8(ai, lda, count, b + (<usize>j << 2), ldb, ci + (<usize>j << 2), ldc, k);
     for (; j < n; j += 4) gemmTile4x4(ai, lda, count, b + (<usize>j << 2), ldb, ci + (<usize>j << 2), ldc, k);
+  }
+}
+
+/**
+ * Column counts like 12 (10 classes padded) split into 8 + 4 leave a 4-wide tile with only 4
+ * accumulators, too few to hide FMA latency; 12-wide tiles keep 12 in flight.
+ */
+// @ts-ignore: decorator
+@inline function prefersTiles12(n: i32): bool {
+  return n % 12 == 0 && n % 8 != 0;
+}
+
+function gemmTile4x12(a: usize, lda: i32, count: i32, b: usize, ldb: i32, c: usize, ldc: i32, k: i32): void {
+  const r0 = tileRow(a, 0, count, lda), r1 = tileRow(a, 1, count, lda);
+  const r2 = tileRow(a, 2, count, lda), r3 = tileRow(a, 3, count, lda);
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0), c0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0), c1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0), b2 = f32x4.splat(0), c2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let d = 0; d < k; d++) {
+      const p = b + <usize>d * <usize>ldb, off = <usize>d << 2;
+      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+      let x = v128.load32_splat(r0 + off);
+      a0 = maddF32x4(x, v0, a0); b0 = maddF32x4(x, v1, b0); c0 = maddF32x4(x, v2, c0);
+      x = v128.load32_splat(r1 + off);
+      a1 = maddF32x4(x, v0, a1); b1 = maddF32x4(x, v1, b1); c1 = maddF32x4(x, v2, c1);
+      x = v128.load32_splat(r2 + off);
+      a2 = maddF32x4(x, v0, a2); b2 = maddF32x4(x, v1, b2); c2 = maddF32x4(x, v2, c2);
+      x = v128.load32_splat(r3 + off);
+      a3 = maddF32x4(x, v0, a3); b3 = maddF32x4(x, v1, b3); c3 = maddF32x4(x, v2, c3);
+    }
+    const ld = <usize>ldc;
+    v128.store(c, a0); v128.store(c, b0, 16); v128.store(c, c0, 32);
+    if (count > 1) { v128.store(c + ld, a1); v128.store(c + ld, b1, 16); v128.store(c + ld, c1, 32); }
+    if (count > 2) { v128.store(c + 2 * ld, a2); v128.store(c + 2 * ld, b2, 16); v128.store(c + 2 * ld, c2, 32); }
+    if (count > 3) { v128.store(c + 3 * ld, a3); v128.store(c + 3 * ld, b3, 16); v128.store(c + 3 * ld, c3, 32); }
+  } else {
+    gemmTileScalar(a, lda, count, b, ldb, c, ldc, k, 12);
   }
 }
 
@@ -172,8 +210,35 @@ export function gemmTnF32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc:
   for (let d = 0; d < k; d += 4) {
     const ad = a + (<usize>d << 2), cd = c + <usize>d * <usize>ldc;
     let j = 0;
+    if (prefersTiles12(n)) for (; j < n; j += 12) gemmTnTile4x12(ad, lda, b + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, m);
     for (; j + 8 <= n; j += 8) gemmTnTile4x8(ad, lda, b + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, m);
     for (; j < n; j += 4) gemmTnTile4x4(ad, lda, b + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, m);
+  }
+}
+
+function gemmTnTile4x12(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), b0 = f32x4.splat(0), c0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0), c1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0), b2 = f32x4.splat(0), c2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let i = 0; i < m; i++) {
+      const p = b + <usize>i * <usize>ldb, x = a + <usize>i * <usize>lda;
+      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+      let s = v128.load32_splat(x);
+      a0 = maddF32x4(s, v0, a0); b0 = maddF32x4(s, v1, b0); c0 = maddF32x4(s, v2, c0);
+      s = v128.load32_splat(x, 4);
+      a1 = maddF32x4(s, v0, a1); b1 = maddF32x4(s, v1, b1); c1 = maddF32x4(s, v2, c1);
+      s = v128.load32_splat(x, 8);
+      a2 = maddF32x4(s, v0, a2); b2 = maddF32x4(s, v1, b2); c2 = maddF32x4(s, v2, c2);
+      s = v128.load32_splat(x, 12);
+      a3 = maddF32x4(s, v0, a3); b3 = maddF32x4(s, v1, b3); c3 = maddF32x4(s, v2, c3);
+    }
+    const ld = <usize>ldc;
+    v128.store(c, a0); v128.store(c, b0, 16); v128.store(c, c0, 32);
+    v128.store(c + ld, a1); v128.store(c + ld, b1, 16); v128.store(c + ld, c1, 32);
+    v128.store(c + 2 * ld, a2); v128.store(c + 2 * ld, b2, 16); v128.store(c + 2 * ld, c2, 32);
+    v128.store(c + 3 * ld, a3); v128.store(c + 3 * ld, b3, 16); v128.store(c + 3 * ld, c3, 32);
+  } else {
+    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 12);
   }
 }
 

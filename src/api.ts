@@ -10,3 +10,7 @@ export type { IdxArray, IdxImages } from './data/idx.js';
 export { parseCifar10Batch } from './data/cifar10.js';
 export { MNIST_CLASSES, FASHION_MNIST_CLASSES, CIFAR10_CLASSES } from './data/classes.js';
 export type { Dataset, LabeledImages } from './data/dataset.js';
+export { LinearClassifier, LinearSVM, Softmax } from './linear.js';
+export type { LinearTrainOptions, LinearModelJSON } from './linear.js';
+export { svmLoss, softmaxLoss } from './losses.js';
+export type { LossName, LossResult } from './losses.js';

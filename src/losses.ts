@@ -1,0 +1,79 @@
+import { ArgumentRangeError } from './errors.js';
+import { checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { core, paddedStride, type Core } from './runtime.js';
+import { writeRows } from './wasm-rows.js';
+
+/** The two losses of the lecture: multiclass SVM (hinge) and softmax (cross-entropy). */
+export type LossName = 'svm' | 'softmax';
+
+// Loss codes; twin: LOSS_SVM / LOSS_SOFTMAX in assembly/loss.ts.
+export const LOSS_CODES: Record<LossName, number> = { svm: 0, softmax: 1 };
+
+export interface LossResult {
+  /** Mean data loss over the rows plus reg * sum(W^2). */
+  loss: number;
+  /** dLoss/dW, D x C like W. */
+  grad: Matrix<Float32Array>;
+}
+
+/** Wasm layout of a weight matrix: D x C padded to k rows (multiple of 4) and ldw bytes per row. */
+export interface WeightLayout {
+  k: number;
+  ldw: number;
+}
+
+export function weightLayout(rows: number, classes: number): WeightLayout {
+  return { k: paddedStride(rows, 4) >> 2, ldw: paddedStride(classes, 4) };
+}
+
+/** Writes a D x C f32 matrix into a zeroed k x ldw wasm block. */
+export function writeWeights(c: Core, ptr: number, W: Matrix, layout: WeightLayout): void {
+  const heap = c.f32, width = layout.ldw >> 2, base = ptr >>> 2;
+  heap.fill(0, base, base + layout.k * width);
+  for (let d = 0; d < W.rows; d++) {
+    for (let j = 0; j < W.cols; j++) heap[base + d * width + j] = W.data[d * W.cols + j]!;
+  }
+}
+
+/** Reads the first rows x cols of a k x ldw wasm block into a dense Float32Array. */
+export function readWeights(c: Core, ptr: number, rows: number, cols: number, layout: WeightLayout, firstRow = 0): Float32Array {
+  const heap = c.f32, width = layout.ldw >> 2, base = (ptr >>> 2) + firstRow * width;
+  const out = new Float32Array(rows * cols);
+  for (let d = 0; d < rows; d++) for (let j = 0; j < cols; j++) out[d * cols + j] = heap[base + d * width + j]!;
+  return out;
+}
+
+/**
+ * The vectorized multiclass SVM loss and its gradient (the lecture's svm_loss_vectorized):
+ * W is D x C, X is N x D (append a column of ones yourself for a bias), y holds N labels in [0, C).
+ */
+export function svmLoss(W: MatrixLike, X: MatrixLike, y: Labels, reg: number): LossResult {
+  return lossAndGradient('svm', W, X, y, reg);
+}
+
+/** The vectorized softmax (cross-entropy) loss and its gradient; shapes as in svmLoss. */
+export function softmaxLoss(W: MatrixLike, X: MatrixLike, y: Labels, reg: number): LossResult {
+  return lossAndGradient('softmax', W, X, y, reg);
+}
+
+function lossAndGradient(kind: LossName, Wlike: MatrixLike, Xlike: MatrixLike, y: Labels, reg: number): LossResult {
+  const c = core();
+  const W = toMatrix(Wlike, 'W');
+  const X = toMatrix(Xlike, 'X');
+  checkNumber(reg, 'reg', 0);
+  if (W.cols < 1) throw new ArgumentRangeError(`Expected W to have at least one class column, got ${W.cols}`);
+  if (X.rows === 0) throw new ArgumentRangeError('Expected X to have at least one row, got 0');
+  if (W.rows !== X.cols) throw new ArgumentRangeError(`Expected W to be D x C with D = X.cols (${X.cols}), got ${W.rows} x ${W.cols}`);
+  const labels = toLabels(y, X.rows, 'y', W.cols);
+  const layout = weightLayout(W.rows, W.cols);
+  const ldx = layout.k * 4;
+  const n = X.rows;
+  const f32X: Matrix = X.data instanceof Float32Array ? X : { data: Float32Array.from(X.data), rows: X.rows, cols: X.cols };
+  return c.withBlocks([n * ldx, layout.k * layout.ldw, n * 4, n * layout.ldw, layout.k * layout.ldw], (x, w, yp, s, dw) => {
+    writeRows(c, f32X, 0, n, x, ldx);
+    writeWeights(c, w, W, layout);
+    c.i32.set(labels, yp >>> 2);
+    const loss = c.kernels.lossGrad(LOSS_CODES[kind], x, ldx, n, layout.k, w, layout.ldw, W.cols, yp, reg, s, dw);
+    return { loss, grad: { data: readWeights(c, dw, W.rows, W.cols, layout), rows: W.rows, cols: W.cols } };
+  });
+}
