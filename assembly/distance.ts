@@ -43,7 +43,102 @@ export function l1U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32,
   }
 }
 
-/** Squared L2 distances between up to 4 u8 queries and `rows` u8 training rows (exact while D <= 33025). */
+/**
+ * Squared L2 between up to 4 u8 queries and `rows` u8 training rows through the exact integer
+ * form ||q||^2 + ||t||^2 - 2 q.t: two i32x4.dot_i16x8_s per 16 bytes and pair, against the
+ * subtract-then-square form's six operations. `wide` holds the 4 queries widened to i16
+ * (widenU8Tile), qNorms their 4 norms, tNorms the training rows' norms (rowNormsU8).
+ * Exact while D <= 33025 (every term fits an i32).
+ */
+export function l2U8DotTile(wide: usize, qNorms: usize, count: i32, t: usize, tNorms: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
+  if (!ASC_FEATURE_SIMD) {
+    l2U8Tile(wide, count, t, rows, stride, out, ldOut);
+    return;
+  }
+  const w = <usize>stride << 1;
+  const q0 = wide, q1 = wide + w, q2 = wide + 2 * w, q3 = wide + 3 * w;
+  const n0 = load<i32>(qNorms), n1 = load<i32>(qNorms, 4), n2 = load<i32>(qNorms, 8), n3 = load<i32>(qNorms, 12);
+  let j = 0;
+  for (; j + 2 <= rows; j += 2) {
+    const ta = t + <usize>j * <usize>stride, tb = ta + <usize>stride;
+    let a0 = i32x4.splat(0), b0 = i32x4.splat(0), a1 = i32x4.splat(0), b1 = i32x4.splat(0);
+    let a2 = i32x4.splat(0), b2 = i32x4.splat(0), a3 = i32x4.splat(0), b3 = i32x4.splat(0);
+    for (let c = 0; c < stride; c += 16) {
+      const va = v128.load(ta + c), vb = v128.load(tb + c);
+      const aLo = i16x8.extend_low_i8x16_u(va), aHi = i16x8.extend_high_i8x16_u(va);
+      const bLo = i16x8.extend_low_i8x16_u(vb), bHi = i16x8.extend_high_i8x16_u(vb);
+      const qc = <usize>c << 1;
+      let lo = v128.load(q0 + qc), hi = v128.load(q0 + qc, 16);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
+      b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      lo = v128.load(q1 + qc); hi = v128.load(q1 + qc, 16);
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
+      b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      lo = v128.load(q2 + qc); hi = v128.load(q2 + qc, 16);
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
+      b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      lo = v128.load(q3 + qc); hi = v128.load(q3 + qc, 16);
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
+      b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+    }
+    const na = load<i32>(tNorms + (<usize>j << 2)), nb = load<i32>(tNorms + (<usize>j << 2), 4);
+    storeTileI32(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
+    storeTileI32(out, ldOut, j + 1, count, n0 + nb - 2 * sumI32x4(b0), n1 + nb - 2 * sumI32x4(b1), n2 + nb - 2 * sumI32x4(b2), n3 + nb - 2 * sumI32x4(b3));
+  }
+  if (j < rows) {
+    const ta = t + <usize>j * <usize>stride;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let c = 0; c < stride; c += 16) {
+      const va = v128.load(ta + c);
+      const aLo = i16x8.extend_low_i8x16_u(va), aHi = i16x8.extend_high_i8x16_u(va);
+      const qc = <usize>c << 1;
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load(q0 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q0 + qc, 16), aHi)));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load(q1 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q1 + qc, 16), aHi)));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load(q2 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q2 + qc, 16), aHi)));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load(q3 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q3 + qc, 16), aHi)));
+    }
+    const na = load<i32>(tNorms + (<usize>j << 2));
+    storeTileI32(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
+  }
+}
+
+/**
+ * Widens up to 4 u8 query rows to i16 into `wide` (4 rows of 2 * stride bytes; missing rows repeat
+ * row 0) and writes their squared norms to qNorms (4 i32). The SIMD build's input to l2U8DotTile;
+ * the scalar build copies the rows unchanged, since its l2U8DotTile reads u8.
+ */
+export function widenU8Tile(q: usize, count: i32, stride: i32, wide: usize, qNorms: usize): void {
+  for (let r = 0; r < 4; r++) {
+    const src = tileRow(q, r, count, stride);
+    store<i32>(qNorms + (<usize>r << 2), normU8(src, stride));
+    if (ASC_FEATURE_SIMD) {
+      const dst = wide + <usize>r * (<usize>stride << 1);
+      for (let c = 0; c < stride; c += 16) {
+        const v = v128.load(src + c);
+        v128.store(dst + (<usize>c << 1), i16x8.extend_low_i8x16_u(v));
+        v128.store(dst + (<usize>c << 1), i16x8.extend_high_i8x16_u(v), 16);
+      }
+    } else {
+      memory.copy(wide + <usize>r * <usize>stride, src, stride);
+    }
+  }
+}
+
+/** Squared L2 norm of each u8 row as an exact i32. */
+export function rowNormsU8(x: usize, rows: i32, stride: i32, out: usize): void {
+  for (let i = 0; i < rows; i++) store<i32>(out + (<usize>i << 2), normU8(x + <usize>i * <usize>stride, stride));
+}
+
+function normU8(x: usize, stride: i32): i32 {
+  let s = 0;
+  for (let c = 0; c < stride; c++) {
+    const v = <i32>load<u8>(x + c);
+    s += v * v;
+  }
+  return s;
+}
+
+/** Squared L2 distances between up to 4 u8 queries and `rows` u8 training rows (subtract, then square). */
 export function l2U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
   const q0 = tileRow(q, 0, count, stride), q1 = tileRow(q, 1, count, stride);
   const q2 = tileRow(q, 2, count, stride), q3 = tileRow(q, 3, count, stride);

@@ -1,8 +1,8 @@
 // The wasm module's exports: numbers and raw pointers only. TS owns the memory layout and
 // allocates through alloc/free (TLSF from the minimal runtime: any block can be freed).
-export { l1U8Tile, l2U8Tile, l1F32Tile, rowNormsF32 } from './distance';
+export { rowNormsF32, rowNormsU8 } from './distance';
 export { packPanels8, gemmF32, gemmTnF32 } from './gemm';
-export { knnU8, knnF32, distancesU8, distancesF32, KNN_SCRATCH_BYTES, TRAIN_BLOCK } from './knn';
+export { knnU8, knnF32, distancesU8, distancesF32, knnScratchBytes } from './knn';
 export { lossGrad } from './loss';
 export { gatherCentered, sgdStep, linearScores } from './linear';
 

@@ -1,25 +1,20 @@
 #!/usr/bin/env python3
-"""NumPy reference for the simdclass benchmark (CS231n assignment 1, vectorized forms).
+"""NumPy reference for the simdclass benchmark: CS231n assignment 1, vectorized forms.
 
-Runs as a separate process; every subcommand prints exactly one JSON object on
-stdout (times in ms) and progress on stderr.
-
-  knn-accuracy  exact kNN predictions with simdclass tie rules (reference results)
-  knn-l1-time   lecture one-loop L1:  np.abs(Xtr - x).sum(axis=1)  (float64 and float32)
-  knn-l2-time   lecture no-loop L2:   sqrt(max(0, |x|^2 + |t|^2 - 2 x @ Xtr.T))  (float32 and float64)
+Each subcommand prints one JSON object on stdout (times in ms); progress goes to stderr.
+  knn-accuracy  exact kNN with simdclass tie rules (the results simdclass must match)
+  knn-l1-time   lecture one-loop L1 np.abs(Xtr - x).sum(axis=1), float64 and float32
+  knn-l2-time   lecture no-loop L2 sqrt(max(0, |x|^2 + |t|^2 - 2 x @ Xtr.T)), float32 and float64
   sgd-time      minibatch SGD with svm_loss_vectorized / softmax_loss_vectorized
   loss-time     one loss+gradient call, X 500 x 3073, W 3073 x 10
-  cv-knn        k-fold cross-validation of k (contiguous folds as np.array_split)
+  cv-knn        k-fold cross-validation of k, contiguous folds as np.array_split
+Tie rules: among equal distances the lower training index wins; a vote tie goes to the
+smallest label (np.bincount(...).argmax()). Distances on u8 data are exact: L1 summed in
+int32, squared L2 in float64 (every intermediate is an integer below 2**53).
 
-Tie rules (must match simdclass): among equal distances the lower training index
-wins; a vote tie goes to the smallest label (np.bincount(...).argmax()).
-Exact distances on u8 data: L1 is summed in int32, squared L2 is computed in
-float64, which is exact here (every intermediate is an integer below 2**53).
-
-BLAS is pinned to one thread below, before numpy is imported. Some machines set
-OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for old OpenBLAS builds; they slow a current
-numpy. This script does NOT change them (it only records them): the benchmark
-runner unsets both for the numpy process, i.e. it runs
+BLAS is pinned to one thread before numpy is imported. OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE (set on some machines for old OpenBLAS builds) slow a current numpy;
+this script only records them. The benchmark runner unsets both for this process:
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/numpy_reference.py ...
 """
 import os
@@ -38,10 +33,9 @@ import time
 import numpy as np
 
 NUM_CLASSES = 10
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
+ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+IDX_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+             "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 
 
 def log(*parts):
@@ -52,8 +46,6 @@ def now_ms():
     return time.perf_counter() * 1e3
 
 
-# ---------------------------------------------------------------- data
-
 def read_idx(path, limit=None):
     """Parse a gzipped IDX file (big-endian header, uint8 payload) into an array."""
     with gzip.open(path, "rb") as f:
@@ -63,46 +55,32 @@ def read_idx(path, limit=None):
     ndim = raw[3]
     shape = tuple(int(v) for v in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-    if data.ndim > 1:
-        data = data.reshape(shape[0], -1)
-    return data[:limit] if limit else data
+    return (data.reshape(shape[0], -1) if ndim > 1 else data)[:limit]
 
 
 def load_split(data_dir, split, limit=None):
-    images, labels = IDX_FILES[split]
-    X = read_idx(os.path.join(data_dir, images), limit)
-    y = read_idx(os.path.join(data_dir, labels), limit).astype(np.int64)
-    return X, y
+    images, labels = (os.path.join(data_dir, name) for name in IDX_FILES[split])
+    return read_idx(images, limit), read_idx(labels, limit).astype(np.int64)
 
-
-# ---------------------------------------------------------------- machine info
 
 def openblas_runtime_info():
-    """Ask the loaded OpenBLAS (via ctypes) which kernel it runs; threadpoolctl if present."""
-    info = {}
+    """Which kernel the loaded OpenBLAS runs (ctypes), plus threadpoolctl if importable."""
+    info = {"threadpoolctl": None}
     try:
         from threadpoolctl import threadpool_info
-        info["threadpoolctl"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
-            for p in threadpool_info()]
+        info["threadpoolctl"] = [{k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+                                 for p in threadpool_info()]
     except ImportError:
-        info["threadpoolctl"] = None
-    try:
-        with open("/proc/self/maps") as f:
-            libs = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line})
-        for path in libs:
-            lib = ctypes.CDLL(path)
-            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
-                try:
-                    corename = getattr(lib, f"{prefix}_get_corename{suffix}")
-                    nthreads = getattr(lib, f"{prefix}_get_num_threads{suffix}")
-                except AttributeError:
-                    continue
-                corename.restype = ctypes.c_char_p
-                info.update(library=path, corename=corename().decode(), numThreads=nthreads())
-                return info
-    except OSError as e:
-        info["error"] = str(e)
+        pass
+    with open("/proc/self/maps") as f:
+        libs = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line})
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for prefix in ("scipy_openblas_get_%s64_", "scipy_openblas_get_%s", "openblas_get_%s64_", "openblas_get_%s"):
+            if hasattr(lib, prefix % "corename"):
+                getattr(lib, prefix % "corename").restype = ctypes.c_char_p
+                return {**info, "library": path, "corename": getattr(lib, prefix % "corename")().decode(),
+                        "numThreads": getattr(lib, prefix % "num_threads")()}
     return info
 
 
@@ -113,20 +91,10 @@ def machine_info():
         blas = {k: blas.get(k) for k in ("name", "version", "openblas configuration")}
     except Exception as e:  # show_config layout differs between numpy versions
         blas = {"error": repr(e)}
-    env_names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-    return {
-        "cpuModel": cpu,
-        "cpuCount": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "blasBuild": blas,
-        "blasRuntime": openblas_runtime_info(),
-        "env": {k: os.environ.get(k) for k in env_names},
-        "loadAvgBefore": list(os.getloadavg()),
-    }
+    return {"cpuModel": cpu, "cpuCount": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "blasBuild": blas, "blasRuntime": openblas_runtime_info(),
+            "env": {k: os.environ.get(k) for k in ENV_VARS}, "loadAvgBefore": list(os.getloadavg())}
 
-
-# ---------------------------------------------------------------- exact kNN (reference)
 
 def exact_distance_blocks(Xq, Xtr, metric, block=500):
     """Yield (start, D) with exact distances of query rows to Xtr (u8 inputs).
@@ -136,8 +104,7 @@ def exact_distance_blocks(Xq, Xtr, metric, block=500):
         t2 = (T * T).sum(axis=1)
         for s in range(0, len(Xq), block):
             Q = Xq[s:s + block].astype(np.float64)
-            D = Q @ T.T
-            D *= -2.0
+            D = -2.0 * (Q @ T.T)
             D += (Q * Q).sum(axis=1)[:, None]
             D += t2[None, :]
             yield s, D
@@ -200,11 +167,9 @@ def cmd_cv_knn(a):
     means = acc.mean(axis=1)
     results = [{"k": k, "mean": float(means[j]), "std": float(acc[j].std()), "accuracies": acc[j].tolist()}
                for j, k in enumerate(a.ks)]
-    best = max(results, key=lambda r: (r["mean"], -r["k"]))
+    best = max(results, key=lambda r: (round(r["mean"], 12), -r["k"]))  # ties -> smallest k
     return {"folds": a.folds, "metric": a.metric, "n": len(X), "results": results, "bestK": best["k"]}
 
-
-# ---------------------------------------------------------------- lecture kNN timing
 
 def top_k_sorted(dists, k):
     """Lecture top-k: argpartition then sort the k (no tie guarantees)."""
@@ -214,8 +179,7 @@ def top_k_sorted(dists, k):
 
 
 def vote_rows(nn_labels):
-    counts = (nn_labels[:, :, None] == np.arange(NUM_CLASSES)).sum(axis=1)
-    return counts.argmax(axis=1)
+    return (nn_labels[:, :, None] == np.arange(NUM_CLASSES)).sum(axis=1).argmax(axis=1)
 
 
 def cmd_knn_l1_time(a):
@@ -230,7 +194,7 @@ def cmd_knn_l1_time(a):
             t0 = now_ms()
             d = np.abs(Xtr - Xte[i]).sum(axis=1)
             idx = np.argpartition(d, k)[:k]
-            idx[np.argsort(d[idx])]
+            nearest = idx[np.argsort(d[idx])]  # noqa: F841 (timed, not used)
             per_row.append(now_ms() - t0)
         med = float(np.median(per_row))
         out[np.dtype(dtype).name] = {"msPerRowMedian": med, "msPerRowMean": float(np.mean(per_row)),
@@ -243,42 +207,34 @@ def cmd_knn_l2_time(a):
     Xtr_u8, ytr = load_split(a.data, "train", a.train_limit)
     Xte_u8, yte = load_split(a.data, "test", a.test_limit)
     k, n, m = max(a.k), len(Xte_u8), len(Xtr_u8)
-    out = {"trainN": m, "testN": n, "k": k, "block": a.block, "repeats": a.repeats}
+    out = {"trainN": m, "testN": n, "k": k, "block": a.block}
     for dtype in (np.float32, np.float64):
         Xtr, Xte = Xtr_u8.astype(dtype), Xte_u8.astype(dtype)
-        runs = []
-        for _ in range(a.repeats):
-            gemm_ms = topk_ms = 0.0
-            pred = np.empty(n, dtype=np.int64)
+        pred = np.empty(n, dtype=np.int64)
+        t0 = now_ms()
+        tr2 = (Xtr ** 2).sum(axis=1)
+        gemm_ms, topk_ms = now_ms() - t0, 0.0
+        for s in range(0, n, a.block):
+            x = Xte[s:s + a.block]
             t0 = now_ms()
-            tr2 = (Xtr ** 2).sum(axis=1)
-            gemm_ms += now_ms() - t0
-            for s in range(0, n, a.block):
-                x = Xte[s:s + a.block]
-                t0 = now_ms()
-                dists = x @ Xtr.T
-                dists *= -2
-                dists += (x ** 2).sum(axis=1)[:, None]
-                dists += tr2[None, :]
-                np.maximum(dists, 0, out=dists)
-                np.sqrt(dists, out=dists)
-                t1 = now_ms()
-                nn = top_k_sorted(dists, k)
-                t2 = now_ms()
-                gemm_ms, topk_ms = gemm_ms + t1 - t0, topk_ms + t2 - t1
-                pred[s:s + a.block] = vote_rows(ytr[nn])
-            runs.append((gemm_ms + topk_ms, gemm_ms, topk_ms))
-            log(f"{np.dtype(dtype).name}: gemm+norms {gemm_ms:.0f} ms, top-k {topk_ms:.0f} ms")
-        total, gemm_ms, topk_ms = sorted(runs)[len(runs) // 2]
+            dists = x @ Xtr.T
+            dists *= -2
+            dists += (x ** 2).sum(axis=1)[:, None]
+            dists += tr2[None, :]
+            np.maximum(dists, 0, out=dists)
+            np.sqrt(dists, out=dists)
+            t1 = now_ms()
+            nn = top_k_sorted(dists, k)
+            t2 = now_ms()
+            gemm_ms, topk_ms = gemm_ms + t1 - t0, topk_ms + t2 - t1
+            pred[s:s + a.block] = vote_rows(ytr[nn])
+        log(f"{np.dtype(dtype).name}: gemm+norms {gemm_ms:.0f} ms, top-k {topk_ms:.0f} ms")
+        total = gemm_ms + topk_ms
         out[np.dtype(dtype).name] = {
-            "gemmNormsMs": gemm_ms, "topKMs": topk_ms, "totalMs": total,
-            "distancesPerSec": n * m / (total / 1e3),
-            "distancesPerSecGemmOnly": n * m / (gemm_ms / 1e3),
-            "accuracyLectureTies": float((pred == yte).mean())}
+            "gemmNormsMs": gemm_ms, "topKMs": topk_ms, "totalMs": total, "distancesPerSec": n * m / (total / 1e3),
+            "distancesPerSecGemmOnly": n * m / (gemm_ms / 1e3), "accuracyLectureTies": float((pred == yte).mean())}
     return out
 
-
-# ---------------------------------------------------------------- linear classifiers
 
 def svm_loss_vectorized(W, X, y, reg):
     N = X.shape[0]
@@ -312,17 +268,15 @@ LOSSES = {"svm": svm_loss_vectorized, "softmax": softmax_loss_vectorized}
 
 
 def center_and_add_bias(X, mean_image, dtype):
-    Xc = X.astype(dtype) - mean_image
-    return np.hstack([Xc, np.ones((len(X), 1), dtype=dtype)])
+    return np.hstack([X.astype(dtype) - mean_image, np.ones((len(X), 1), dtype=dtype)])
 
 
 def train_sgd(loss_fn, X, y, a, chunk=100):
-    """LinearClassifier.train from the assignment; returns W, final loss, per-chunk ms."""
+    """LinearClassifier.train from the assignment; returns W, losses, ms per chunk of iterations."""
     np.random.seed(a.seed)
     N, D = X.shape
     W = (0.001 * np.random.randn(D, NUM_CLASSES)).astype(X.dtype)
-    losses, chunk_ms = [], []
-    t0 = now_ms()
+    losses, stamps = [], [now_ms()]
     for it in range(a.iters):
         idx = np.random.choice(N, a.batch_size, replace=True)
         X_batch, y_batch = X[idx], y[idx]
@@ -330,20 +284,15 @@ def train_sgd(loss_fn, X, y, a, chunk=100):
         W -= a.learning_rate * grad
         losses.append(float(loss))
         if (it + 1) % chunk == 0:
-            t1 = now_ms()
-            chunk_ms.append(t1 - t0)
-            t0 = t1
-            if (it + 1) % 1000 == 0:
-                log(f"  iter {it + 1}/{a.iters} loss {loss:.4f}")
-    return W, losses, chunk_ms
+            stamps.append(now_ms())
+    return W, losses, np.diff(stamps)
 
 
 def cmd_sgd_time(a):
     Xtr_u8, ytr = load_split(a.data, "train", a.train_limit)
     Xte_u8, yte = load_split(a.data, "test", a.test_limit)
-    out = {"loss": a.loss, "trainN": len(Xtr_u8), "testN": len(Xte_u8), "D": Xtr_u8.shape[1] + 1,
-           "learningRate": a.learning_rate, "reg": a.reg, "iters": a.iters, "batchSize": a.batch_size,
-           "seed": a.seed}
+    out = {"loss": a.loss, "trainN": len(Xtr_u8), "testN": len(Xte_u8), "D": Xtr_u8.shape[1] + 1, "seed": a.seed,
+           "learningRate": a.learning_rate, "reg": a.reg, "iters": a.iters, "batchSize": a.batch_size}
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name
         log(f"{a.loss} {name}")
@@ -355,44 +304,43 @@ def cmd_sgd_time(a):
         t0 = now_ms()
         W, losses, chunk_ms = train_sgd(LOSSES[a.loss], X, ytr, a)
         train_ms = now_ms() - t0
-        t0 = now_ms()
         pred = np.argmax(Xte.dot(W), axis=1)
-        predict_ms = now_ms() - t0
-        out[name] = {"msPerIterMedianOf100": float(np.median(chunk_ms)) / 100 if chunk_ms else None,
-                     "trainTotalMs": train_ms, "prepMs": prep_ms, "predictMs": predict_ms,
+        log(f"  final loss {losses[-1]:.4f}, {train_ms:.0f} ms")
+        out[name] = {"msPerIterMedianOf100": float(np.median(chunk_ms)) / 100 if len(chunk_ms) else None,
+                     "trainTotalMs": train_ms, "prepMs": prep_ms,
                      "finalLoss": losses[-1], "meanLossLast100": float(np.mean(losses[-100:])),
                      "testAccuracy": float((pred == yte).mean())}
     return out
 
 
+def median_ms(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = now_ms()
+        fn()
+        times.append(now_ms() - t0)
+    return float(np.median(times))
+
+
 def cmd_loss_time(a):
     np.random.seed(a.seed)
-    X64 = np.random.randn(500, 3073)
-    W64 = 0.0001 * np.random.randn(3073, NUM_CLASSES)
+    X64, W64 = np.random.randn(500, 3073), 0.0001 * np.random.randn(3073, NUM_CLASSES)
     y = np.random.randint(NUM_CLASSES, size=500)
     out = {"N": 500, "D": 3073, "C": NUM_CLASSES, "reg": a.reg, "repeats": a.repeats}
     for dtype in (np.float64, np.float32):
         X, W = X64.astype(dtype), W64.astype(dtype)
-        res = {}
-        for name, fn in LOSSES.items():
-            fn(W, X, y, a.reg)  # warm-up
-            times = []
-            for _ in range(a.repeats):
-                t0 = now_ms()
-                fn(W, X, y, a.reg)
-                times.append(now_ms() - t0)
-            res[name] = {"medianMs": float(np.median(times)), "minMs": float(np.min(times))}
-        out[np.dtype(dtype).name] = res
+        out[np.dtype(dtype).name] = {name: {"medianMs": median_ms(lambda: fn(W, X, y, a.reg), a.repeats)}
+                                     for name, fn in LOSSES.items()}
     return out
 
-
-# ---------------------------------------------------------------- cli
 
 def int_list(text):
     return [int(v) for v in text.split(",") if v.strip()]
 
 
-def add_common_args(parser, train_limit=None, repeats=1):
+def add_subcommand(sub, name, fn, train_limit=None, repeats=1):
+    parser = sub.add_parser(name)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--train-limit", type=int, default=train_limit)
     parser.add_argument("--test-limit", type=int, default=None)
@@ -400,33 +348,26 @@ def add_common_args(parser, train_limit=None, repeats=1):
     parser.add_argument("--k", type=int_list, default=[1, 5], help="comma list, e.g. 1,5")
     parser.add_argument("--metric", choices=("l1", "l2"), default="l2")
     parser.add_argument("--repeats", type=int, default=repeats)
+    parser.set_defaults(fn=fn)
     return parser
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    add_common_args(sub.add_parser("knn-accuracy")).set_defaults(fn=cmd_knn_accuracy)
-    s = add_common_args(sub.add_parser("knn-l1-time"))
-    s.add_argument("--time-rows", type=int, default=50)
-    s.set_defaults(fn=cmd_knn_l1_time)
-    s = add_common_args(sub.add_parser("knn-l2-time"))
-    s.add_argument("--block", type=int, default=1000)
-    s.set_defaults(fn=cmd_knn_l2_time)
-    s = add_common_args(sub.add_parser("sgd-time"))
+    add_subcommand(sub, "knn-accuracy", cmd_knn_accuracy)
+    add_subcommand(sub, "knn-l1-time", cmd_knn_l1_time).add_argument("--time-rows", type=int, default=50)
+    add_subcommand(sub, "knn-l2-time", cmd_knn_l2_time).add_argument("--block", type=int, default=1000)
+    s = add_subcommand(sub, "sgd-time", cmd_sgd_time)
     s.add_argument("--loss", choices=tuple(LOSSES), default="svm")
     s.add_argument("--learning-rate", type=float, default=3e-6)
     s.add_argument("--reg", type=float, default=1e2)
     s.add_argument("--iters", type=int, default=3000)
     s.add_argument("--batch-size", type=int, default=200)
-    s.set_defaults(fn=cmd_sgd_time)
-    s = add_common_args(sub.add_parser("loss-time"), repeats=20)
-    s.add_argument("--reg", type=float, default=5e-6)
-    s.set_defaults(fn=cmd_loss_time)
-    s = add_common_args(sub.add_parser("cv-knn"), train_limit=5000)
+    add_subcommand(sub, "loss-time", cmd_loss_time, repeats=20).add_argument("--reg", type=float, default=5e-6)
+    s = add_subcommand(sub, "cv-knn", cmd_cv_knn, train_limit=5000)
     s.add_argument("--ks", type=int_list, default=[1, 3, 5, 8, 10])
     s.add_argument("--folds", type=int, default=5)
-    s.set_defaults(fn=cmd_cv_knn)
     return p.parse_args(argv)
 
 

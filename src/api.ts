@@ -14,3 +14,8 @@ export { LinearClassifier, LinearSVM, Softmax } from './linear.js';
 export type { LinearTrainOptions, LinearModelJSON } from './linear.js';
 export { svmLoss, softmaxLoss } from './losses.js';
 export type { LossName, LossResult } from './losses.js';
+export { gradCheck } from './gradcheck.js';
+export type { GradCheckOptions, GradCheckResult } from './gradcheck.js';
+export { trainValSplit, kFold, crossValidate, crossValidateKnn, gridSearch, meanStd } from './selection.js';
+export type { Split, Fold, Estimator, CrossValidationResult, KnnCrossValidation, GridPoint, GridSearchOptions } from './selection.js';
+export { takeRows, headRows } from './matrix.js';

@@ -40,9 +40,9 @@ export interface PredictOptions {
 interface TrainedState {
   core: Core;
   rows: WasmRows;
-  /** f32 L2 only: training rows packed into 8-row panels, and their squared norms. */
-  panels: number;
+  /** L2 only: the training rows' squared norms (i32 for u8, f32 padded to 8 for f32), and for f32 the rows packed into 8-row panels. */
   norms: number;
+  panels: number;
   labels: Int32Array;
   numClasses: number;
 }
@@ -121,9 +121,9 @@ export class KNearestNeighbor {
     const c = state.core;
     const out = new Float32Array(m * n);
     if (m === 0) return out;
-    c.withBlocks([m * rows.stride, m * n * 4, 16], (q, d, scratch) => {
+    c.withBlocks([m * rows.stride, m * n * 4, c.kernels.knnScratchBytes(rows.stride)], (q, d, scratch) => {
       writeRows(c, x, 0, m, q, rows.stride);
-      if (rows.isU8) c.kernels.distancesU8(METRIC_CODES[this.metric], q, m, rows.ptr, n, rows.stride, d);
+      if (rows.isU8) c.kernels.distancesU8(METRIC_CODES[this.metric], q, m, rows.ptr, state.norms, n, rows.stride, d, scratch);
       else c.kernels.distancesF32(METRIC_CODES[this.metric], q, m, rows.ptr, state.panels, state.norms, n, rows.stride, d, scratch);
       copyDistances(c, d, out, rows.isU8, this.metric);
     });
@@ -172,7 +172,10 @@ function buildState(c: Core, x: Matrix, metric: Metric, labels: Int32Array): Tra
   const rows = copyRows(c, x);
   let panels = 0, norms = 0;
   try {
-    if (!rows.isU8 && metric === 'l2') {
+    if (rows.isU8 && metric === 'l2') {
+      norms = c.alloc(rows.rows * 4);
+      c.kernels.rowNormsU8(rows.ptr, rows.rows, rows.stride, norms);
+    } else if (metric === 'l2') {
       const panelCount = Math.ceil(rows.rows / 8);
       panels = c.alloc(panelCount * rows.stride * 8);
       norms = c.alloc(panelCount * 8 * 4);
@@ -197,14 +200,14 @@ async function runKnn(state: TrainedState, metric: Metric, x: Matrix, k: number,
   const { core: c, rows } = state;
   const block = Math.min(QUERY_BLOCK, m);
   const code = METRIC_CODES[metric];
-  const scratchBytes = (c.kernels.KNN_SCRATCH_BYTES.value as number);
+  const scratchBytes = c.kernels.knnScratchBytes(rows.stride);
   const ptrs = [c.alloc(block * rows.stride), c.alloc(block * k * 4), c.alloc(block * k * 4), c.alloc(scratchBytes)];
   try {
     const [q, outDist, outIdx, scratch] = ptrs as [number, number, number, number];
     for (let first = 0; first < m; first += block) {
       const count = Math.min(block, m - first);
       writeRows(c, x, first, count, q, rows.stride);
-      if (rows.isU8) c.kernels.knnU8(code, q, count, rows.ptr, rows.rows, rows.stride, k, outDist, outIdx, scratch);
+      if (rows.isU8) c.kernels.knnU8(code, q, count, rows.ptr, state.norms, rows.rows, rows.stride, k, outDist, outIdx, scratch);
       else c.kernels.knnF32(code, q, count, rows.ptr, state.panels, state.norms, rows.rows, rows.stride, k, outDist, outIdx, scratch);
       indices.set(c.i32.subarray(outIdx >>> 2, (outIdx >>> 2) + count * k), first * k);
       copyDistances(c, outDist, distances.subarray(first * k, (first + count) * k), rows.isU8, metric);

@@ -115,3 +115,20 @@ export function checkNumber(value: unknown, name: string, min = -Infinity): numb
   if (value < min) throw new ArgumentRangeError(`Expected ${name} >= ${min}, got ${value}`);
   return value;
 }
+
+/** A new matrix holding the given rows of m, in the given order. */
+export function takeRows<T extends PixelArray>(m: Matrix<T>, rows: ArrayLike<number>): Matrix<T> {
+  const { cols } = m;
+  const data = new (m.data.constructor as { new (n: number): T })(rows.length * cols);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    data.set(m.data.subarray(r * cols, (r + 1) * cols), i * cols);
+  }
+  return { data, rows: rows.length, cols };
+}
+
+/** The first `count` rows of m (a view, no copy). */
+export function headRows<T extends PixelArray>(m: Matrix<T>, count: number): Matrix<T> {
+  const n = Math.min(count, m.rows);
+  return { data: m.data.subarray(0, n * m.cols) as T, rows: n, cols: m.cols };
+}

@@ -26,19 +26,19 @@ export interface Kernels {
   free(ptr: number): void;
   simdLevel(): number;
   rowNormsF32(x: number, rows: number, stride: number, out: number): void;
+  rowNormsU8(x: number, rows: number, stride: number, out: number): void;
+  knnScratchBytes(stride: number): number;
   packPanels8(x: number, rows: number, stride: number, out: number): void;
   gemmF32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number): void;
   gemmTnF32(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, k: number, n: number): void;
-  knnU8(metric: number, q: number, m: number, t: number, n: number, stride: number, k: number, outDist: number, outIdx: number, scratch: number): void;
+  knnU8(metric: number, q: number, m: number, t: number, tNorms: number, n: number, stride: number, k: number, outDist: number, outIdx: number, scratch: number): void;
   knnF32(metric: number, q: number, m: number, t: number, panels: number, tNorms: number, n: number, stride: number, k: number, outDist: number, outIdx: number, scratch: number): void;
-  distancesU8(metric: number, q: number, m: number, t: number, n: number, stride: number, out: number): void;
+  distancesU8(metric: number, q: number, m: number, t: number, tNorms: number, n: number, stride: number, out: number, scratch: number): void;
   distancesF32(metric: number, q: number, m: number, t: number, panels: number, tNorms: number, n: number, stride: number, out: number, scratch: number): void;
   lossGrad(loss: number, x: number, ldx: number, m: number, k: number, w: number, ldw: number, c: number, y: number, reg: number, s: number, dw: number): number;
   gatherCentered(src: number, isU8: number, srcStride: number, rowIdx: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
   sgdStep(loss: number, src: number, isU8: number, srcStride: number, rowIdx: number, y: number, count: number, d: number, mean: number, w: number, ldw: number, c: number, reg: number, lr: number, xb: number, ldx: number, s: number, dw: number): number;
   linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, w: number, ldw: number, xb: number, ldx: number, s: number): void;
-  KNN_SCRATCH_BYTES: WebAssembly.Global;
-  TRAIN_BLOCK: WebAssembly.Global;
 }
 
 const MAX_PAGES = 65536;
