@@ -51,6 +51,7 @@ function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 
   for (let i = 0; i < m; i++) {
     const row = s + <usize>i * <usize>lds;
     const label = load<i32>(y + (<usize>i << 2));
+    const sy = load<f32>(row + (<usize>label << 2));
     let top = load<f32>(row);
     for (let j = 1; j < c; j++) top = max(top, load<f32>(row + (<usize>j << 2)));
     let sum: f32 = 0;
@@ -60,7 +61,8 @@ function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 
       sum += e;
     }
     const inv: f32 = 1 / sum;
-    total -= Math.log(<f64>(load<f32>(row + (<usize>label << 2)) * inv));
+    // -log p_y = log(sum) - (s_y - top), from the exponent: e^(s_y - top) itself may underflow to 0.
+    total += Math.log(<f64>sum) - <f64>(sy - top);
     for (let j = 0; j < c; j++) {
       const p = load<f32>(row + (<usize>j << 2)) * inv;
       store<f32>(row + (<usize>j << 2), (j == label ? p - 1 : p) * scale);

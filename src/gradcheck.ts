@@ -45,6 +45,9 @@ export function gradCheck(f: (W: Matrix<Float32Array>) => number, W: MatrixLike,
     const down = probe.data[i]!;
     const minus = f(probe);
     probe.data[i] = old;
+    if (up === down) {
+      throw new ArgumentRangeError(`Expected h to change W[${i}] = ${old} in f32 precision, got h = ${h}; use a larger h`);
+    }
     const numeric = (plus - minus) / (up - down);
     const analytic = analyticGrad[i]!;
     const rel = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric) + Math.abs(analytic), 1e-12);

@@ -1,5 +1,5 @@
 import { ArgumentRangeError, DataFormatError, StateError, TrainingDivergedError } from './errors.js';
-import { checkInt, checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { F32_MAX, checkInt, checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { LOSS_CODES, readWeights, weightLayout, type LossName, type WeightLayout } from './losses.js';
 import { accuracy } from './metrics.js';
 import { Random } from './random.js';
@@ -77,8 +77,8 @@ export class LinearClassifier {
     this.checkAlive();
     const c = core();
     const x = toMatrix(X, 'X');
-    const learningRate = checkNumber(options.learningRate ?? 1e-3, 'learningRate', 0);
-    const reg = checkNumber(options.reg ?? 1e-5, 'reg', 0);
+    const learningRate = checkNumber(options.learningRate ?? 1e-3, 'learningRate', 0, F32_MAX);
+    const reg = checkNumber(options.reg ?? 1e-5, 'reg', 0, F32_MAX);
     const numIters = checkInt(options.numIters ?? 100, 'numIters', 1);
     const batchSize = checkInt(options.batchSize ?? 200, 'batchSize', 1);
     const seed = checkInt(options.seed ?? 0, 'seed', 0, 0xffffffff);
@@ -91,7 +91,8 @@ export class LinearClassifier {
     const labels = toLabels(y, x.rows, 'y');
     let numClasses = 0;
     for (const label of labels) numClasses = Math.max(numClasses, label + 1);
-    if (numClasses < 2) throw new ArgumentRangeError(`Expected labels of at least 2 classes, got ${numClasses}`);
+    const distinct = new Set(labels).size;
+    if (distinct < 2) throw new ArgumentRangeError(`Expected y to hold labels of at least 2 classes, got only class ${labels[0]}`);
 
     const d = x.cols;
     const layout = weightLayout(d + 1, numClasses);

@@ -1,5 +1,5 @@
 import { ArgumentRangeError } from './errors.js';
-import { checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { F32_MAX, checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { core, paddedStride, type Core } from './runtime.js';
 import { writeRows } from './wasm-rows.js';
 
@@ -60,7 +60,7 @@ function lossAndGradient(kind: LossName, Wlike: MatrixLike, Xlike: MatrixLike, y
   const c = core();
   const W = toMatrix(Wlike, 'W');
   const X = toMatrix(Xlike, 'X');
-  checkNumber(reg, 'reg', 0);
+  checkNumber(reg, 'reg', 0, F32_MAX);
   if (W.cols < 1) throw new ArgumentRangeError(`Expected W to have at least one class column, got ${W.cols}`);
   if (X.rows === 0) throw new ArgumentRangeError('Expected X to have at least one row, got 0');
   if (W.rows !== X.cols) throw new ArgumentRangeError(`Expected W to be D x C with D = X.cols (${X.cols}), got ${W.rows} x ${W.cols}`);

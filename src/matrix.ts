@@ -107,12 +107,15 @@ export function checkInt(value: unknown, name: string, min: number, max = Number
   return value;
 }
 
-/** Checks that a named option is a finite number, optionally >= min. */
-export function checkNumber(value: unknown, name: string, min = -Infinity): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ArgumentTypeError(`Expected ${name} to be a finite number, got ${describe(value)}`);
-  }
+/** Largest finite f32: numbers handed to the kernels as f32 must not exceed it. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** Checks that a named option is a finite number in [min, max]; a non-number is a type error, NaN or out of range a range error. */
+export function checkNumber(value: unknown, name: string, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number') throw new ArgumentTypeError(`Expected ${name} to be a finite number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw new ArgumentRangeError(`Expected ${name} to be a finite number, got ${value}`);
   if (value < min) throw new ArgumentRangeError(`Expected ${name} >= ${min}, got ${value}`);
+  if (value > max) throw new ArgumentRangeError(`Expected ${name} <= ${max}, got ${value}`);
   return value;
 }
 
