@@ -1,5 +1,5 @@
 import { ArgumentRangeError, ArgumentTypeError, StateError } from './errors.js';
-import { checkInt, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { core, type Core } from './runtime.js';
 import { copyRows, writeRows, type WasmRows } from './wasm-rows.js';
 import { accuracy } from './metrics.js';
@@ -57,7 +57,8 @@ export class KNearestNeighbor {
   private state: TrainedState | null = null;
   private disposed = false;
 
-  constructor(options: KNearestNeighborOptions = {}) {
+  constructor(options: KNearestNeighborOptions | null = {}) {
+    options ??= {};
     this.k = checkInt(options.k ?? 1, 'k', 1);
     const metric = options.metric ?? 'l2';
     if (metric !== 'l1' && metric !== 'l2') {
@@ -78,6 +79,7 @@ export class KNearestNeighbor {
     if (x.rows === 0) throw new ArgumentRangeError('Expected X to have at least one training row, got 0');
     if (x.cols === 0) throw new ArgumentRangeError('Expected X to have at least one column, got 0');
     if (this.k > x.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${x.rows}), got ${this.k}`);
+    checkRange(x, this.metric, 'X');
     if (x.data instanceof Uint8Array && this.metric === 'l2' && x.cols > MAX_U8_L2_COLS) {
       throw new ArgumentRangeError(`Expected at most ${MAX_U8_L2_COLS} columns for u8 L2 (exact i32 sums), got ${x.cols}; pass Float32Array data instead`);
     }
@@ -87,7 +89,8 @@ export class KNearestNeighbor {
   }
 
   /** The k nearest training rows of each row of X (k defaults to the model's). */
-  async kneighbors(X: MatrixLike, options: { k?: number } & PredictOptions = {}): Promise<Neighbors> {
+  async kneighbors(X: MatrixLike, options: ({ k?: number } & PredictOptions) | null = {}): Promise<Neighbors> {
+    options ??= {};
     const state = this.trained();
     const k = checkInt(options.k ?? this.k, 'k', 1);
     if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
@@ -96,7 +99,7 @@ export class KNearestNeighbor {
   }
 
   /** Predicted label of each row of X: majority vote of the k nearest, ties to the smallest label. */
-  async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Int32Array> {
+  async predict(X: MatrixLike, options: PredictOptions | null = {}): Promise<Int32Array> {
     const state = this.trained();
     const { indices } = await this.kneighbors(X, options);
     return voteLabels(indices, this.k, state.labels, state.numClasses, this.k);
@@ -164,7 +167,21 @@ export class KNearestNeighbor {
       const want = state.rows.isU8 ? 'Uint8Array' : 'Float32Array';
       throw new ArgumentTypeError(`Expected X.data to be a ${want} like the training data, got ${x.data.constructor.name}`);
     }
+    checkRange(x, this.metric, 'X');
     return x;
+  }
+}
+
+/**
+ * f32 distances are computed in f32: values so large that a distance (L1) or a squared norm (L2)
+ * would overflow to Infinity are refused, since no neighbour order is left to find.
+ */
+function checkRange(x: Matrix, metric: Metric, name: string): void {
+  if (!(x.data instanceof Float32Array) || x.cols === 0) return;
+  const bound = metric === 'l1' ? F32_MAX / (2 * x.cols) : Math.sqrt(F32_MAX / (4 * x.cols));
+  const largest = maxAbs(x.data);
+  if (largest > bound) {
+    throw new ArgumentRangeError(`Expected |${name}| <= ${bound.toPrecision(3)} so that f32 ${metric.toUpperCase()} distances over ${x.cols} columns stay finite, got ${largest}`);
   }
 }
 
@@ -231,7 +248,17 @@ function copyDistances(c: Core, ptr: number, out: Float32Array, isU8: boolean, m
  * smallest label. One neighbour search at the largest k serves every smaller k.
  */
 export function voteLabels(indices: Int32Array, stride: number, labels: Int32Array, numClasses: number, k: number): Int32Array {
-  const m = stride === 0 ? 0 : indices.length / stride;
+  checkInt(stride, 'stride', 1);
+  checkInt(k, 'k', 1, stride);
+  checkInt(numClasses, 'numClasses', 1, MAX_CLASSES);
+  if (indices.length % stride !== 0) throw new ArgumentRangeError(`Expected indices.length to be a multiple of stride (${stride}), got ${indices.length}`);
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! < 0 || labels[i]! >= numClasses) throw new ArgumentRangeError(`Expected labels[${i}] in [0, ${numClasses}), got ${labels[i]}`);
+  }
+  for (let i = 0; i < indices.length; i++) {
+    if (indices[i]! < 0 || indices[i]! >= labels.length) throw new ArgumentRangeError(`Expected indices[${i}] in [0, ${labels.length}), got ${indices[i]}`);
+  }
+  const m = indices.length / stride;
   const out = new Int32Array(m);
   const counts = new Int32Array(numClasses);
   for (let i = 0; i < m; i++) {

@@ -73,7 +73,8 @@ export class LinearClassifier {
    * Trains from fresh weights (0.001 * N(0, 1), seeded) and returns the loss of every iteration.
    * A failed call (bad input, or weights that stop being finite) leaves the model as it was.
    */
-  async train(X: MatrixLike, y: Labels, options: LinearTrainOptions = {}): Promise<number[]> {
+  async train(X: MatrixLike, y: Labels, options: LinearTrainOptions | null = {}): Promise<number[]> {
+    options ??= {};
     this.checkAlive();
     const c = core();
     const x = toMatrix(X, 'X');

@@ -67,6 +67,13 @@ function fromRows(rows: number[][], name: string): Matrix<Float32Array> {
   return { data, rows: n, cols };
 }
 
+/** Largest |value| in the data (0 for u8-free callers' empty arrays). */
+export function maxAbs(data: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) m = Math.max(m, Math.abs(data[i]!));
+  return m;
+}
+
 function checkFinite(data: Float32Array, cols: number, name: string): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -77,8 +84,11 @@ function checkFinite(data: Float32Array, cols: number, name: string): void {
   }
 }
 
+/** Labels are class indices; models keep one vote counter or score column per class up to the largest. */
+export const MAX_CLASSES = 65536;
+
 /** Validates labels against the number of rows and returns them as an Int32Array (copied). */
-export function toLabels(y: Labels, rows: number, name: string, numClasses?: number): Int32Array {
+export function toLabels(y: Labels, rows: number, name: string, numClasses = MAX_CLASSES): Int32Array {
   if (!(y instanceof Int32Array) && !(y instanceof Uint8Array) && !Array.isArray(y)) {
     throw new ArgumentTypeError(`Expected ${name} to be an Int32Array, Uint8Array or number[], got ${describe(y)}`);
   }
@@ -86,9 +96,8 @@ export function toLabels(y: Labels, rows: number, name: string, numClasses?: num
   const out = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const v = y[i]!;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
-      const range = numClasses === undefined ? 'a non-negative integer' : `an integer in [0, ${numClasses})`;
-      throw new ArgumentRangeError(`Expected ${name}[${i}] to be ${range}, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= numClasses) {
+      throw new ArgumentRangeError(`Expected ${name}[${i}] to be an integer in [0, ${numClasses}), got ${String(v)}`);
     }
     out[i] = v;
   }
