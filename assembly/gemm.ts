@@ -204,22 +204,38 @@ function gemmTileScalar(a: usize, lda: i32, count: i32, b: usize, ldb: i32, c: u
 
 /**
  * C (k x n) = A^T . B with A (m x k) and B (m x n): the gradient product X^T dScores.
- * k and n multiples of 4. 4 rows of C (4 columns of A) against 8 (then 4) columns of B per tile.
+ * k and n multiples of 4. 4 rows of C (4 columns of A) against 12, 8 or 4 columns of B per tile.
+ * Rows of A and B are taken TN_ROWS at a time, so the cache lines a tile reads stay in L1 for the
+ * three tiles after it that read the rest of each line.
  */
 export function gemmTnF32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32): void {
-  for (let d = 0; d < k; d += 4) {
-    const ad = a + (<usize>d << 2), cd = c + <usize>d * <usize>ldc;
-    let j = 0;
-    if (prefersTiles12(n)) for (; j < n; j += 12) gemmTnTile4x12(ad, lda, b + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, m);
-    for (; j + 8 <= n; j += 8) gemmTnTile4x8(ad, lda, b + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, m);
-    for (; j < n; j += 4) gemmTnTile4x4(ad, lda, b + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, m);
+  for (let i0 = 0; i0 < m; i0 += TN_ROWS) {
+    const rows = min(TN_ROWS, m - i0), accumulate = i0 > 0;
+    const ai = a + <usize>i0 * <usize>lda, bi = b + <usize>i0 * <usize>ldb;
+    for (let d = 0; d < k; d += 4) {
+      const ad = ai + (<usize>d << 2), cd = c + <usize>d * <usize>ldc;
+      let j = 0;
+      if (prefersTiles12(n)) for (; j < n; j += 12) gemmTnTile4x12(ad, lda, bi + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, rows, accumulate);
+      for (; j + 8 <= n; j += 8) gemmTnTile4x8(ad, lda, bi + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, rows, accumulate);
+      for (; j < n; j += 4) gemmTnTile4x4(ad, lda, bi + (<usize>j << 2), ldb, cd + (<usize>j << 2), ldc, rows, accumulate);
+    }
   }
 }
 
-function gemmTnTile4x12(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32): void {
+const TN_ROWS: i32 = 64;
+
+// @ts-ignore: decorator
+@inline function initial(c: usize, offset: usize, accumulate: bool): v128 {
+  return accumulate ? v128.load(c + offset) : f32x4.splat(0);
+}
+
+function gemmTnTile4x12(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, accumulate: bool): void {
   if (ASC_FEATURE_SIMD) {
-    let a0 = f32x4.splat(0), b0 = f32x4.splat(0), c0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0), c1 = f32x4.splat(0);
-    let a2 = f32x4.splat(0), b2 = f32x4.splat(0), c2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0), c3 = f32x4.splat(0);
+    const ld = <usize>ldc;
+    let a0 = initial(c, 0, accumulate), b0 = initial(c, 16, accumulate), c0 = initial(c, 32, accumulate);
+    let a1 = initial(c + ld, 0, accumulate), b1 = initial(c + ld, 16, accumulate), c1 = initial(c + ld, 32, accumulate);
+    let a2 = initial(c + 2 * ld, 0, accumulate), b2 = initial(c + 2 * ld, 16, accumulate), c2 = initial(c + 2 * ld, 32, accumulate);
+    let a3 = initial(c + 3 * ld, 0, accumulate), b3 = initial(c + 3 * ld, 16, accumulate), c3 = initial(c + 3 * ld, 32, accumulate);
     for (let i = 0; i < m; i++) {
       const p = b + <usize>i * <usize>ldb, x = a + <usize>i * <usize>lda;
       const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
@@ -232,20 +248,20 @@ function gemmTnTile4x12(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i
       s = v128.load32_splat(x, 12);
       a3 = maddF32x4(s, v0, a3); b3 = maddF32x4(s, v1, b3); c3 = maddF32x4(s, v2, c3);
     }
-    const ld = <usize>ldc;
     v128.store(c, a0); v128.store(c, b0, 16); v128.store(c, c0, 32);
     v128.store(c + ld, a1); v128.store(c + ld, b1, 16); v128.store(c + ld, c1, 32);
     v128.store(c + 2 * ld, a2); v128.store(c + 2 * ld, b2, 16); v128.store(c + 2 * ld, c2, 32);
     v128.store(c + 3 * ld, a3); v128.store(c + 3 * ld, b3, 16); v128.store(c + 3 * ld, c3, 32);
   } else {
-    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 12);
+    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 12, accumulate);
   }
 }
 
-function gemmTnTile4x8(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32): void {
+function gemmTnTile4x8(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, accumulate: bool): void {
   if (ASC_FEATURE_SIMD) {
-    let a0 = f32x4.splat(0), b0 = f32x4.splat(0), a1 = f32x4.splat(0), b1 = f32x4.splat(0);
-    let a2 = f32x4.splat(0), b2 = f32x4.splat(0), a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+    const ld = <usize>ldc;
+    let a0 = initial(c, 0, accumulate), b0 = initial(c, 16, accumulate), a1 = initial(c + ld, 0, accumulate), b1 = initial(c + ld, 16, accumulate);
+    let a2 = initial(c + 2 * ld, 0, accumulate), b2 = initial(c + 2 * ld, 16, accumulate), a3 = initial(c + 3 * ld, 0, accumulate), b3 = initial(c + 3 * ld, 16, accumulate);
     for (let i = 0; i < m; i++) {
       const p = b + <usize>i * <usize>ldb, x = a + <usize>i * <usize>lda;
       const lo = v128.load(p), hi = v128.load(p, 16);
@@ -258,19 +274,19 @@ function gemmTnTile4x8(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i3
       s = v128.load32_splat(x, 12);
       a3 = maddF32x4(s, lo, a3); b3 = maddF32x4(s, hi, b3);
     }
-    const ld = <usize>ldc;
     v128.store(c, a0); v128.store(c, b0, 16);
     v128.store(c + ld, a1); v128.store(c + ld, b1, 16);
     v128.store(c + 2 * ld, a2); v128.store(c + 2 * ld, b2, 16);
     v128.store(c + 3 * ld, a3); v128.store(c + 3 * ld, b3, 16);
   } else {
-    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 8);
+    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 8, accumulate);
   }
 }
 
-function gemmTnTile4x4(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32): void {
+function gemmTnTile4x4(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, accumulate: bool): void {
   if (ASC_FEATURE_SIMD) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    const ld = <usize>ldc;
+    let a0 = initial(c, 0, accumulate), a1 = initial(c + ld, 0, accumulate), a2 = initial(c + 2 * ld, 0, accumulate), a3 = initial(c + 3 * ld, 0, accumulate);
     for (let i = 0; i < m; i++) {
       const v = v128.load(b + <usize>i * <usize>ldb), x = a + <usize>i * <usize>lda;
       a0 = maddF32x4(v128.load32_splat(x), v, a0);
@@ -278,17 +294,16 @@ function gemmTnTile4x4(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i3
       a2 = maddF32x4(v128.load32_splat(x, 8), v, a2);
       a3 = maddF32x4(v128.load32_splat(x, 12), v, a3);
     }
-    const ld = <usize>ldc;
     v128.store(c, a0); v128.store(c + ld, a1); v128.store(c + 2 * ld, a2); v128.store(c + 3 * ld, a3);
   } else {
-    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 4);
+    gemmTnTileScalar(a, lda, b, ldb, c, ldc, m, 4, accumulate);
   }
 }
 
-function gemmTnTileScalar(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, cols: i32): void {
+function gemmTnTileScalar(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, cols: i32, accumulate: bool): void {
   for (let r = 0; r < 4; r++) {
     for (let j = 0; j < cols; j++) {
-      let s: f32 = 0;
+      let s: f32 = accumulate ? load<f32>(c + <usize>r * <usize>ldc + (<usize>j << 2)) : 0;
       for (let i = 0; i < m; i++) s += load<f32>(a + <usize>i * <usize>lda + (<usize>r << 2)) * load<f32>(b + <usize>i * <usize>ldb + (<usize>j << 2));
       store<f32>(c + <usize>r * <usize>ldc + (<usize>j << 2), s);
     }

@@ -19,3 +19,5 @@ export type { GradCheckOptions, GradCheckResult } from './gradcheck.js';
 export { trainValSplit, kFold, crossValidate, crossValidateKnn, gridSearch, meanStd } from './selection.js';
 export type { Split, Fold, Estimator, CrossValidationResult, KnnCrossValidation, GridPoint, GridSearchOptions } from './selection.js';
 export { takeRows, headRows } from './matrix.js';
+export { weightImages, imagesFromRows, upscaleImage, cvPlotSvg, confusionMatrixSvg, lossCurvesSvg, gridSearchSvg } from './visualize.js';
+export type { RgbaImage, ImageShape } from './visualize.js';

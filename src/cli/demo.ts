@@ -5,7 +5,7 @@ import { KNearestNeighbor, type Metric } from '../knn.js';
 import { LinearSVM, Softmax, type LinearClassifier } from '../linear.js';
 import { confusionMatrix } from '../metrics.js';
 import { crossValidateKnn, gridSearch, trainValSplit, type GridPoint, type KnnCrossValidation } from '../selection.js';
-import { imagesFromRows, weightImages } from '../visualize.js';
+import { formatNumber, imagesFromRows, weightImages } from '../visualize.js';
 import { writeReport, type DemoReport } from '../report.js';
 import type { FlagSpec, ParsedFlags } from './args.js';
 import { loadData, timed } from './data.js';
@@ -68,7 +68,7 @@ export async function runDemo(flags: ParsedFlags): Promise<void> {
         onProgress: (it) => trainProgress.update(it + 1),
       }));
       trainProgress.finish();
-      lossCurves.push({ label: `${loss} (lr ${grid.best.learningRate}, reg ${grid.best.reg})`, values: history });
+      lossCurves.push({ label: `${loss} (lr ${formatNumber(grid.best.learningRate)}, reg ${formatNumber(grid.best.reg)})`, values: history });
       const [predicted, predictMs] = await timed(() => model.predict(test.X));
       rows.push({
         name: loss === 'svm' ? 'Linear SVM' : 'Softmax',
@@ -116,10 +116,10 @@ function accuracyOf(predicted: Int32Array, truth: ArrayLike<number>): number {
   return predicted.length === 0 ? 0 : correct / predicted.length;
 }
 
-/** The first 32 test images with the softmax prediction. */
+/** The first 40 test images with the softmax prediction. */
 function sampleStrip(ds: Awaited<ReturnType<typeof loadData>>, predicted: Int32Array): DemoReport['samples'] {
-  const rows = Array.from({ length: Math.min(32, ds.test.X.rows) }, (_, i) => i);
-  return { images: imagesFromRows(ds.test.X, rows, ds.shape), predicted: rows.map((i) => predicted[i]!), truth: rows.map((i) => ds.test.y[i]!) };
+  const rows = Array.from({ length: Math.min(40, ds.test.X.rows) }, (_, i) => i);
+  return { images: imagesFromRows(ds.test.X, rows, ds.shape), predicted: rows.map((i) => predicted[i]!), truth: rows.map((i) => ds.test.y[i]!), model: 'Softmax' };
 }
 
 function printTable(rows: ModelRow[]): void {

@@ -1,0 +1,297 @@
+// The HTML report of `simdclass demo` (Node only): index.html plus SVG plots and PNG images in
+// assets/, referenced by relative paths so that the folder opens from disk with no network.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encode } from 'fast-png';
+import type { GridPoint, KnnCrossValidation } from './selection.js';
+import {
+  confusionMatrixSvg, cvPlotSvg, escapeXml, formatNumber, gridSearchSvg, lossCurvesSvg, upscaleImage, type RgbaImage,
+} from './visualize.js';
+
+/** One evaluated model: a row of the results table, its confusion matrix and (linear models) its templates. */
+export interface ReportModel {
+  name: string;
+  hyperparameters: Record<string, string | number>;
+  /** Accuracy on the validation split or the cross-validation mean that chose the hyperparameters. */
+  valAccuracy?: number;
+  testAccuracy: number;
+  trainMs: number;
+  predictMs: number;
+  /** C x C counts, row = true label, column = predicted (metrics.confusionMatrix). */
+  confusion: Int32Array;
+  /** One image per class (visualize.weightImages). */
+  weights?: RgbaImage[];
+}
+
+/** Everything the demo report shows: plain data, no models. */
+export interface DemoReport {
+  title: string;
+  datasetName: string;
+  /** [height, width, channels] */
+  shape: readonly [number, number, number];
+  classNames: string[];
+  nTrain: number;
+  nTest: number;
+  machine: { cpu: string; cores: number; node: string; build: string };
+  /** ISO 8601 time of the run. */
+  createdAt: string;
+  models: ReportModel[];
+  cv?: { l1?: KnnCrossValidation; l2?: KnnCrossValidation };
+  grids?: { loss: string; points: GridPoint[] }[];
+  lossCurves?: { label: string; values: number[] }[];
+  /** Test images with a model's predictions; `model` names that model in the caption. */
+  samples?: { images: RgbaImage[]; predicted: number[]; truth: number[]; model?: string };
+}
+
+/** A duration for people: 420 µs, 3.14 ms, 12.3 ms, 456 ms, 1.23 s, 12.3 s, 2 min 05 s. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1) return `${Number((ms * 1000).toPrecision(3))} µs`;
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${ms.toFixed(0)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+const pct = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
+const int = (n: number) => n.toLocaleString('en-US');
+const esc = escapeXml;
+
+function slug(name: string, taken: Set<string>): string {
+  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+  let s = base;
+  for (let i = 2; taken.has(s); i++) s = `${base}-${i}`;
+  taken.add(s);
+  return s;
+}
+
+function when(createdAt: string): string {
+  const d = new Date(createdAt);
+  if (Number.isNaN(d.getTime())) return createdAt;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const CSS = `
+:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f4f5f7; --card:#ffffff; --accent:#2563eb; --accent-soft:#eff6ff; --good:#15803d; --bad:#dc2626; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 36px 24px 72px; }
+header.top { display: flex; flex-wrap: wrap; align-items: flex-end; justify-content: space-between; gap: 8px 24px; margin-bottom: 20px; }
+h1 { font-size: 30px; line-height: 1.2; margin: 0; letter-spacing: -0.015em; }
+.subtitle { color: var(--muted); margin: 4px 0 0; font-size: 16px; }
+.meta { color: var(--muted); font-size: 13px; text-align: right; }
+.meta b { color: var(--ink); font-weight: 600; }
+nav { display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 14px; margin: 0 0 20px; padding: 10px 0; border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); }
+nav a { color: var(--accent); text-decoration: none; }
+nav a:hover { text-decoration: underline; }
+h2 { font-size: 21px; margin: 44px 0 2px; letter-spacing: -0.01em; }
+h3 { font-size: 16px; margin: 0 0 10px; }
+p.lead { color: var(--muted); margin: 0 0 16px; max-width: 820px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 16px; box-shadow: 0 1px 2px rgba(16, 24, 40, .04); }
+.cards { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); align-items: stretch; }
+.stack > * + * { margin-top: 16px; }
+img.plot { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+.kpis { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); margin-bottom: 16px; }
+.kpi .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .06em; }
+.kpi .value { font-size: 26px; font-weight: 650; letter-spacing: -0.01em; line-height: 1.25; }
+.kpi .note { color: var(--muted); font-size: 13px; }
+table { width: 100%; border-collapse: collapse; font-size: 14px; }
+th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .05em; padding: 8px 10px; border-bottom: 1px solid var(--line); }
+td { padding: 10px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+tr:last-child td { border-bottom: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td .sub { display: block; color: var(--muted); font-size: 12px; }
+tr.best td { background: var(--accent-soft); }
+tr.best td:first-child { box-shadow: inset 3px 0 0 var(--accent); }
+.badge { display: inline-block; margin-left: 6px; padding: 1px 7px; border-radius: 999px; background: var(--accent); color: #fff; font-size: 11px; font-weight: 600; vertical-align: 1px; }
+.chip { display: inline-block; margin: 1px 4px 1px 0; padding: 1px 7px; border-radius: 6px; background: #f3f4f6; color: #374151; font-size: 12px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: nowrap; }
+.bar { height: 4px; border-radius: 2px; background: #e5e7eb; margin-top: 4px; overflow: hidden; min-width: 80px; }
+.bar > span { display: block; height: 100%; background: var(--accent); }
+.templates { display: grid; gap: 14px 12px; grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }
+figure { margin: 0; text-align: center; }
+figcaption { font-size: 13px; margin-top: 4px; line-height: 1.3; overflow-wrap: anywhere; }
+img.pixels { image-rendering: pixelated; image-rendering: crisp-edges; border-radius: 6px; width: 100%; max-width: 128px; height: auto; background: #000; }
+.samples { display: grid; gap: 14px 10px; grid-template-columns: repeat(auto-fill, minmax(92px, 1fr)); }
+.samples img.pixels { max-width: 84px; border: 3px solid transparent; border-radius: 8px; }
+.samples figure.wrong img.pixels { border-color: var(--bad); }
+.samples .pred { font-weight: 600; }
+.samples figure.right .pred { color: var(--good); }
+.samples figure.wrong .pred { color: var(--bad); }
+.samples .truth { display: block; color: var(--muted); font-size: 12px; }
+.legend { color: var(--muted); font-size: 13px; margin: 0 0 12px; }
+.legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; vertical-align: -1px; margin: 0 4px 0 10px; }
+footer { margin-top: 56px; color: var(--muted); font-size: 13px; border-top: 1px solid var(--line); padding-top: 14px; }
+`;
+
+/**
+ * Writes `dir/index.html` and its pictures in `dir/assets/` (SVG plots; PNG weight templates and
+ * sample images, upscaled with nearest neighbours) and returns the paths written (index first).
+ */
+export async function writeReport(dir: string, report: DemoReport): Promise<{ indexPath: string; files: string[] }> {
+  const assets = join(dir, 'assets');
+  await mkdir(assets, { recursive: true });
+  const files: string[] = [];
+  const indexPath = join(dir, 'index.html');
+  files.push(indexPath);
+  const put = async (name: string, content: string | Uint8Array): Promise<string> => {
+    await writeFile(join(assets, name), content);
+    files.push(join(assets, name));
+    return `assets/${name}`;
+  };
+  const png = (image: RgbaImage, factor: number) => {
+    const big = upscaleImage(image, factor);
+    return encode({ width: big.width, height: big.height, data: big.data, channels: 4, depth: 8 });
+  };
+  const { classNames, shape } = report;
+  const [h, w, c] = shape;
+  const side = Math.max(h, w);
+  const templateScale = Math.max(1, Math.min(16, Math.ceil(112 / side)));
+  const sampleScale = Math.max(1, Math.min(16, Math.ceil(84 / side)));
+  const taken = new Set<string>();
+  const models = report.models.map((m) => ({ ...m, slug: slug(m.name, taken) }));
+  const className = (i: number) => classNames[i] ?? String(i);
+
+  // ---- results -----------------------------------------------------------------------------
+  let bestIndex = -1;
+  models.forEach((m, i) => { if (bestIndex < 0 || m.testAccuracy > models[bestIndex]!.testAccuracy) bestIndex = i; });
+  const best = models[bestIndex];
+  const sections: { id: string; title: string; html: string }[] = [];
+
+  const rows = models.map((m, i) => {
+    const hp = Object.entries(m.hyperparameters).map(([k, v]) => `<span class="chip">${esc(k)}=${esc(typeof v === 'number' ? formatNumber(v) : v)}</span>`).join('');
+    const perImage = report.nTest > 0 ? `<span class="sub">${formatMs(m.predictMs / report.nTest)} / image</span>` : '';
+    return `<tr${i === bestIndex ? ' class="best"' : ''}><td><b>${esc(m.name)}</b>${i === bestIndex ? '<span class="badge">best</span>' : ''}</td><td>${hp}</td>` +
+      `<td class="num">${pct(m.valAccuracy)}</td>` +
+      `<td class="num"><b>${pct(m.testAccuracy)}</b><div class="bar"><span style="width:${(Math.max(0, Math.min(1, m.testAccuracy)) * 100).toFixed(1)}%"></span></div></td>` +
+      `<td class="num">${formatMs(m.trainMs)}</td><td class="num">${formatMs(m.predictMs)}${perImage}</td></tr>`;
+  }).join('\n');
+  const chance = classNames.length > 0 ? 1 / classNames.length : undefined;
+  const kpis = [
+    ['Best test accuracy', best ? pct(best.testAccuracy, 1) : '–', best ? esc(best.name) : ''],
+    ['Models compared', String(models.length), esc(models.map((m) => m.name).join(' · '))],
+    ['Images', `${int(report.nTrain)} / ${int(report.nTest)}`, 'training / test'],
+    ['Chance level', pct(chance, 1), `${classNames.length} classes`],
+  ].map(([label, value, note]) => `<div class="card kpi"><div class="label">${label}</div><div class="value">${value}</div><div class="note">${note}</div></div>`).join('');
+  sections.push({
+    id: 'results', title: 'Results',
+    html: `<div class="kpis">${kpis}</div><div class="card"><table><thead><tr><th>Model</th><th>Hyperparameters</th><th class="num">Validation</th><th class="num">Test</th><th class="num">Train time</th><th class="num">Predict time</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`,
+  });
+
+  // ---- choosing k --------------------------------------------------------------------------
+  const cvCards: string[] = [];
+  for (const metric of ['l1', 'l2'] as const) {
+    const cv = report.cv?.[metric];
+    if (!cv) continue;
+    const src = await put(`cv-${metric}.svg`, cvPlotSvg(cv, { title: `Cross-validation on k (${metric.toUpperCase()})`, metric, width: 520, height: 370 }));
+    cvCards.push(`<div class="card"><img class="plot" src="${src}" alt="${esc(`cross-validation accuracy vs k, ${metric.toUpperCase()} distance, best k = ${cv.bestK}`)}"></div>`);
+  }
+  if (cvCards.length) {
+    const folds = report.cv?.l1?.folds ?? report.cv?.l2?.folds;
+    sections.push({
+      id: 'choosing-k', title: 'Choosing k',
+      html: `<p class="lead">${folds}-fold cross-validation on the training set: each dot is the accuracy on one held-out fold, the line joins the means and the bars show one standard deviation. The highlighted k has the best mean.</p><div class="cards">${cvCards.join('')}</div>`,
+    });
+  }
+
+  // ---- choosing learning rate and regularization ---------------------------------------------
+  const gridCards: string[] = [];
+  const gridSlugs = new Set<string>();
+  for (const [i, g] of (report.grids ?? []).entries()) {
+    if (!g.points.length) continue;
+    const name = g.loss === 'svm' ? 'Linear SVM' : g.loss === 'softmax' ? 'Softmax' : g.loss;
+    const src = await put(`grid-${slug(g.loss, gridSlugs)}.svg`, gridSearchSvg(g.points, { title: `${name}: learning rate × regularization` }));
+    gridCards.push(`<div class="card"><img class="plot" src="${src}" alt="${esc(`${name} grid search ${i + 1}`)}"></div>`);
+  }
+  let lossHtml = '';
+  if (report.lossCurves?.length) {
+    const src = await put('loss-curves.svg', lossCurvesSvg(report.lossCurves, { title: 'Training loss of the final models', width: 1000, height: 400 }));
+    lossHtml = `<div class="card" style="margin-top:16px"><img class="plot" src="${src}" alt="training loss curves"></div>`;
+  }
+  if (gridCards.length || lossHtml) {
+    sections.push({
+      id: 'choosing-lr-reg', title: 'Choosing learning rate and regularization',
+      html: `<p class="lead">Each cell is a model trained by minibatch SGD on part of the training set and scored on a held-out validation split; the outlined cell was kept and retrained on all training images.</p>${gridCards.length ? `<div class="cards">${gridCards.join('')}</div>` : ''}${lossHtml}`,
+    });
+  }
+
+  // ---- weight templates ----------------------------------------------------------------------
+  const templateCards: string[] = [];
+  for (const m of models) {
+    if (!m.weights?.length) continue;
+    const figs: string[] = [];
+    for (const [j, img] of m.weights.entries()) {
+      const src = await put(`weights-${m.slug}-${j}.png`, png(img, templateScale));
+      figs.push(`<figure><img class="pixels" src="${src}" width="${img.width * templateScale}" height="${img.height * templateScale}" alt="${esc(`${m.name} template for ${className(j)}`)}"><figcaption>${esc(className(j))}</figcaption></figure>`);
+    }
+    templateCards.push(`<div class="card"><h3>${esc(m.name)}</h3><div class="templates">${figs.join('')}</div></div>`);
+  }
+  if (templateCards.length) {
+    sections.push({
+      id: 'templates', title: 'What the linear models learned',
+      html: `<p class="lead">Each class score is a dot product of the image with one row of weights, so the weights can be viewed as an image: one template per class, ${c === 1 ? 'bright where the class likes ink' : 'in the colors the class prefers'}, rescaled per class to 0..255.</p><div class="stack">${templateCards.join('')}</div>`,
+    });
+  }
+
+  // ---- confusion matrices --------------------------------------------------------------------
+  const cmCards: string[] = [];
+  for (const m of models) {
+    if (!m.confusion?.length) continue;
+    const src = await put(`confusion-${m.slug}.svg`, confusionMatrixSvg(m.confusion, classNames, { title: m.name }));
+    cmCards.push(`<div class="card"><img class="plot" src="${src}" alt="${esc(`confusion matrix of ${m.name}`)}"></div>`);
+  }
+  if (cmCards.length) {
+    sections.push({
+      id: 'confusion', title: 'Where they go wrong',
+      html: `<p class="legend">Test set; row = true class, column = predicted. Color shows the share of the row:<span class="swatch" style="background:#2563eb"></span>correct<span class="swatch" style="background:#dc2626"></span>confused.</p><div class="cards">${cmCards.join('')}</div>`,
+    });
+  }
+
+  // ---- sample predictions --------------------------------------------------------------------
+  const samples = report.samples;
+  if (samples?.images.length) {
+    const figs: string[] = [];
+    let wrong = 0;
+    for (const [i, img] of samples.images.entries()) {
+      const p = samples.predicted[i]!, t = samples.truth[i]!;
+      const ok = p === t;
+      if (!ok) wrong++;
+      const src = await put(`sample-${String(i).padStart(3, '0')}.png`, png(img, sampleScale));
+      figs.push(`<figure class="${ok ? 'right' : 'wrong'}"><img class="pixels" src="${src}" width="${img.width * sampleScale}" height="${img.height * sampleScale}" alt="${esc(`test image ${i}: predicted ${className(p)}, true ${className(t)}`)}">` +
+        `<figcaption><span class="pred">${ok ? '✓' : '✗'} ${esc(className(p))}</span>${ok ? '' : `<span class="truth">true: ${esc(className(t))}</span>`}</figcaption></figure>`);
+    }
+    sections.push({
+      id: 'samples', title: 'Sample predictions',
+      html: `<p class="lead">${samples.images.length} test images with ${samples.model ? `the ${esc(samples.model)} prediction` : 'their predicted class'}: ${samples.images.length - wrong} right, ${wrong} wrong (outlined in red, with the true class).</p><div class="card"><div class="samples">${figs.join('')}</div></div>`,
+    });
+  }
+
+  const m = report.machine;
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(report.title)} · ${esc(report.datasetName)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<header class="top">
+<div><h1>${esc(report.title)}</h1>
+<p class="subtitle">${esc(report.datasetName)} · ${h}×${w}${c > 1 ? `×${c}` : ''} ${c === 1 ? 'grayscale' : 'color'} images · ${classNames.length} classes · ${int(report.nTrain)} training / ${int(report.nTest)} test</p></div>
+<div class="meta"><b>${esc(m.cpu)}</b> · ${m.cores} cores<br>Node ${esc(m.node)} · wasm build <b>${esc(m.build)}</b><br>${esc(when(report.createdAt))}</div>
+</header>
+<nav>${sections.map((s) => `<a href="#${s.id}">${esc(s.title)}</a>`).join('')}</nav>
+${sections.map((s) => `<section id="${s.id}">\n<h2>${esc(s.title)}</h2>\n${s.html}\n</section>`).join('\n')}
+<footer>Generated by simdclass on ${esc(when(report.createdAt))}. Pictures are in <code>assets/</code>; this page needs no network.</footer>
+</main>
+</body>
+</html>
+`;
+  await writeFile(indexPath, html);
+  return { indexPath, files };
+}
