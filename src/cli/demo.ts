@@ -125,7 +125,7 @@ function sampleStrip(ds: Awaited<ReturnType<typeof loadData>>, predicted: Int32A
 function printTable(rows: ModelRow[]): void {
   const pct = (v?: number) => (v === undefined ? '' : `${(v * 100).toFixed(2)}%`);
   const header = ['model', 'hyperparameters', 'validation', 'test', 'train', 'predict'];
-  const body = rows.map((r) => [r.name, Object.entries(r.hyperparameters).map(([k, v]) => `${k}=${v}`).join(' '), pct(r.valAccuracy), pct(r.testAccuracy), `${r.trainMs.toFixed(0)} ms`, `${r.predictMs.toFixed(0)} ms`]);
+  const body = rows.map((r) => [r.name, Object.entries(r.hyperparameters).map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v) : v}`).join(' '), pct(r.valAccuracy), pct(r.testAccuracy), `${r.trainMs.toFixed(0)} ms`, `${r.predictMs.toFixed(0)} ms`]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   console.log(line(header));
