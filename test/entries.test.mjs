@@ -1,0 +1,113 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as nodeEntry from '../dist/node.js';
+import * as browserEntry from '../dist/index.js';
+import { mulberry32, randomU8 } from './helpers.mjs';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const wasmBytes = (build) => readFileSync(new URL(`../build/simdclass-${build}.wasm`, import.meta.url));
+
+/** Every module reachable from `file` through static and dynamic relative imports, plus the bare specifiers they name. */
+function importGraph(file, seen = new Set(), bare = new Set()) {
+  if (seen.has(file)) return { seen, bare };
+  seen.add(file);
+  const source = readFileSync(file, 'utf8');
+  for (const [, spec] of source.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)) {
+    if (spec.startsWith('.')) importGraph(join(dirname(file), spec), seen, bare);
+    else bare.add(spec);
+  }
+  return { seen, bare };
+}
+
+const entries = suite('package entries');
+
+entries('the browser entry reaches no Node built-in', () => {
+  const { seen, bare } = importGraph(join(dist, 'index.js'));
+  assert.ok(seen.size > 5, `walked ${seen.size} modules`);
+  const nodeOnly = [...bare].filter((s) => s.startsWith('node:') || ['fs', 'path', 'url', 'os', 'v8', 'zlib', 'child_process'].includes(s));
+  assert.equal(nodeOnly, []);
+  assert.not.ok([...seen].some((f) => f.endsWith('data/node.js') || f.includes('/cli/')), 'no Node-only module in the browser graph');
+});
+
+entries('package.json routes node and browser through exports conditions', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const root = pkg.exports['.'];
+  assert.is(root.node, './dist/node.js');
+  assert.is(root.default, './dist/index.js');
+  assert.is(root.types, './dist/index.d.ts');
+  assert.is(pkg.type, 'module');
+});
+
+entries('the Node entry adds the file loaders; both share the API', () => {
+  assert.type(nodeEntry.loadDataset, 'function');
+  assert.is(browserEntry.loadDataset, undefined);
+  for (const name of ['init', 'KNearestNeighbor', 'LinearSVM', 'Softmax', 'svmLoss', 'softmaxLoss', 'parseIdx', 'parseCifar10Batch', 'crossValidateKnn', 'weightImages']) {
+    assert.type(browserEntry[name], 'function', name);
+    assert.type(nodeEntry[name], 'function', name);
+  }
+});
+
+entries.run();
+
+const init = suite('init');
+
+init('auto picks relaxed SIMD in Node 20 (the V8 flag is set inside init) and each build can be forced', async () => {
+  assert.is((await nodeEntry.init()).build, 'relaxed');
+  for (const build of ['scalar', 'simd', 'relaxed']) assert.is((await nodeEntry.init({ build })).build, build);
+  assert.is((await nodeEntry.init()).build, 'relaxed', 'idempotent');
+});
+
+init('the browser entry accepts wasm bytes and predicts exactly like the Node entry', async () => {
+  const random = mulberry32(7);
+  const X = randomU8(random, 200, 50), Q = randomU8(random, 30, 50);
+  const y = Array.from({ length: 200 }, (_, i) => i % 4);
+  await nodeEntry.init({ build: 'simd' });
+  const a = new nodeEntry.KNearestNeighbor({ k: 3, metric: 'l2' });
+  await a.train(X, y);
+  const expected = await a.predict(Q);
+  const info = await browserEntry.init({ build: 'relaxed', wasm: wasmBytes('relaxed') });
+  assert.is(info.build, 'relaxed');
+  const b = new browserEntry.KNearestNeighbor({ k: 3, metric: 'l2' });
+  await b.train(X, y);
+  assert.equal(Array.from(await b.predict(Q)), Array.from(expected));
+  a.dispose(); b.dispose();
+  await nodeEntry.init();
+});
+
+init('a wrong build name, bad bytes or an unreachable URL give a clear error', async () => {
+  try { await nodeEntry.init({ build: 'fast' }); assert.unreachable(); } catch (err) { assert.match(err.message, /Expected build to be 'auto', 'relaxed', 'simd' or 'scalar', got fast/); }
+  try {
+    await browserEntry.init({ build: 'simd', wasm: new Uint8Array([0, 1, 2, 3]) });
+    assert.unreachable();
+  } catch (err) {
+    assert.is(err.code, 'ERR_WASM_LOAD');
+    assert.match(err.message, /Could not load the simdclass 'simd' WebAssembly core/);
+  }
+  const url = 'http://127.0.0.1:9/missing/simdclass-simd.wasm';
+  try {
+    await browserEntry.init({ build: 'simd', wasm: url });
+    assert.unreachable();
+  } catch (err) {
+    assert.is(err.code, 'ERR_WASM_LOAD');
+    assert.ok(err.message.includes(url), 'names the URL');
+    assert.match(err.message, /init\(\{ wasm: url \}\)/);
+  }
+  try {
+    await browserEntry.init({ build: 'simd', wasm: wasmBytes('scalar') });
+    assert.unreachable();
+  } catch (err) {
+    assert.match(err.message, /reports SIMD level 0, not the 'simd' build/);
+  }
+  assert.is((await nodeEntry.init()).build, 'relaxed', 'a failed init leaves the loaded core in place');
+});
+
+init('models refuse to run before init', async () => {
+  // A fresh module graph has no core: import the runtime under a query string to get a new instance.
+  const fresh = await import(`../dist/runtime.js?fresh=${Date.now()}`);
+  assert.throws(() => fresh.core(), (err) => err.code === 'ERR_STATE' && /call `await init\(\)`/.test(err.message));
+});
+
+init.run();
