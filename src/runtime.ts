@@ -155,7 +155,7 @@ function info(c: Core): RuntimeInfo {
 
 async function instantiate(build: Build, source: WasmSource): Promise<Core> {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-  let moduleSource: BufferSource | WebAssembly.Module | Response | Promise<Response>;
+  let moduleSource: BufferSource | WebAssembly.Module | Response;
   const where = source instanceof URL || typeof source === 'string' ? String(source) : null;
   try {
     moduleSource = where !== null ? await fetchWasm(where) : source as BufferSource | WebAssembly.Module | Response;
@@ -174,9 +174,11 @@ async function instantiate(build: Build, source: WasmSource): Promise<Core> {
   }
 }
 
-async function fetchWasm(url: string): Promise<Response> {
+async function fetchWasm(url: string): Promise<Response | ArrayBuffer> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  // Streaming compilation needs the application/wasm type; a server that sends another one still works through bytes.
+  if (!(response.headers.get('Content-Type') ?? '').startsWith('application/wasm')) return response.arrayBuffer();
   return response;
 }
 

@@ -1,0 +1,147 @@
+// Small helpers shared by the panels: colours, a seeded RNG, crisp canvases, dragging points.
+
+/** Class colours (Tableau 10, as in simdclass's SVG plots). */
+export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/** `hex` mixed with white: amount 0 = the colour, 1 = white. Returns [r, g, b]. */
+export function tint(hex, amount) {
+  const n = parseInt(hex.slice(1), 16);
+  const mix = (c) => Math.round(c + (255 - c) * amount);
+  return [mix(n >> 16), mix((n >> 8) & 255), mix(n & 255)];
+}
+
+/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal sample from a uniform RNG (Box-Muller). */
+export function gaussian(rng) {
+  const u = Math.max(rng(), 1e-12), v = rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/** Sizes a canvas for the screen's pixel ratio; drawing uses CSS pixels. */
+export function setupCanvas(canvas, width, height) {
+  const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(height * dpr);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+/** Draws one data point: a filled circle with a white ring and a dark outline. */
+export function drawPoint(ctx, x, y, color, { radius = 7, active = false } = {}) {
+  ctx.beginPath();
+  ctx.arc(x, y, radius + (active ? 2 : 0), 0, Math.PI * 2);
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = '#ffffff';
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.arc(x, y, radius + (active ? 2 : 0) + 1.5, 0, Math.PI * 2);
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = 'rgba(17, 24, 39, 0.75)';
+  ctx.stroke();
+}
+
+/**
+ * Lets the user drag points on a canvas. `points()` returns objects with x, y in CSS pixels;
+ * `onMove(point, x, y)` moves one; `onChange()` runs after every move (and on release).
+ */
+export function attachDrag(canvas, { points, onMove, onChange, radius = 12 }) {
+  let dragging = null;
+  const at = (event) => {
+    const rect = canvas.getBoundingClientRect();
+    return [event.clientX - rect.left, event.clientY - rect.top];
+  };
+  const hit = (x, y) => {
+    let best = null, bestD = radius * radius;
+    for (const p of points()) {
+      const d = (p.x - x) ** 2 + (p.y - y) ** 2;
+      if (d <= bestD) { best = p; bestD = d; }
+    }
+    return best;
+  };
+  canvas.addEventListener('pointerdown', (event) => {
+    const [x, y] = at(event);
+    dragging = hit(x, y);
+    if (dragging) {
+      canvas.setPointerCapture(event.pointerId);
+      dragging.active = true;
+      event.preventDefault();
+      onChange();
+    }
+  });
+  canvas.addEventListener('pointermove', (event) => {
+    const [x, y] = at(event);
+    if (!dragging) {
+      canvas.style.cursor = hit(x, y) ? 'grab' : 'default';
+      return;
+    }
+    const rect = canvas.getBoundingClientRect();
+    onMove(dragging, Math.min(rect.width - 4, Math.max(4, x)), Math.min(rect.height - 4, Math.max(4, y)));
+    canvas.style.cursor = 'grabbing';
+    onChange();
+  });
+  const release = () => {
+    if (!dragging) return;
+    dragging.active = false;
+    dragging = null;
+    canvas.style.cursor = 'grab';
+    onChange();
+  };
+  canvas.addEventListener('pointerup', release);
+  canvas.addEventListener('pointercancel', release);
+}
+
+/** Calls `fn` at most once per animation frame, however often `schedule()` is called. */
+export function frameScheduler(fn) {
+  let queued = false;
+  return function schedule() {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      fn();
+    });
+  };
+}
+
+/** 1234567 -> "1,234,567". */
+export const formatInt = (n) => n.toLocaleString('en-US');
+
+/** A number for labels: 0.001, 1e-7, 2.5e4, 12.3. */
+export function formatNumber(v) {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(3)));
+  const [m, e] = v.toExponential(2).split('e');
+  return `${Number(m)}e${Number(e)}`;
+}
+
+/** Wires a range input to its <output> and returns a getter; `map` turns the slider value into the real one. */
+export function slider(id, { map = (v) => v, format = String, onInput } = {}) {
+  const input = document.getElementById(id);
+  const output = document.querySelector(`output[for="${id}"]`);
+  const value = () => map(Number(input.value));
+  const show = () => { if (output) output.textContent = format(value()); };
+  input.addEventListener('input', () => { show(); onInput?.(value()); });
+  show();
+  return { input, value, show };
+}
+
+/** The value of the checked radio button named `name`. */
+export const radioValue = (name) => document.querySelector(`input[name="${name}"]:checked`).value;

@@ -1,0 +1,151 @@
+// Panel 3's Web Worker: downloads the embedded Fashion-MNIST sample, parses it with parseIdx,
+// trains kNN and a softmax classifier with simdclass, and posts progress and results back, so the
+// page never freezes. The worker has its own copy of the WebAssembly core (its own init()).
+import { FASHION_MNIST_CLASSES, KNearestNeighbor, Softmax, accuracy, headRows, idxImages, idxLabels, init, parseIdx, weightImages } from 'simdclass';
+
+// Bundled by Vite as static files (gzipped IDX, exactly the files in data/fashion-mnist-sample).
+const FILES = {
+  trainImages: new URL('../../data/fashion-mnist-sample/train-images-idx3-ubyte.gz', import.meta.url).href,
+  trainLabels: new URL('../../data/fashion-mnist-sample/train-labels-idx1-ubyte.gz', import.meta.url).href,
+  testImages: new URL('../../data/fashion-mnist-sample/t10k-images-idx3-ubyte.gz', import.meta.url).href,
+  testLabels: new URL('../../data/fashion-mnist-sample/t10k-labels-idx1-ubyte.gz', import.meta.url).href,
+};
+
+const ready = init();
+ready.then((info) => postMessage({ type: 'ready', build: info.build }), (err) => postMessage({ type: 'error', message: err.message }));
+
+let dataset = null;
+let busy = false;
+
+self.onmessage = async (event) => {
+  const { type, params } = event.data;
+  if (type !== 'run' || busy) return;
+  busy = true;
+  try {
+    await ready;
+    await run(params);
+  } catch (err) {
+    postMessage({ type: 'error', message: err?.message ?? String(err) });
+  } finally {
+    busy = false;
+  }
+};
+
+function progress(stage, fraction, text) {
+  postMessage({ type: 'progress', stage, fraction: Math.max(0, Math.min(1, fraction)), text });
+}
+
+/** Fetches all four files with a byte count for the progress bar. */
+async function download() {
+  const responses = await Promise.all(Object.entries(FILES).map(async ([key, url]) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`Could not download ${url}: HTTP ${response.status}`);
+    return [key, response];
+  }));
+  const total = responses.reduce((s, [, r]) => s + Number(r.headers.get('Content-Length') ?? 0), 0);
+  let received = 0, last = 0;
+  const out = {};
+  await Promise.all(responses.map(async ([key, response]) => {
+    const chunks = [];
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.length;
+      const now = performance.now();
+      if (total > 0 && now - last > 50) {
+        last = now;
+        progress('download', received / total, `Downloading the Fashion-MNIST sample: ${(received / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
+      }
+    }
+    const bytes = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+    let o = 0;
+    for (const c of chunks) { bytes.set(c, o); o += c.length; }
+    out[key] = bytes;
+  }));
+  return { bytes: out, total };
+}
+
+async function load() {
+  if (dataset) return dataset;
+  const { bytes, total } = await download();
+  progress('parse', 1, 'Decompressing and parsing the IDX files');
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    parseIdx(bytes.trainImages, 'train-images-idx3-ubyte.gz'), parseIdx(bytes.trainLabels, 'train-labels-idx1-ubyte.gz'),
+    parseIdx(bytes.testImages, 't10k-images-idx3-ubyte.gz'), parseIdx(bytes.testLabels, 't10k-labels-idx1-ubyte.gz'),
+  ]);
+  const train = idxImages(trainImages), test = idxImages(testImages);
+  dataset = {
+    train: { X: { data: train.data, rows: train.rows, cols: train.cols }, y: idxLabels(trainLabels) },
+    test: { X: { data: test.data, rows: test.rows, cols: test.cols }, y: idxLabels(testLabels) },
+    shape: train.shape,
+    downloadBytes: total,
+  };
+  return dataset;
+}
+
+async function run(p) {
+  const t0 = performance.now();
+  const ds = await load();
+  const nTrain = Math.min(p.trainCount, ds.train.X.rows), nTest = Math.min(p.testCount, ds.test.X.rows);
+  const Xtrain = headRows(ds.train.X, nTrain), ytrain = ds.train.y.subarray(0, nTrain);
+  const Xtest = headRows(ds.test.X, nTest), ytest = ds.test.y.subarray(0, nTest);
+
+  // kNN: memorize, then classify the test images in slices so progress can be shown.
+  progress('knn', 0, `kNN: classifying ${nTest} test images against ${nTrain} training images`);
+  const knn = new KNearestNeighbor({ k: p.k, metric: p.metric });
+  const tk = performance.now();
+  const knnPred = new Int32Array(nTest);
+  try {
+    await knn.train(Xtrain, ytrain);
+    const slice = 100;
+    for (let first = 0; first < nTest; first += slice) {
+      const count = Math.min(slice, nTest - first);
+      const part = { data: Xtest.data.subarray(first * Xtest.cols, (first + count) * Xtest.cols), rows: count, cols: Xtest.cols };
+      knnPred.set(await knn.predict(part), first);
+      progress('knn', (first + count) / nTest, `kNN (k = ${p.k}, ${p.metric.toUpperCase()}): ${first + count} of ${nTest} test images`);
+    }
+  } finally {
+    knn.dispose();
+  }
+  const knnMs = performance.now() - tk;
+
+  // Softmax: minibatch SGD, progress every few iterations.
+  const softmax = new Softmax();
+  const ts = performance.now();
+  let history, softmaxPred, templates;
+  try {
+    let last = 0;
+    history = await softmax.train(Xtrain, ytrain, {
+      learningRate: p.learningRate, reg: p.reg, numIters: p.iters, batchSize: 200, seed: 0,
+      onProgress: (it, total, loss) => {
+        const now = performance.now();
+        if (now - last > 40 || it === total - 1) {
+          last = now;
+          progress('softmax', (it + 1) / total, `Softmax: iteration ${it + 1} of ${total}, minibatch loss ${loss.toFixed(3)}`);
+        }
+      },
+    });
+    softmaxPred = await softmax.predict(Xtest);
+    templates = weightImages(softmax, ds.shape);
+  } finally {
+    softmax.dispose();
+  }
+  const softmaxMs = performance.now() - ts;
+
+  const shown = Math.min(p.gridCount, nTest);
+  const gridImages = Xtest.data.slice(0, shown * Xtest.cols);
+  const result = {
+    type: 'result',
+    nTrain, nTest, shape: ds.shape, classNames: [...FASHION_MNIST_CLASSES], downloadBytes: ds.downloadBytes,
+    totalMs: performance.now() - t0,
+    knn: { k: p.k, metric: p.metric, accuracy: accuracy(knnPred, ytest), ms: knnMs, predictions: knnPred.slice(0, shown) },
+    softmax: {
+      accuracy: accuracy(softmaxPred, ytest), ms: softmaxMs, predictions: softmaxPred.slice(0, shown),
+      history: Float32Array.from(history), templates, iters: p.iters, learningRate: p.learningRate, reg: p.reg,
+    },
+    grid: { images: gridImages, labels: Int32Array.from(ytest.subarray(0, shown)), count: shown },
+  };
+  postMessage(result, [gridImages.buffer, ...templates.map((t) => t.data.buffer)]);
+}
