@@ -19,30 +19,19 @@ export function strideOf(m: Matrix): number {
 /** Copies rows [first, first + count) of m into wasm memory at ptr, zero-padding each row to `stride` bytes. */
 export function writeRows(core: Core, m: Matrix, first: number, count: number, ptr: number, stride: number): void {
   const { cols } = m;
-  if (m.data instanceof Uint8Array) {
-    const heap = core.u8;
-    if (stride === cols) {
-      heap.set(m.data.subarray(first * cols, (first + count) * cols), ptr);
-      return;
-    }
-    for (let r = 0; r < count; r++) {
-      const at = ptr + r * stride;
-      heap.set(m.data.subarray((first + r) * cols, (first + r + 1) * cols), at);
-      heap.fill(0, at + cols, at + stride);
-    }
-  } else {
-    const heap = core.f32;
-    const width = stride >> 2;
-    const base = ptr >>> 2;
-    if (width === cols) {
-      heap.set(m.data.subarray(first * cols, (first + count) * cols), base);
-      return;
-    }
-    for (let r = 0; r < count; r++) {
-      const at = base + r * width;
-      heap.set(m.data.subarray((first + r) * cols, (first + r + 1) * cols), at);
-      heap.fill(0, at + cols, at + width);
-    }
+  const unit = m.data instanceof Uint8Array ? 1 : 4;
+  // The heap view of the data's element type: offsets and widths count elements, not bytes.
+  const heap: Uint8Array | Float32Array = unit === 1 ? core.u8 : core.f32;
+  const width = stride / unit, base = ptr / unit;
+  const rows = m.data.subarray(first * cols, (first + count) * cols);
+  if (width === cols) {
+    heap.set(rows, base);
+    return;
+  }
+  for (let r = 0; r < count; r++) {
+    const at = base + r * width;
+    heap.set(rows.subarray(r * cols, (r + 1) * cols), at);
+    heap.fill(0, at + cols, at + width);
   }
 }
 

@@ -195,3 +195,8 @@ export function assertNeighbors(result, refIdx, kRef, refDist, a, b, k, metric, 
     }
   }
 }
+
+/** Standard normal draws from a uniform generator (Box-Muller). */
+export function gaussian(rng) {
+  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}

@@ -8,28 +8,13 @@ import {
   ArgumentRangeError, DataFormatError, StateError, TrainingDivergedError, SimdclassError,
 } from '../dist/node.js';
 import { referenceSvmLoss, referenceSoftmaxLoss } from '../dist/reference.js';
+import { gaussian, mulberry32 } from './helpers.mjs';
 
 const BUILDS = ['scalar', 'simd', 'relaxed'];
 const MODELS = [LinearSVM, Softmax];
 const REFERENCE = { svm: referenceSvmLoss, softmax: referenceSoftmaxLoss };
 
 // ---- local helpers -------------------------------------------------------------------------
-
-/** mulberry32: seeded floats in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rng) {
-  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 /** Runs fn(build) under every build, then puts back the build that was current before. */
 async function eachBuild(fn) {

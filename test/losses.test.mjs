@@ -5,29 +5,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init, svmLoss, softmaxLoss, gradCheck } from '../dist/node.js';
 import { referenceSvmLoss, referenceSoftmaxLoss } from '../dist/reference.js';
+import { gaussian, mulberry32 } from './helpers.mjs';
 
 const BUILDS = ['scalar', 'simd', 'relaxed'];
 /** Relative tolerance of an f32 kernel against the f64 reference. */
 const TOL = 1e-4;
 
 // ---- local helpers -------------------------------------------------------------------------
-
-/** mulberry32: seeded floats in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal draws from a uniform generator (Box-Muller). */
-function gaussian(rng) {
-  return () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 /** rows x cols f32 Matrix filled by `draw()`. */
 function matrix(rows, cols, draw) {
