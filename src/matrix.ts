@@ -110,7 +110,7 @@ export function checkInt(value: unknown, name: string, min: number, max = Number
     throw new ArgumentTypeError(`Expected ${name} to be an integer, got ${describe(value)}`);
   }
   if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    const range = max === Number.MAX_SAFE_INTEGER ? (value < min ? `>= ${min}` : `<= ${max}`) : `in [${min}, ${max}]`;
     throw new ArgumentRangeError(`Expected ${name} ${range}, got ${value}`);
   }
   return value;

@@ -175,6 +175,7 @@ export interface GridSearchOptions extends Omit<LinearTrainOptions, 'learningRat
  */
 export async function gridSearch(train: Split, val: Split, options: GridSearchOptions): Promise<{ points: GridPoint[]; best: GridPoint }> {
   const { loss, learningRates, regs, onProgress, ...trainOptions } = options;
+  if (loss !== 'svm' && loss !== 'softmax') throw new ArgumentRangeError(`Expected loss to be 'svm' or 'softmax', got ${JSON.stringify(loss)}`);
   if (!learningRates?.length || !regs?.length) throw new ArgumentRangeError('Expected non-empty learningRates and regs lists');
   const points: GridPoint[] = [];
   const total = learningRates.length * regs.length;

@@ -8,10 +8,11 @@ const result = spawnSync(process.execPath, [uvu, 'test', '\\.test\\.mjs$', ...pr
   cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024,
 });
 process.stdout.write(result.stdout ?? '');
-const total = Number(/Total:\s+(\d+)/.exec(result.stdout ?? '')?.[1] ?? 0);
-const passed = Number(/Passed:\s+(\d+)/.exec(result.stdout ?? '')?.[1] ?? 0);
-const skipped = Number(/Skipped:\s+(\d+)/.exec(result.stdout ?? '')?.[1] ?? 0);
-// A crash before the summary counts as a failure, never as a pass.
-const failed = result.status === 0 ? total - passed - skipped : Math.max(1, total - passed - skipped);
+// uvu colours its summary even when piped: strip the escapes before reading the counts.
+const summary = (result.stdout ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+const count = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(summary)?.[1] ?? 0);
+const total = count('Total'), passed = count('Passed'), skipped = count('Skipped');
+// uvu's Total leaves skipped tests out. A crash before the summary counts as a failure, never as a pass.
+const failed = result.status === 0 ? total - passed : Math.max(1, total - passed);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(result.status === 0 && failed === 0 && total > 0 ? 0 : 1);

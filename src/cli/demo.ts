@@ -31,8 +31,10 @@ export async function runDemo(flags: ParsedFlags): Promise<void> {
   const rows: ModelRow[] = [];
 
   // 1. kNN: choose the metric and k by 5-fold cross-validation on the training set.
-  const ks = quick ? [1, 3, 5] : [1, 3, 5, 8, 10, 12, 15, 20];
   const folds = quick ? 3 : 5;
+  // Every k must fit the smallest training fold, which matters only for tiny --train-limit values.
+  const smallestFold = train.X.rows - Math.ceil(train.X.rows / folds);
+  const ks = (quick ? [1, 3, 5] : [1, 3, 5, 8, 10, 12, 15, 20]).filter((k) => k <= smallestFold);
   const cv: Partial<Record<Metric, KnnCrossValidation>> = {};
   for (const metric of ['l1', 'l2'] as const) {
     const progress = new Progress(`kNN ${folds}-fold CV (${metric})`, train.X.rows);

@@ -1,0 +1,466 @@
+// The command line (src/cli/*.ts, the contract in DESIGN.md "The command line"): runs
+// `node dist/cli/main.js ...` as a child process on tiny generated IDX and CIFAR-10 folders and checks
+// stdout (one JSON object with --json), stderr (progress, one-line errors) and exit codes (0, 1, 2).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { init, loadDataset, crossValidateKnn, headRows, KNearestNeighbor, LinearSVM, Softmax } from '../dist/node.js';
+import { mulberry32 } from './helpers.mjs';
+
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const tmp = await mkdtemp(join(tmpdir(), 'simdclass-cli-'));
+await init();
+
+// ---- Tiny data sets ----------------------------------------------------------------------------
+
+/** An IDX file: magic 0x0000 08 NN, big-endian u32 dims, then the payload. */
+function idx(dims, data) {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = 0x08;
+  header[3] = dims.length;
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/**
+ * n images of D pixels in 5 classes that kNN can learn but not perfectly: class c has mean intensity
+ * 40 + 30c, plus a per-image brightness offset in [-20, 20] and per-pixel noise in [-60, 60].
+ */
+function learnable(rng, n, D) {
+  const X = new Uint8Array(n * D), y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rng() * 5);
+    y[i] = c;
+    const offset = Math.floor(rng() * 41) - 20;
+    for (let j = 0; j < D; j++) X[i * D + j] = Math.max(0, Math.min(255, 40 + 30 * c + offset + Math.floor(rng() * 121) - 60));
+  }
+  return { X, y };
+}
+
+/** CIFAR-10 binary records: label byte, then R, G, B planes of 32x32 (from HWC rows X). */
+function cifarBytes({ X, y }) {
+  const out = Buffer.alloc(y.length * 3073);
+  for (let i = 0; i < y.length; i++) {
+    out[i * 3073] = y[i];
+    for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) out[i * 3073 + 1 + c * 1024 + p] = X[i * 3072 + p * 3 + c];
+  }
+  return out;
+}
+
+async function makeFolder(name, files) {
+  const dir = join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, bytes] of Object.entries(files)) await writeFile(join(dir, file), bytes);
+  return dir;
+}
+
+const N_TRAIN = 300, N_TEST = 60;
+const rng = mulberry32(1);
+const idxTrain = learnable(rng, N_TRAIN, 64), idxTest = learnable(rng, N_TEST, 64);
+// 300 x 8x8 training images (gzipped, to cover .gz) and 60 test images.
+const IDX_DIR = await makeFolder('digits-idx', {
+  'train-images-idx3-ubyte.gz': gzipSync(idx([N_TRAIN, 8, 8], idxTrain.X)),
+  'train-labels-idx1-ubyte': idx([N_TRAIN], idxTrain.y),
+  't10k-images-idx3-ubyte': idx([N_TEST, 8, 8], idxTest.X),
+  't10k-labels-idx1-ubyte': idx([N_TEST], idxTest.y),
+});
+
+// CIFAR-10: 160 + 80 training records in two batches, 50 test records.
+const cifar1 = learnable(rng, 160, 3072), cifar2 = learnable(rng, 80, 3072), cifarTest = learnable(rng, 50, 3072);
+const CIFAR_DIR = await makeFolder('tiny-cifar', {
+  'data_batch_1.bin': cifarBytes(cifar1),
+  'data_batch_2.bin': cifarBytes(cifar2),
+  'test_batch.bin': cifarBytes(cifarTest),
+});
+
+// A folder whose training images file ends early.
+const fullImages = idx([N_TRAIN, 8, 8], idxTrain.X);
+const TRUNCATED_DIR = await makeFolder('truncated-idx', {
+  'train-images-idx3-ubyte': fullImages.subarray(0, fullImages.length - 100),
+  'train-labels-idx1-ubyte': idx([N_TRAIN], idxTrain.y),
+  't10k-images-idx3-ubyte': idx([N_TEST, 8, 8], idxTest.X),
+  't10k-labels-idx1-ubyte': idx([N_TEST], idxTest.y),
+});
+
+const idxData = await loadDataset(IDX_DIR);
+const cifarData = await loadDataset(CIFAR_DIR);
+
+// ---- Running the CLI ---------------------------------------------------------------------------
+
+// The child's environment without colour switches (uvu sets FORCE_COLOR; with NO_COLOR too Node warns on stderr).
+const childEnv = { ...process.env };
+delete childEnv.FORCE_COLOR;
+delete childEnv.NO_COLOR;
+
+/** Runs the CLI in the temp folder (so nothing lands in the repo); stderr is a pipe, not a terminal. */
+function cli(...args) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000, env: childEnv });
+  if (r.error) throw r.error;
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, args: args.join(' ') };
+}
+
+const describe = (r) => `simdclass ${r.args} -> exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout:\n${r.stdout}--- stderr:\n${r.stderr}`;
+
+/** Exit 0 and stdout is exactly one line holding one JSON object; returns it. */
+function jsonOf(r) {
+  assert.is(r.code, 0, describe(r));
+  assert.ok(r.stdout.endsWith('\n'), `stdout ends with a newline: ${describe(r)}`);
+  const lines = r.stdout.split('\n').slice(0, -1);
+  assert.is(lines.length, 1, `exactly one line on stdout: ${describe(r)}`);
+  let value;
+  try {
+    value = JSON.parse(lines[0]);
+  } catch {
+    assert.unreachable(`stdout is not JSON: ${describe(r)}`);
+  }
+  assert.type(value, 'object');
+  assert.ok(value !== null && !Array.isArray(value), 'a JSON object');
+  return value;
+}
+
+/** Checks that `obj` has each key with the given type ('number' also requires a finite value). */
+function checkTypes(obj, types) {
+  for (const [key, type] of Object.entries(types)) {
+    assert.ok(key in obj, `key ${key} in ${JSON.stringify(obj)}`);
+    assert.type(obj[key], type, `type of ${key}`);
+    if (type === 'number') assert.ok(Number.isFinite(obj[key]), `${key} is finite: ${obj[key]}`);
+  }
+}
+
+const stderrLines = (r) => r.stderr.split('\n').filter((l) => l !== '');
+
+/**
+ * A failed run: the given exit code, nothing on stdout, and the error as exactly one stderr line
+ * "simdclass: ..." matching `message`. `afterLoad`: the error is found after the data set was loaded,
+ * so the "data: ..." status line may come first (progress goes to stderr); nothing else may.
+ * `preamble`: a RegExp for the progress lines allowed before the error (implies afterLoad).
+ */
+function checkFailure(r, code, message, { afterLoad = false, preamble = afterLoad ? /^data: / : null } = {}) {
+  assert.is(r.code, code, describe(r));
+  assert.is(r.stdout, '', `nothing on stdout: ${describe(r)}`);
+  assert.ok(r.stderr.endsWith('\n'), `stderr ends with a newline: ${describe(r)}`);
+  const lines = stderrLines(r);
+  const errors = lines.filter((l) => l.startsWith('simdclass: '));
+  assert.is(errors.length, 1, `one error line: ${describe(r)}`);
+  assert.is(lines.at(-1), errors[0], `the error is the last line: ${describe(r)}`);
+  assert.match(errors[0], message);
+  assert.not.match(r.stderr, /\n\s+at /, `no stack trace: ${describe(r)}`);
+  if (preamble) assert.ok(lines.slice(0, -1).every((l) => preamble.test(l)), `only status lines (${preamble}) before the error: ${describe(r)}`);
+  else assert.is(lines.length, 1, `exactly one line on stderr: ${describe(r)}`);
+}
+
+const usageError = (r, message, options) => checkFailure(r, 2, message, options);
+
+// ---- knn ---------------------------------------------------------------------------------------
+
+const Knn = suite('knn');
+
+Knn('--json prints one JSON object with the contract keys; progress only on stderr', async () => {
+  const r = cli('knn', '--data', IDX_DIR, '--k', '3', '--metric', 'l1', '--json');
+  const out = jsonOf(r);
+  checkTypes(out, { model: 'string', k: 'number', metric: 'string', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number' });
+  assert.is(out.model, 'knn');
+  assert.is(out.k, 3);
+  assert.is(out.metric, 'l1');
+  assert.is(out.nTrain, N_TRAIN);
+  assert.is(out.nTest, N_TEST);
+  assert.ok(out.trainMs >= 0 && out.predictMs >= 0);
+  // The same model in-process gives the same accuracy.
+  const knn = new KNearestNeighbor({ k: 3, metric: 'l1' });
+  await knn.train(idxData.train.X, idxData.train.y);
+  assert.is(out.accuracy, await knn.score(idxData.test.X, idxData.test.y));
+  knn.dispose();
+  assert.ok(out.accuracy > 0.4 && out.accuracy < 1, `learnable but not trivial: ${out.accuracy}`);
+  assert.match(r.stderr, /kNN k=3 l1/);
+  assert.match(r.stderr, /300 train x 60 test/);
+  assert.not.match(r.stdout, /kNN k=|data:|%\s*\(/);
+});
+
+Knn('defaults k 5, metric l1; without --json prints a readable line', () => {
+  const out = jsonOf(cli('knn', '--data', IDX_DIR, '--json'));
+  assert.is(out.k, 5);
+  assert.is(out.metric, 'l1');
+  const r = cli('knn', '--data', IDX_DIR, '--metric=l2', '--k=2');
+  assert.is(r.code, 0, describe(r));
+  assert.match(r.stdout, /kNN \(k=2, l2\): accuracy \d+\.\d\d% on 60 test images/);
+});
+
+Knn('reads a CIFAR-10 binary folder', async () => {
+  const out = jsonOf(cli('knn', '--data', CIFAR_DIR, '--k', '3', '--metric', 'l1', '--json'));
+  assert.is(out.model, 'knn');
+  assert.is(out.nTrain, 240);
+  assert.is(out.nTest, 50);
+  const knn = new KNearestNeighbor({ k: 3, metric: 'l1' });
+  await knn.train(cifarData.train.X, cifarData.train.y);
+  assert.is(out.accuracy, await knn.score(cifarData.test.X, cifarData.test.y));
+  knn.dispose();
+});
+
+Knn('--train-limit and --test-limit take the first records', async () => {
+  const out = jsonOf(cli('knn', '--data', IDX_DIR, '--k', '1', '--train-limit', '120', '--test-limit', '25', '--json'));
+  assert.is(out.nTrain, 120);
+  assert.is(out.nTest, 25);
+  const knn = new KNearestNeighbor({ k: 1, metric: 'l1' });
+  await knn.train(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120));
+  assert.is(out.accuracy, await knn.score(headRows(idxData.test.X, 25), idxData.test.y.subarray(0, 25)));
+  knn.dispose();
+  // Across CIFAR batches: 200 = all 160 of batch 1 and 40 of batch 2.
+  const cifar = jsonOf(cli('knn', '--data', CIFAR_DIR, '--train-limit', '200', '--test-limit', '7', '--json'));
+  assert.is(cifar.nTrain, 200);
+  assert.is(cifar.nTest, 7);
+  // A limit above the size keeps everything.
+  const all = jsonOf(cli('knn', '--data', IDX_DIR, '--train-limit', '5000', '--json'));
+  assert.is(all.nTrain, N_TRAIN);
+});
+
+Knn.run();
+
+// ---- linear ------------------------------------------------------------------------------------
+
+const Linear = suite('linear');
+
+for (const loss of ['svm', 'softmax']) {
+  Linear(`--loss ${loss} --json prints the contract keys; --save writes a model fromJSON loads`, async () => {
+    const modelPath = join(tmp, `${loss}-model.json`);
+    const r = cli('linear', '--data', IDX_DIR, '--loss', loss, '--learning-rate', '1e-3', '--reg', '1e-3', '--iters', '50', '--save', modelPath, '--json');
+    const out = jsonOf(r);
+    checkTypes(out, { model: 'string', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number', finalLoss: 'number' });
+    assert.is(out.model, loss);
+    assert.is(out.nTrain, N_TRAIN);
+    assert.is(out.nTest, N_TEST);
+    assert.ok(out.accuracy >= 0 && out.accuracy <= 1);
+    assert.ok(out.finalLoss >= 0);
+    assert.match(r.stderr, new RegExp(`${loss} SGD`));
+    assert.ok(existsSync(modelPath), 'model file written');
+    const json = JSON.parse(readFileSync(modelPath, 'utf8'));
+    assert.is(json.model, loss);
+    assert.is(json.numFeatures, 64);
+    const Model = loss === 'svm' ? LinearSVM : Softmax;
+    const model = Model.fromJSON(json);
+    assert.is(model.numFeatures, 64);
+    assert.is(model.numClasses, 5);
+    // The loaded model reproduces the accuracy the CLI reported.
+    assert.is(await model.score(idxData.test.X, idxData.test.y), out.accuracy);
+    model.dispose();
+  });
+}
+
+Linear('is deterministic for a seed; honours the limits and --batch-size', () => {
+  const args = (seed) => ['linear', '--data', IDX_DIR, '--loss', 'softmax', '--learning-rate', '1e-5', '--reg', '0.5', '--iters', '20',
+    '--batch-size', '16', '--seed', String(seed), '--train-limit', '100', '--test-limit', '30', '--json'];
+  const a = jsonOf(cli(...args(3))), b = jsonOf(cli(...args(3)));
+  assert.is(a.nTrain, 100);
+  assert.is(a.nTest, 30);
+  assert.is(a.finalLoss, b.finalLoss);
+  assert.is(a.accuracy, b.accuracy);
+  const c = jsonOf(cli(...args(4)));
+  assert.is.not(c.finalLoss, a.finalLoss, 'another seed draws other minibatches');
+});
+
+Linear('without --json prints a readable line', () => {
+  const r = cli('linear', '--data', CIFAR_DIR, '--loss', 'svm', '--learning-rate', '1e-7', '--reg', '10', '--iters', '5');
+  assert.is(r.code, 0, describe(r));
+  assert.match(r.stdout, /^svm: accuracy \d+\.\d\d% on 50 test images; final loss \d/);
+});
+
+Linear.run();
+
+// ---- cv ----------------------------------------------------------------------------------------
+
+const Cv = suite('cv');
+
+Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () => {
+  const plot = join(tmp, 'cv.svg');
+  const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3,5', '--folds', '3', '--plot', plot, '--json');
+  const out = jsonOf(r);
+  assert.equal(Object.keys(out).sort(), ['bestK', 'folds', 'results']);
+  assert.is(out.folds, 3);
+  assert.is(out.results.length, 3);
+  for (const res of out.results) {
+    checkTypes(res, { k: 'number', mean: 'number', std: 'number' });
+    assert.ok(Array.isArray(res.accuracies) && res.accuracies.length === 3);
+  }
+  const expected = await crossValidateKnn(idxData.train.X, idxData.train.y, { ks: [1, 3, 5], folds: 3, metric: 'l2' });
+  assert.equal(out, JSON.parse(JSON.stringify(expected)));
+  assert.ok(existsSync(plot), 'plot written');
+  const svg = readFileSync(plot, 'utf8');
+  assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
+  assert.match(svg, /<\/svg>\s*$/);
+  assert.match(r.stderr, /3-fold CV \(l2\)/);
+});
+
+Cv('--metric l1 and --train-limit, on CIFAR-10 too', async () => {
+  const out = jsonOf(cli('cv', '--data', IDX_DIR, '--ks', '10,2', '--folds', '4', '--metric', 'l1', '--train-limit', '120', '--json'));
+  const expected = await crossValidateKnn(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120), { ks: [10, 2], folds: 4, metric: 'l1' });
+  assert.equal(out, JSON.parse(JSON.stringify(expected)));
+  const cifar = jsonOf(cli('cv', '--data', CIFAR_DIR, '--ks', '1,5', '--folds', '2', '--json'));
+  const cifarExpected = await crossValidateKnn(cifarData.train.X, cifarData.train.y, { ks: [1, 5], folds: 2, metric: 'l2' });
+  assert.equal(cifar, JSON.parse(JSON.stringify(cifarExpected)));
+});
+
+Cv('without --json prints one line per k and the best k', () => {
+  const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3', '--folds', '2');
+  assert.is(r.code, 0, describe(r));
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.is(lines.length, 3);
+  assert.match(lines[0], /^k=\s*1\s+accuracy \d+\.\d\d% ± \d+\.\d\d/);
+  assert.match(lines[2], /^best k: [13]$/);
+});
+
+Cv.run();
+
+// ---- demo --------------------------------------------------------------------------------------
+
+const Demo = suite('demo');
+
+Demo('--quick on a given folder writes the report and prints the table', () => {
+  const out = join(tmp, 'report-out');
+  const r = cli('demo', '--data', IDX_DIR, '--quick', '--out', out);
+  assert.is(r.code, 0, describe(r));
+  assert.ok(existsSync(join(out, 'index.html')), 'index.html written');
+  assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<html/i);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[0], /^model\s+hyperparameters\s+validation\s+test\s+train\s+predict$/);
+  assert.match(lines[1], /^-+( +-+){5}$/);
+  // One row per model: kNN k=1 L2, the cross-validated kNN, Linear SVM, Softmax, each with a test accuracy.
+  const rows = lines.slice(2);
+  assert.ok(rows.length >= 4, `at least four model rows: ${describe(r)}`);
+  for (const name of [/^kNN \(k=1, L2\) /, /^kNN \(k=\d+, L[12]\) .*\d+\.\d\d% +\d+\.\d\d%/, /^Linear SVM /, /^Softmax /]) {
+    assert.ok(rows.some((row) => name.test(row) && /\d+\.\d\d%/.test(row)), `a row matching ${name}: ${describe(r)}`);
+  }
+  assert.match(r.stderr, /report: .*index\.html/);
+});
+
+Demo.run();
+
+// ---- help --------------------------------------------------------------------------------------
+
+const Help = suite('help');
+
+const COMMAND_FLAGS = {
+  knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--json'],
+  linear: ['--data', '--loss', '--learning-rate', '--reg', '--iters', '--batch-size', '--seed', '--train-limit', '--test-limit', '--save', '--json'],
+  cv: ['--data', '--ks', '--folds', '--metric', '--train-limit', '--plot', '--json'],
+  demo: ['--out', '--quick'],
+  bench: ['--quick', '--json'],
+};
+
+Help('every command --help: exit 0, usage and its flags on stdout', () => {
+  for (const [name, flags] of Object.entries(COMMAND_FLAGS)) {
+    const r = cli(name, '--help');
+    assert.is(r.code, 0, describe(r));
+    assert.ok(r.stdout.startsWith(`Usage: simdclass ${name}`), describe(r));
+    for (const flag of flags) assert.ok(r.stdout.includes(`  ${flag}`), `${name} --help lists ${flag}`);
+    assert.is(r.stderr, '', `nothing on stderr: ${describe(r)}`);
+  }
+});
+
+Help('--help wins over other arguments', () => {
+  const r = cli('knn', '--data', join(tmp, 'missing'), '--k', 'abc', '--help');
+  assert.is(r.code, 0, describe(r));
+  assert.ok(r.stdout.startsWith('Usage: simdclass knn'));
+});
+
+Help('simdclass --help lists the commands; no command prints usage and fails', () => {
+  for (const flag of ['--help', '-h', 'help']) {
+    const r = cli(flag);
+    assert.is(r.code, 0, describe(r));
+    assert.match(r.stdout, /^Usage: simdclass <command>/);
+    for (const name of Object.keys(COMMAND_FLAGS)) assert.match(r.stdout, new RegExp(`\\n  ${name} `));
+  }
+  const r = cli();
+  assert.ok(r.code !== 0 && r.code !== null, `non-zero exit: ${describe(r)}`);
+  assert.match(r.stdout + r.stderr, /Usage: simdclass <command>/);
+});
+
+Help.run();
+
+// ---- argument errors: exit 2 -------------------------------------------------------------------
+
+const BadArguments = suite('bad arguments');
+
+BadArguments('unknown command, unknown flag, missing value, stray argument', () => {
+  usageError(cli('train', '--data', IDX_DIR), /^simdclass: Unknown command "train"/);
+  usageError(cli('knn', '--data', IDX_DIR, '--nope'), /^simdclass: Unknown flag --nope/);
+  usageError(cli('knn', '--data', IDX_DIR, '--k'), /^simdclass: --k needs a value/);
+  usageError(cli('knn', '--k', '--json'), /^simdclass: --k needs a value/);
+  usageError(cli('cv', '--data'), /^simdclass: --data needs a value/);
+  usageError(cli('knn', 'extra'), /^simdclass: Unexpected argument "extra"/);
+  usageError(cli('knn', '--json=yes'), /^simdclass: --json takes no value/);
+});
+
+BadArguments('bad integers and integer lists', () => {
+  usageError(cli('knn', '--data', IDX_DIR, '--k', 'abc'), /^simdclass: --k expects an integer, got "abc"/);
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '0'), /^simdclass: --k expects values >= 1, got 0/);
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '2.5'), /^simdclass: --k expects an integer/);
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '-3'), /^simdclass: --k /);
+  usageError(cli('knn', '--data', IDX_DIR, '--train-limit', '0'), /^simdclass: --train-limit expects values >= 1/);
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,x,3'), /^simdclass: --ks expects a comma-separated list of integers/);
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,,3'), /^simdclass: --ks expects a comma-separated list of integers, got "1,,3"/);
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', ''), /^simdclass: --ks /);
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,0'), /^simdclass: --ks expects values >= 1, got 0/);
+  usageError(cli('linear', '--data', IDX_DIR, '--iters', '0'), /^simdclass: --iters expects values >= 1/);
+});
+
+BadArguments('--folds below 2 or above the number of training images', () => {
+  usageError(cli('cv', '--data', IDX_DIR, '--folds', '1'), /^simdclass: --folds expects an integer >= 2, got 1/);
+  usageError(cli('cv', '--data', IDX_DIR, '--folds', '0'), /^simdclass: --folds /);
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1', '--folds', '301'), /^simdclass: --folds expects at most the number of training images \(300\), got 301/, { afterLoad: true });
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1', '--train-limit', '10', '--folds', '11'), /\(10\), got 11/, { afterLoad: true });
+});
+
+BadArguments('choices and numbers', () => {
+  usageError(cli('knn', '--data', IDX_DIR, '--metric', 'l3'), /^simdclass: --metric expects one of l1, l2, got "l3"/);
+  usageError(cli('cv', '--data', IDX_DIR, '--metric', 'cosine'), /^simdclass: --metric expects one of l1, l2/);
+  usageError(cli('linear', '--data', IDX_DIR, '--loss', 'hinge'), /^simdclass: --loss expects one of svm, softmax, got "hinge"/);
+  usageError(cli('linear', '--data', IDX_DIR, '--learning-rate', 'abc'), /^simdclass: --learning-rate expects a number, got "abc"/);
+  usageError(cli('linear', '--data', IDX_DIR, '--learning-rate', 'NaN'), /^simdclass: --learning-rate expects a number/);
+  usageError(cli('linear', '--data', IDX_DIR, '--reg', '-1'), /^simdclass: --reg expects a number >= 0, got -1/);
+});
+
+BadArguments('k larger than the training set (ERR_ARG_RANGE from the library) exits 2', () => {
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '301'), /^simdclass: Expected k <= nTrain \(300\), got 301/, { afterLoad: true });
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '6', '--train-limit', '5'), /^simdclass: Expected k <= nTrain \(5\), got 6/, { afterLoad: true });
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,250', '--folds', '3'), /^simdclass: Expected every k <= the smallest training fold \(200\), got 250/, { afterLoad: true });
+});
+
+BadArguments.run();
+
+// ---- other errors: exit 1 ----------------------------------------------------------------------
+
+const OtherErrors = suite('other errors');
+
+OtherErrors('--data pointing to a missing folder', () => {
+  const missing = join(tmp, 'no-such-folder');
+  for (const command of ['knn', 'linear', 'cv', 'demo']) {
+    checkFailure(cli(command, '--data', missing), 1, /^simdclass: Dataset folder not found: .*no-such-folder$/);
+  }
+});
+
+OtherErrors('a folder with a truncated IDX file, or no data set at all', async () => {
+  checkFailure(cli('knn', '--data', TRUNCATED_DIR, '--json'), 1, /^simdclass: .*truncated-idx\/train-images-idx3-ubyte is truncated/);
+  checkFailure(cli('cv', '--data', TRUNCATED_DIR), 1, /is truncated/);
+  const empty = await makeFolder('empty', {});
+  checkFailure(cli('knn', '--data', empty), 1, /^simdclass: No dataset recognized in .*empty/);
+  checkFailure(cli('knn', '--data', join(IDX_DIR, 't10k-labels-idx1-ubyte')), 1, /^simdclass: Dataset path is not a folder/);
+});
+
+OtherErrors('an unwritable --save or --plot path', () => {
+  const nowhere = join(tmp, 'no-such-folder', 'out.json');
+  checkFailure(cli('linear', '--data', IDX_DIR, '--iters', '2', '--save', nowhere, '--json'), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|svm SGD): / });
+  checkFailure(cli('cv', '--data', IDX_DIR, '--ks', '1', '--folds', '2', '--plot', join(tmp, 'no-such-folder', 'cv.svg')), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|2-fold CV \(l2\)): / });
+});
+
+OtherErrors('training that diverges exits 1 with one line', () => {
+  checkFailure(cli('linear', '--data', IDX_DIR, '--learning-rate', '1e30', '--reg', '1', '--iters', '5', '--json'), 1,
+    /^simdclass: Training diverged at iteration \d+/, { preamble: /^(data|svm SGD): / });
+});
+
+OtherErrors.after(() => rm(tmp, { recursive: true, force: true }));
+OtherErrors.run();
