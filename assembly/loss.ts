@@ -71,10 +71,26 @@ function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 
   return total / <f64>m;
 }
 
-/** Adds 2 reg W to dW and returns reg * sum(W^2). */
+/** Adds 2 reg W to dW and returns reg * sum(W^2). count is a multiple of 4. */
 function addRegularization(w: usize, dw: usize, count: i32, reg: f32): f64 {
   let sum: f64 = 0;
   const twice: f32 = 2 * reg;
+  if (ASC_FEATURE_SIMD) {
+    const twiceF32x4 = f32x4.splat(twice);
+    // f32 partial sums over short runs, gathered into f64, keep sum(W^2) accurate for any count.
+    for (let i0 = 0; i0 < count; i0 += 256) {
+      let squares = f32x4.splat(0);
+      const end = min(count, i0 + 256);
+      for (let i = i0; i < end; i += 4) {
+        const p = <usize>i << 2;
+        const v = v128.load(w + p);
+        squares = f32x4.add(squares, f32x4.mul(v, v));
+        v128.store(dw + p, f32x4.add(v128.load(dw + p), f32x4.mul(twiceF32x4, v)));
+      }
+      sum += <f64>f32x4.extract_lane(squares, 0) + <f64>f32x4.extract_lane(squares, 1) + <f64>f32x4.extract_lane(squares, 2) + <f64>f32x4.extract_lane(squares, 3);
+    }
+    return <f64>reg * sum;
+  }
   for (let i = 0; i < count; i++) {
     const p = <usize>i << 2;
     const v = load<f32>(w + p);
