@@ -205,12 +205,14 @@ function gemmTileScalar(a: usize, lda: i32, count: i32, b: usize, ldb: i32, c: u
 /**
  * C (k x n) = A^T . B with A (m x k) and B (m x n): the gradient product X^T dScores.
  * k and n multiples of 4. 4 rows of C (4 columns of A) against 12, 8 or 4 columns of B per tile.
- * Rows of A and B are taken TN_ROWS at a time, so the cache lines a tile reads stay in L1 for the
+ * Rows of A and B are taken in equal chunks of at most TN_ROWS, so the cache lines a tile reads stay in L1 for the
  * three tiles after it that read the rest of each line.
  */
 export function gemmTnF32(a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32): void {
-  for (let i0 = 0; i0 < m; i0 += TN_ROWS) {
-    const rows = min(TN_ROWS, m - i0), accumulate = i0 > 0;
+  const chunks = max(1, (m + TN_ROWS - 1) / TN_ROWS);
+  const chunk = (m + chunks - 1) / chunks;
+  for (let i0 = 0; i0 < m; i0 += chunk) {
+    const rows = min(chunk, m - i0), accumulate = i0 > 0;
     const ai = a + <usize>i0 * <usize>lda, bi = b + <usize>i0 * <usize>ldb;
     for (let d = 0; d < k; d += 4) {
       const ad = ai + (<usize>d << 2), cd = c + <usize>d * <usize>ldc;
