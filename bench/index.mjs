@@ -1,0 +1,153 @@
+// `simdclass bench`: runs the kernel and end-to-end suites (plain JS, scalar, SIMD and relaxed
+// SIMD interleaved in this process), then the peers as separate processes, and prints a table
+// or one JSON object. Flags arrive parsed from src/cli/bench.ts: { quick, json, data, filter, peers }.
+// Run on its own: node bench/index.mjs [--quick] [--json] [--data DIR] [--filter TEXT] [--peers]
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { availableBuilds, defaultBuild, useBuild } from './builds.mjs';
+import { describeMachine, finishMachine } from './machine.mjs';
+import { runMlKnnPeer } from './peers/mlknn.mjs';
+import { runNumpyPeer } from './peers/numpy.mjs';
+import { runTfjsPeer } from './peers/tfjs.mjs';
+import { renderTable } from './report.mjs';
+import { END_TO_END_SUITE_NAMES, runEndToEndSuites } from './suites/end-to-end.mjs';
+import { KERNEL_SUITE_NAMES, runKernelSuites } from './suites/kernels.mjs';
+import { checkTargets } from './targets.mjs';
+import { addRates, progress } from './timing.mjs';
+import { loadFashion } from './workloads.mjs';
+
+/** Every suite, in report order. */
+export const SUITE_NAMES = [...KERNEL_SUITE_NAMES, ...END_TO_END_SUITE_NAMES];
+
+const TRAIN = { batch: 200, learningRate: 3e-6, reg: 1e2 };
+const LOSS = { rows: 500, dims: 3073, classes: 10, reg: 5e-6 };
+const GEMM_SGD = { m: 200, k: 788, n: 12 };
+
+/**
+ * Sizes per mode. quick: tiny, a smoke test under a minute. full: the targets' workloads
+ * (Fashion-MNIST 60,000 x 10,000, CIFAR-10 shape 50,000 x 3072); slow variants time a subset.
+ */
+export const SIZES = {
+  quick: {
+    rounds: 2, longRounds: 2, maxTime: 0.05, minSamples: 1,
+    kernel: { queries: 8, trainRows: 512, dims: 784 },
+    gemm: { peak: { m: 64, k: 1024, n: 8 }, square: { m: 64, k: 784, n: 64 }, sgd: GEMM_SGD },
+    loss: LOSS,
+    fashion: { trainLimit: 2000, testLimit: 50 },
+    knn: { k: 5, jsQueries: 10, scalarQueries: 50, simdQueries: 50 },
+    train: { ...TRAIN, iters: 200, jsIters: 20 },
+    cifar: { trainRows: 2000, totalQueries: 20, jsQueries: 2, scalarQueries: 10, simdQueries: 20, iters: 100, jsIters: 8 },
+    peers: { numpyL1Rows: 5, numpyLossRepeats: 5, tfjsQueries: 50, tfjsGatherIters: 20, mlknnQueries: 3 },
+  },
+  full: {
+    rounds: 5, longRounds: 3, maxTime: 0.5, minSamples: 3,
+    kernel: { queries: 32, trainRows: 4096, dims: 784 },
+    gemm: { peak: { m: 256, k: 1024, n: 8 }, square: { m: 256, k: 784, n: 256 }, sgd: GEMM_SGD },
+    loss: LOSS,
+    fashion: { trainLimit: undefined, testLimit: undefined },
+    knn: { k: 5, jsQueries: 20, scalarQueries: 100, simdQueries: Infinity },
+    train: { ...TRAIN, iters: 3000, jsIters: 100 },
+    cifar: { trainRows: 50000, totalQueries: 10000, jsQueries: 4, scalarQueries: 20, simdQueries: 200, iters: 500, jsIters: 20 },
+    peers: { numpyL1Rows: 50, numpyLossRepeats: 20, tfjsQueries: 2000, tfjsGatherIters: 300, mlknnQueries: 5 },
+  },
+};
+
+function packageVersion() {
+  try {
+    return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the peers on the suites that ran, and merges their variants into those suites. */
+async function runPeers(suites, { fashion, sizes }) {
+  const wanted = new Set(Object.keys(suites));
+  const data = { dir: fashion.dir, trainLimit: sizes.fashion.trainLimit, testLimit: sizes.fashion.testLimit };
+  const peers = { ran: true };
+  for (const [name, run] of [['numpy', runNumpyPeer], ['tfjs', runTfjsPeer], ['mlknn', runMlKnnPeer]]) {
+    progress(`peer ${name}`);
+    const { variants = {}, ...rest } = await run({ data, sizes, wanted });
+    if (rest.available === false) progress(`  ${rest.note}`);
+    peers[name] = rest;
+    for (const [suiteName, list] of Object.entries(variants)) suites[suiteName]?.variants.push(...list);
+  }
+  return peers;
+}
+
+/** Builds the whole result object (also used by tests through the CLI). */
+export async function collect(flags) {
+  const mode = flags.quick ? 'quick' : 'full';
+  const sizes = SIZES[mode];
+  const filter = typeof flags.filter === 'string' && flags.filter !== '' ? flags.filter : null;
+  const machine = describeMachine();
+  const notes = [];
+  progress(`simdclass bench (${mode}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${machine.loadBefore.join(' ')}`);
+
+  const { builds, notes: buildNotes } = await availableBuilds();
+  notes.push(...buildNotes);
+  const cores = {};
+  for (const build of builds) cores[build] = await useBuild(build);
+
+  const dataDir = typeof flags.data === 'string' ? flags.data : '/usr/share/datasets/fashion-mnist';
+  const fashion = await loadFashion(dataDir, sizes.fashion);
+  if (fashion.note) {
+    notes.push(fashion.note);
+    progress(`note: ${fashion.note}`);
+  }
+  progress(`Fashion-MNIST: ${fashion.dataset.train.X.rows} train x ${fashion.dataset.test.X.rows} test from ${fashion.dir}`);
+
+  const ctx = { sizes, builds, cores, fashion };
+  const suites = {
+    ...(await runKernelSuites(ctx, filter)),
+    ...(await runEndToEndSuites(ctx, filter)),
+  };
+  for (const key of Object.keys(cores)) delete cores[key];
+
+  const runPeersNow = flags.peers === true || mode === 'full';
+  const peers = runPeersNow
+    ? await runPeers(suites, { fashion, sizes })
+    : { ran: false, note: 'peers (numpy, TensorFlow.js, ml-knn) run in full mode or with --peers; skipped' };
+  for (const suite of Object.values(suites)) addRates(suite.variants, suite.work, suite.unit);
+
+  const indicative = mode === 'quick' || fashion.fallback;
+  const targets = checkTargets(suites, { defaultBuild: defaultBuild(builds), indicative });
+  const targetsNote = !indicative ? null
+    : `indicative only: ${mode === 'quick' ? 'quick sizes' : 'the embedded sample'}, not the targets' workload (full Fashion-MNIST, full mode)`;
+  finishMachine(machine);
+  if (machine.busy) notes.push('the machine was busy (see machine.loadBefore / loadAfter): timings may be inflated and noisy');
+  return {
+    tool: 'simdclass bench',
+    version: packageVersion(),
+    mode,
+    flags: { quick: mode === 'quick', peers: runPeersNow, filter, data: dataDir },
+    machine,
+    config: {
+      builds, defaultBuild: defaultBuild(builds), rounds: sizes.rounds, longRounds: sizes.longRounds,
+      maxTime: sizes.maxTime, minSamples: sizes.minSamples, sizes,
+    },
+    data: {
+      fashion: { dir: fashion.dir, fallback: fashion.fallback, trainRows: fashion.dataset.train.X.rows, testRows: fashion.dataset.test.X.rows },
+      cifar: { synthetic: true, trainRows: sizes.cifar.trainRows, cols: 3072, queries: sizes.cifar.totalQueries, seed: 7 },
+    },
+    notes,
+    suites,
+    peers,
+    targets,
+    targetsNote,
+  };
+}
+
+/** The `simdclass bench` entry: prints the table, or exactly one JSON object with --json. */
+export async function runBench(flags) {
+  const result = await collect(flags);
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, (_, v) => (v === Infinity ? null : v))}\n`);
+  else process.stdout.write(`${renderTable(result).join('\n')}\n`);
+}
+
+// Standalone: parse the same flags as the CLI (the compiled parser in dist/).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { parseFlags } = await import('../dist/cli/args.js');
+  const { benchFlags } = await import('../dist/cli/bench.js');
+  await runBench(parseFlags(process.argv.slice(2), benchFlags));
+}

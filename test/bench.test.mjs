@@ -1,0 +1,114 @@
+// Smoke test of `simdclass bench --quick --json`: the command runs on tiny sizes and prints one
+// well-formed JSON object with the machine record and every suite. No timing assertions: CI
+// machines are shared and noisy. Peers are not run (quick mode without --peers).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readmeTable } from '../bench/readme-table.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// The suites and targets the issue asks for; a suite that silently disappears fails here.
+const SUITES = [
+  'kernel/distances-u8-l1', 'kernel/distances-u8-l2', 'kernel/distances-f32-l1', 'kernel/distances-f32-l2',
+  'kernel/topk-u8-l2-k5', 'kernel/topk-u8-l2-k100',
+  'kernel/gemm-peak', 'kernel/gemm-square', 'kernel/gemm-sgd-scores', 'kernel/gemm-tn-sgd-grad',
+  'kernel/loss-grad-svm', 'kernel/loss-grad-softmax',
+  'e2e/knn-fashion-l1', 'e2e/knn-fashion-l2',
+  'e2e/sgd-iteration-svm', 'e2e/sgd-iteration-softmax', 'e2e/train-svm', 'e2e/train-softmax',
+  'e2e/knn-cifar-l1', 'e2e/knn-cifar-l2', 'e2e/sgd-iteration-cifar-softmax',
+];
+const TARGETS = [
+  'knn-l1-vs-numpy', 'knn-l2-vs-numpy', 'knn-l2-vs-tfjs', 'knn-l2-vs-mlknn',
+  'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'gemm-square-vs-peak', 'gemm-sgd-vs-peak',
+];
+
+const runBench = suite('simdclass bench --quick --json');
+let run = null;
+let result = null;
+
+runBench.before(() => {
+  run = spawnSync(process.execPath, ['dist/cli/main.js', 'bench', '--quick', '--json'], {
+    cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 300_000,
+  });
+  try {
+    result = JSON.parse(run.stdout);
+  } catch {
+    result = null;
+  }
+});
+
+const isPositive = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+runBench('exits 0 and prints exactly one JSON object on stdout, progress on stderr', () => {
+  assert.is(run.error, undefined, `spawn failed: ${run.error}`);
+  assert.is(run.status, 0, `exit status ${run.status}; stderr tail: ${run.stderr?.slice(-2000)}`);
+  const lines = run.stdout.trim().split('\n');
+  assert.is(lines.length, 1, `expected one line on stdout, got ${lines.length}`);
+  assert.ok(result !== null && typeof result === 'object' && !Array.isArray(result), 'stdout is not a JSON object');
+  assert.ok(run.stderr.length > 0, 'expected progress on stderr');
+});
+
+runBench('records the mode and the machine, with the load before and after', () => {
+  assert.is(result.mode, 'quick');
+  const m = result.machine;
+  assert.type(m.cpu, 'string');
+  assert.ok(Number.isInteger(m.cores) && m.cores >= 1, `cores: ${m.cores}`);
+  assert.is(m.node, process.version);
+  assert.ok(!Number.isNaN(Date.parse(m.date)), `date: ${m.date}`);
+  for (const key of ['loadBefore', 'loadAfter']) {
+    assert.ok(Array.isArray(m[key]) && m[key].length === 3 && m[key].every((v) => typeof v === 'number'), `${key}: ${JSON.stringify(m[key])}`);
+  }
+  assert.type(m.busy, 'boolean');
+  assert.ok(result.config.builds.includes('scalar') && result.config.builds.includes('simd'), `builds: ${result.config.builds}`);
+});
+
+runBench('has every suite, each with plain JS and every build, with medians, spreads, rates and ratios', () => {
+  assert.equal(Object.keys(result.suites).sort(), [...SUITES].sort());
+  for (const name of SUITES) {
+    const s = result.suites[name];
+    assert.is(s.name, name);
+    assert.type(s.title, 'string');
+    assert.type(s.unit, 'string');
+    const names = s.variants.map((v) => v.name);
+    assert.equal(names, ['plain-js', ...result.config.builds], `${name} variants`);
+    assert.is(s.variants[0].kind, 'reference');
+    for (const v of s.variants) {
+      const where = `${name} / ${v.name}`;
+      assert.ok(isPositive(v.medianMs), `${where}: medianMs ${v.medianMs}`);
+      assert.ok(v.minMs <= v.medianMs && v.medianMs <= v.maxMs, `${where}: min ${v.minMs} median ${v.medianMs} max ${v.maxMs}`);
+      assert.ok(Array.isArray(v.roundsMs) && v.roundsMs.length === s.rounds, `${where}: ${v.roundsMs?.length} rounds, expected ${s.rounds}`);
+      assert.ok(typeof v.spreadPct === 'number' && v.spreadPct >= 0, `${where}: spread ${v.spreadPct}`);
+      assert.ok(isPositive(v.rate), `${where}: rate ${v.rate}`);
+      assert.ok(isPositive(v.vsReference) && isPositive(v.vsScalar), `${where}: ratios ${v.vsReference} ${v.vsScalar}`);
+    }
+  }
+});
+
+runBench('marks extrapolated variants, checks kNN against plain JS, and skips the peers', () => {
+  const knn = result.suites['e2e/knn-fashion-l2'];
+  assert.type(knn.variants[0].extrapolated, 'boolean');
+  for (const v of knn.variants.slice(1)) assert.is(v.agreesWithPlainJs, 1, `${v.name} predictions differ from plain JS`);
+  assert.is(result.peers.ran, false);
+  assert.type(result.peers.note, 'string');
+});
+
+runBench('lists every target with a status', () => {
+  assert.equal(result.targets.map((t) => t.id), TARGETS);
+  for (const t of result.targets) {
+    assert.ok(['PASS', 'MISS', 'n/a'].includes(t.status), `${t.id}: ${t.status}`);
+    assert.is(t.indicative, true, `${t.id}: quick sizes are not the targets' workload`);
+  }
+});
+
+runBench('readme-table turns the result into a markdown table naming the machine and every suite', () => {
+  const md = readmeTable(result);
+  assert.match(md, /^\| workload \| simdclass \(/m);
+  assert.ok(md.includes(result.machine.cpu), 'machine missing');
+  assert.ok(md.includes(result.machine.date.slice(0, 10)), 'date missing');
+  for (const name of SUITES) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
+  assert.throws(() => readmeTable({}), /Not a simdclass bench result/);
+});
+
+runBench.run();
