@@ -9,14 +9,51 @@ export const LOSS_SOFTMAX: i32 = 1;
 
 /**
  * Mean loss over the m rows plus reg * sum(W^2); dW (k x cp) receives the gradient.
- * y holds m i32 labels in [0, c).
+ * y holds m i32 labels in [0, c). X and S are scratch: the SVM may reorder their rows.
  */
 export function lossGrad(loss: i32, x: usize, ldx: i32, m: i32, k: i32, w: usize, ldw: i32, c: i32, y: usize, reg: f32, s: usize, dw: usize): f64 {
   const cp = ldw >> 2;
   gemmF32(x, ldx, w, ldw, s, ldw, m, k, cp);
-  const data = loss == LOSS_SVM ? svmScoresToGrad(s, ldw, m, c, y) : softmaxScoresToGrad(s, ldw, m, c, y);
-  gemmTnF32(x, ldx, s, ldw, dw, ldw, m, k, cp);
+  let rows = m;
+  let data: f64;
+  if (loss == LOSS_SVM) {
+    data = svmScoresToGrad(s, ldw, m, c, y);
+    rows = dropZeroGradientRows(x, ldx, s, ldw, m, cp);
+  } else {
+    data = softmaxScoresToGrad(s, ldw, m, c, y);
+  }
+  if (rows > 0) gemmTnF32(x, ldx, s, ldw, dw, ldw, rows, k, cp);
+  else memory.fill(dw, 0, <usize>k * <usize>ldw);
   return data + addRegularization(w, dw, k * cp, reg);
+}
+
+/**
+ * SVM rows without a margin violation have an all-zero gradient row and add nothing to X^T dS.
+ * When at least an eighth of the rows are such, moves the others (rows of X and dS together) to
+ * the front and returns how many there are, so the gradient product skips the rest; otherwise
+ * returns m unchanged, since moving rows would cost more than it saves. X and S are scratch.
+ */
+function dropZeroGradientRows(x: usize, ldx: i32, s: usize, lds: i32, m: i32, cp: i32): i32 {
+  let zero = 0;
+  for (let i = 0; i < m; i++) if (isZeroRow(s + <usize>i * <usize>lds, cp)) zero++;
+  if (zero * 8 < m) return m;
+  let kept = 0;
+  for (let i = 0; i < m; i++) {
+    const row = s + <usize>i * <usize>lds;
+    if (isZeroRow(row, cp)) continue;
+    if (kept != i) {
+      memory.copy(s + <usize>kept * <usize>lds, row, <usize>lds);
+      memory.copy(x + <usize>kept * <usize>ldx, x + <usize>i * <usize>ldx, <usize>ldx);
+    }
+    kept++;
+  }
+  return kept;
+}
+
+// @ts-ignore: decorator
+@inline function isZeroRow(row: usize, cp: i32): bool {
+  for (let j = 0; j < cp; j++) if (load<f32>(row + (<usize>j << 2)) != 0) return false;
+  return true;
 }
 
 /** Multiclass SVM: sum_{j != y} max(0, s_j - s_y + 1), averaged. Overwrites S with dLoss/dS. */

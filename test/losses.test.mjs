@@ -212,6 +212,28 @@ svm('does not grow wasm memory over repeated (and failing) calls', async () => {
   assert.is((await init()).memoryBytes, before);
 });
 
+svm('rows without a margin violation (skipped in the gradient product) give the reference loss and gradient', async () => {
+  const rng = mulberry32(77);
+  const D = 37, C = 10, N = 64;
+  for (const build of ['scalar', 'simd', 'relaxed']) {
+    await init({ build });
+    for (const satisfied of [0, 5, 8, 32, 60, 64]) {
+      // The first `satisfied` rows carry a strong signal of their label (feature 1 + label, weight 1):
+      // every margin holds, so their gradient rows are zero. 8 of 64 is where the kernel starts skipping.
+      const X = { data: new Float32Array(N * D), rows: N, cols: D };
+      const y = Array.from({ length: N }, (_, i) => i % C);
+      for (let i = 0; i < N * D; i++) X.data[i] = rng() - 0.5;
+      for (let i = 0; i < satisfied; i++) X.data[i * D + 1 + y[i]] = 50;
+      const W = new Float32Array(D * C);
+      for (let i = 0; i < W.length; i++) W[i] = (rng() - 0.5) * 0.01;
+      for (let j = 0; j < C; j++) W[(1 + j) * C + j] = 1;
+      const Wm = { data: W, rows: D, cols: C };
+      assertClose(svmLoss(Wm, X, y, 0.01), referenceSvmLoss(W, X, y, C, 0.01), `${build}, ${satisfied} satisfied rows`);
+    }
+  }
+  await init();
+});
+
 svm.run();
 
 // ---- softmaxLoss ---------------------------------------------------------------------------

@@ -35,7 +35,7 @@ const commands: Record<string, Command> = {
     run: async (f) => (await import('./cv.js')).runCv(f),
   },
   bench: {
-    usage: 'simdclass bench [--quick] [--json] [--data DIR]',
+    usage: 'simdclass bench [--quick] [--json] [--data DIR] [--filter TEXT] [--peers]',
     summary: 'Benchmarks the kernels and models against plain JS, the scalar/SIMD/relaxed builds and peers.',
     flags: async () => (await import('./bench.js')).benchFlags,
     run: async (f) => (await import('./bench.js')).runBench(f),
