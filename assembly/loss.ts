@@ -1,6 +1,7 @@
 // Minibatch losses with their analytic gradients, fused with the score product S = X W and the
 // gradient product dW = X^T dS. Shapes: X m x k (k a multiple of 4, zero-padded), W k x cp
 // (cp = ldw / 4, a multiple of 4, of which the first c columns are classes), S m x cp scratch.
+import { expF32x4, sumF32x4 } from './common';
 import { gemmF32, gemmTnF32 } from './gemm';
 
 // Loss codes; twin: LOSS_CODES in src/losses.ts.
@@ -91,12 +92,7 @@ function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 
     const sy = load<f32>(row + (<usize>label << 2));
     let top = load<f32>(row);
     for (let j = 1; j < c; j++) top = max(top, load<f32>(row + (<usize>j << 2)));
-    let sum: f32 = 0;
-    for (let j = 0; j < c; j++) {
-      const e = Mathf.exp(load<f32>(row + (<usize>j << 2)) - top);
-      store<f32>(row + (<usize>j << 2), e);
-      sum += e;
-    }
+    const sum = ASC_FEATURE_SIMD ? expRowF32x4(row, c, top) : expRowScalar(row, c, top);
     const inv: f32 = 1 / sum;
     // -log p_y = log(sum) - (s_y - top), from the exponent: e^(s_y - top) itself may underflow to 0.
     total += Math.log(<f64>sum) - <f64>(sy - top);
@@ -106,6 +102,31 @@ function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 
     }
   }
   return total / <f64>m;
+}
+
+/** Replaces row[j] by e^(row[j] - top) for j < c and returns their sum. */
+function expRowScalar(row: usize, c: i32, top: f32): f32 {
+  let sum: f32 = 0;
+  for (let j = 0; j < c; j++) {
+    const e = Mathf.exp(load<f32>(row + (<usize>j << 2)) - top);
+    store<f32>(row + (<usize>j << 2), e);
+    sum += e;
+  }
+  return sum;
+}
+
+/** expRowScalar four lanes at a time; lanes from c up to the next multiple of 4 become 0. */
+function expRowF32x4(row: usize, c: i32, top: f32): f32 {
+  const shift = f32x4.splat(top);
+  let sum = f32x4.splat(0);
+  for (let j = 0; j < c; j += 4) {
+    const p = row + (<usize>j << 2);
+    const inside = i32x4.lt_s(i32x4.add(i32x4.splat(j), i32x4(0, 1, 2, 3)), i32x4.splat(c));
+    const e = v128.and(expF32x4(f32x4.sub(v128.load(p), shift)), inside);
+    v128.store(p, e);
+    sum = f32x4.add(sum, e);
+  }
+  return sumF32x4(sum);
 }
 
 /** Adds 2 reg W to dW and returns reg * sum(W^2). count is a multiple of 4. */
