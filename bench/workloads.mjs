@@ -2,19 +2,14 @@
 // images, and seeded random inputs for the kernel suites.
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../dist/node.js';
+import { Random } from '../dist/random.js';
 
 export const SAMPLE_DIR = fileURLToPath(new URL('../data/fashion-mnist-sample', import.meta.url));
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1); same seed, same sequence. */
+/** Seeded floats in [0, 1): the library's own generator (mulberry32), so the bench draws what training draws. */
 export function seededRandom(seed) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** Standard normal values from a [0, 1) generator (Box-Muller). */
