@@ -6,41 +6,67 @@ import { maddF32x4, sumF32x4, sumI32x4, tileRow } from './common';
 // 128 chunks of 16 bytes: each u16 lane gathers 2 absolute differences (<= 510) per chunk, 128 * 510 < 65536.
 const U16_SAFE_CHUNKS: i32 = 128;
 
-/** L1 distances between up to 4 u8 queries and `rows` u8 training rows. */
+/**
+ * L1 distances between up to 4 u8 queries and `rows` u8 training rows. Two training rows per
+ * pass: each query chunk loaded serves both, and eight independent accumulators keep the
+ * pipeline full.
+ */
 export function l1U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
   const q0 = tileRow(q, 0, count, stride), q1 = tileRow(q, 1, count, stride);
   const q2 = tileRow(q, 2, count, stride), q3 = tileRow(q, 3, count, stride);
-  for (let j = 0; j < rows; j++) {
-    const tr = t + <usize>j * <usize>stride;
-    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-    if (ASC_FEATURE_SIMD) {
-      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 2 <= rows; j += 2) {
+      const ta = t + <usize>j * <usize>stride, tb = ta + <usize>stride;
+      let sa0 = i32x4.splat(0), sa1 = i32x4.splat(0), sa2 = i32x4.splat(0), sa3 = i32x4.splat(0);
+      let sb0 = i32x4.splat(0), sb1 = i32x4.splat(0), sb2 = i32x4.splat(0), sb3 = i32x4.splat(0);
       for (let c0 = 0; c0 < stride; c0 += U16_SAFE_CHUNKS * 16) {
         const c1 = min(stride, c0 + U16_SAFE_CHUNKS * 16);
         let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+        let b0 = i16x8.splat(0), b1 = i16x8.splat(0), b2 = i16x8.splat(0), b3 = i16x8.splat(0);
         for (let c = c0; c < c1; c += 16) {
-          const tv = v128.load(tr + c);
+          const va = v128.load(ta + c), vb = v128.load(tb + c);
           let x = v128.load(q0 + c);
-          a0 = i16x8.add(a0, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          a0 = i16x8.add(a0, absDiffSumU8(x, va)); b0 = i16x8.add(b0, absDiffSumU8(x, vb));
           x = v128.load(q1 + c);
-          a1 = i16x8.add(a1, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          a1 = i16x8.add(a1, absDiffSumU8(x, va)); b1 = i16x8.add(b1, absDiffSumU8(x, vb));
           x = v128.load(q2 + c);
-          a2 = i16x8.add(a2, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          a2 = i16x8.add(a2, absDiffSumU8(x, va)); b2 = i16x8.add(b2, absDiffSumU8(x, vb));
           x = v128.load(q3 + c);
-          a3 = i16x8.add(a3, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, tv), i8x16.sub_sat_u(tv, x))));
+          a3 = i16x8.add(a3, absDiffSumU8(x, va)); b3 = i16x8.add(b3, absDiffSumU8(x, vb));
         }
-        s0 = i32x4.add(s0, i32x4.extadd_pairwise_i16x8_u(a0));
-        s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_u(a1));
-        s2 = i32x4.add(s2, i32x4.extadd_pairwise_i16x8_u(a2));
-        s3 = i32x4.add(s3, i32x4.extadd_pairwise_i16x8_u(a3));
+        sa0 = i32x4.add(sa0, i32x4.extadd_pairwise_i16x8_u(a0)); sb0 = i32x4.add(sb0, i32x4.extadd_pairwise_i16x8_u(b0));
+        sa1 = i32x4.add(sa1, i32x4.extadd_pairwise_i16x8_u(a1)); sb1 = i32x4.add(sb1, i32x4.extadd_pairwise_i16x8_u(b1));
+        sa2 = i32x4.add(sa2, i32x4.extadd_pairwise_i16x8_u(a2)); sb2 = i32x4.add(sb2, i32x4.extadd_pairwise_i16x8_u(b2));
+        sa3 = i32x4.add(sa3, i32x4.extadd_pairwise_i16x8_u(a3)); sb3 = i32x4.add(sb3, i32x4.extadd_pairwise_i16x8_u(b3));
       }
-      d0 = sumI32x4(s0); d1 = sumI32x4(s1); d2 = sumI32x4(s2); d3 = sumI32x4(s3);
-    } else {
-      d0 = l1U8Scalar(q0, tr, stride); d1 = l1U8Scalar(q1, tr, stride);
-      d2 = l1U8Scalar(q2, tr, stride); d3 = l1U8Scalar(q3, tr, stride);
+      storeTileI32(out, ldOut, j, count, sumI32x4(sa0), sumI32x4(sa1), sumI32x4(sa2), sumI32x4(sa3));
+      storeTileI32(out, ldOut, j + 1, count, sumI32x4(sb0), sumI32x4(sb1), sumI32x4(sb2), sumI32x4(sb3));
     }
-    storeTileI32(out, ldOut, j, count, d0, d1, d2, d3);
   }
+  for (; j < rows; j++) {
+    const tr = t + <usize>j * <usize>stride;
+    storeTileI32(out, ldOut, j, count, l1U8Row(q0, tr, stride), l1U8Row(q1, tr, stride), l1U8Row(q2, tr, stride), l1U8Row(q3, tr, stride));
+  }
+}
+
+/** |x - t| of 16 u8 lanes, summed in pairs into 8 u16 lanes (each at most 510). */
+// @ts-ignore: decorator
+@inline function absDiffSumU8(x: v128, t: v128): v128 {
+  return i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, t), i8x16.sub_sat_u(t, x)));
+}
+
+/** L1 between two u8 rows: the SIMD chunks with the u16 flush, or the scalar loop in the scalar build. */
+function l1U8Row(a: usize, b: usize, stride: i32): i32 {
+  if (!ASC_FEATURE_SIMD) return l1U8Scalar(a, b, stride);
+  let s = i32x4.splat(0);
+  for (let c0 = 0; c0 < stride; c0 += U16_SAFE_CHUNKS * 16) {
+    const c1 = min(stride, c0 + U16_SAFE_CHUNKS * 16);
+    let acc = i16x8.splat(0);
+    for (let c = c0; c < c1; c += 16) acc = i16x8.add(acc, absDiffSumU8(v128.load(a + c), v128.load(b + c)));
+    s = i32x4.add(s, i32x4.extadd_pairwise_i16x8_u(acc));
+  }
+  return sumI32x4(s);
 }
 
 /**
