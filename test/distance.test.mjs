@@ -5,9 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init, KNearestNeighbor } from '../dist/node.js';
 import { referenceDistances } from '../dist/reference.js';
-import { mulberry32, randomU8, randomF32, randomMatrix, randomLabels, copyRow, toArrays, rejects, throws, assertDistances } from './helpers.mjs';
+import { BUILDS, mulberry32, randomU8, randomF32, randomMatrix, randomLabels, copyRow, toArrays, rejects, throws, assertDistances } from './helpers.mjs';
 
-const BUILDS = ['scalar', 'simd', 'relaxed'];
 const DTYPES = ['u8', 'f32'];
 const METRICS = ['l1', 'l2'];
 const DIMS = [1, 3, 15, 16, 17, 784, 3072];

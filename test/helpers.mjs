@@ -1,6 +1,23 @@
 // Shared test helpers: a seeded RNG, random matrices and labels, error checkers, and the
 // comparison of kernel results against the plain reference (src/reference.ts).
 import * as assert from 'uvu/assert';
+import { init } from '../dist/node.js';
+
+/** The three wasm builds every kernel test runs under. */
+export const BUILDS = ['scalar', 'simd', 'relaxed'];
+
+/** Runs fn(build) under every build, then puts back the build that was current before. */
+export async function eachBuild(fn) {
+  const before = (await init()).build;
+  try {
+    for (const build of BUILDS) {
+      assert.is((await init({ build })).build, build);
+      await fn(build);
+    }
+  } finally {
+    await init({ build: before });
+  }
+}
 
 /** mulberry32: a tiny seeded PRNG returning floats in [0, 1). Same seed, same sequence. */
 export function mulberry32(seed) {

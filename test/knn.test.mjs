@@ -10,9 +10,9 @@ import { referenceDistances, referenceKneighbors, referencePredict } from '../di
 import {
   mulberry32, randomU8, randomF32, randomMatrix, randomLabels, copyRow, toArrays,
   rejects, throws, assertNeighbors, F32_TOL, rowScales,
+  BUILDS,
 } from './helpers.mjs';
 
-const BUILDS = ['scalar', 'simd', 'relaxed'];
 const DTYPES = ['u8', 'f32'];
 const METRICS = ['l1', 'l2'];
 const DIMS = [1, 3, 15, 16, 17, 784, 3072];

@@ -8,58 +8,15 @@ import {
   ArgumentRangeError, DataFormatError, StateError, TrainingDivergedError, SimdclassError,
 } from '../dist/node.js';
 import { referenceSvmLoss, referenceSoftmaxLoss } from '../dist/reference.js';
-import { gaussian, mulberry32 } from './helpers.mjs';
+import { eachBuild, gaussian, mulberry32, rejects, throws } from './helpers.mjs';
 
-const BUILDS = ['scalar', 'simd', 'relaxed'];
 const MODELS = [LinearSVM, Softmax];
 const REFERENCE = { svm: referenceSvmLoss, softmax: referenceSoftmaxLoss };
 
 // ---- local helpers -------------------------------------------------------------------------
 
-/** Runs fn(build) under every build, then puts back the build that was current before. */
-async function eachBuild(fn) {
-  const before = (await init()).build;
-  try {
-    for (const build of BUILDS) {
-      assert.is((await init({ build })).build, build);
-      await fn(build);
-    }
-  } finally {
-    await init({ build: before });
-  }
-}
-
-function checkError(err, code, message, what) {
-  assert.ok(err instanceof SimdclassError, `${what}: expected a SimdclassError ${code} ${message}, got ${String(err)}`);
-  assert.is(err.code, code, `${what}: code of "${err.message}"`);
-  assert.match(err.message, message);
-  return err;
-}
-
-/** fn must throw synchronously. */
-function throwsCode(fn, code, message) {
-  let err = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err !== null, `expected a throw with ${code} ${message}, but it returned`);
-  return checkError(err, code, message, 'throw');
-}
-
-/** The promise (or async fn) must reject. */
-async function rejectsCode(promiseOrFn, code, message) {
-  let err = null;
-  try {
-    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err !== null, `expected a rejection with ${code} ${message}, but it resolved`);
-  return checkError(err, code, message, 'rejection');
-}
-
+const throwsCode = (fn, code, message) => throws(fn, { code, message, type: SimdclassError });
+const rejectsCode = (promiseOrFn, code, message) => rejects(promiseOrFn, { code, message, type: SimdclassError });
 const arr = (a) => Array.from(a);
 const allFinite = (a) => Array.prototype.every.call(a, Number.isFinite);
 

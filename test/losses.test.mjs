@@ -5,9 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init, svmLoss, softmaxLoss, gradCheck } from '../dist/node.js';
 import { referenceSvmLoss, referenceSoftmaxLoss } from '../dist/reference.js';
-import { gaussian, mulberry32 } from './helpers.mjs';
+import { eachBuild, gaussian, mulberry32, throws } from './helpers.mjs';
 
-const BUILDS = ['scalar', 'simd', 'relaxed'];
 /** Relative tolerance of an f32 kernel against the f64 reference. */
 const TOL = 1e-4;
 
@@ -26,37 +25,7 @@ function labels(rng, n, C) {
   return y;
 }
 
-/** Runs fn(build) under every build, then puts back the build that was current before. */
-async function eachBuild(fn) {
-  const before = (await init()).build;
-  try {
-    for (const build of BUILDS) {
-      const info = await init({ build });
-      assert.is(info.build, build);
-      await fn(build);
-    }
-  } finally {
-    await init({ build: before });
-  }
-}
-
-/** fn must throw synchronously an Error with this code whose message matches the RegExp. */
-function throwsCode(fn, code, message) {
-  let err = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof Error, `expected a throw with ${code} ${message}, got ${err === null ? 'a return' : String(err)}`);
-  return checkErr(err, code, message);
-}
-
-function checkErr(err, code, message) {
-  assert.is(err.code, code, `code of "${err.message}"`);
-  assert.match(err.message, message);
-  return err;
-}
+const throwsCode = (fn, code, message) => throws(fn, { code, message });
 
 /** Loss and gradient of a kernel result against the f64 reference, relative to the scale of each. */
 function assertClose(got, ref, label) {
@@ -396,7 +365,8 @@ check('never reports NaN when h is below the f32 resolution of W: refuses it or 
       err = e;
     }
     if (err !== null) {
-      checkErr(err, 'ERR_ARG_RANGE', /\bh\b/);
+      assert.is(err.code, 'ERR_ARG_RANGE');
+      assert.match(err.message, /\bh\b/);
     } else {
       assert.ok(Number.isFinite(result.numeric[0]), `W = ${W[0][0]}, h = ${options.h ?? 1e-5}: numeric gradient ${result.numeric[0]}`);
       assert.ok(result.maxRelativeError < 1e-3, `W = ${W[0][0]}: max relative error ${result.maxRelativeError}`);
