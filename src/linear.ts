@@ -1,6 +1,6 @@
 import { ArgumentRangeError, DataFormatError, StateError, TrainingDivergedError } from './errors.js';
 import { F32_MAX, checkInt, checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
-import { LOSS_CODES, readWeights, weightLayout, type LossName, type WeightLayout } from './losses.js';
+import { LOSS_CODES, readWeights, weightLayout, writeWeights, type LossName, type WeightLayout } from './losses.js';
 import { accuracy } from './metrics.js';
 import { Random } from './random.js';
 import { core, paddedStride, type Core } from './runtime.js';
@@ -227,15 +227,9 @@ export class LinearClassifier {
       c.free(next.mean);
       throw err;
     }
-    const heap = c.f32, width = layout.ldw >> 2, wb = next.w >>> 2;
-    heap.fill(0, next.mean >>> 2, (next.mean >>> 2) + (paddedStride(j.numFeatures, 4) >> 2));
-    heap.set(j.mean, next.mean >>> 2);
-    heap.fill(0, wb, wb + layout.k * width);
-    for (let d = 0; d <= j.numFeatures; d++) {
-      for (let k = 0; k < j.numClasses; k++) {
-        heap[wb + d * width + k] = d < j.numFeatures ? j.weights[d * j.numClasses + k]! : j.bias[k]!;
-      }
-    }
+    writePaddedMean(c, next.mean, j.mean);
+    // The bias trick: b is row D of the (D + 1) x C block.
+    writeWeights(c, next.w, { data: Float32Array.from([...j.weights, ...j.bias]), rows: j.numFeatures + 1, cols: j.numClasses }, layout);
     this.state = next;
     return this;
   }
@@ -297,15 +291,19 @@ function writeMean(c: Core, ptr: number, x: Matrix): void {
     const o = r * x.cols;
     for (let j = 0; j < x.cols; j++) sums[j]! += x.data[o + j]!;
   }
+  writePaddedMean(c, ptr, sums.map((v) => v / x.rows));
+}
+
+/** The mean image into its wasm block, zero-padded to a whole number of v128 lanes. */
+function writePaddedMean(c: Core, ptr: number, mean: ArrayLike<number>): void {
   const heap = c.f32, base = ptr >>> 2;
-  heap.fill(0, base, base + (paddedStride(x.cols, 4) >> 2));
-  for (let j = 0; j < x.cols; j++) heap[base + j] = sums[j]! / x.rows;
+  heap.fill(0, base, base + (paddedStride(mean.length, 4) >> 2));
+  heap.set(mean, base);
 }
 
 function initWeights(c: Core, ptr: number, rows: number, classes: number, layout: WeightLayout, random: Random): void {
-  const heap = c.f32, width = layout.ldw >> 2, base = ptr >>> 2;
-  heap.fill(0, base, base + layout.k * width);
-  for (let d = 0; d < rows; d++) for (let j = 0; j < classes; j++) heap[base + d * width + j] = 0.001 * random.normal();
+  const data = Float32Array.from({ length: rows * classes }, () => 0.001 * random.normal());
+  writeWeights(c, ptr, { data, rows, cols: classes }, layout);
 }
 
 /** Partial Fisher-Yates: the b-th draw of a minibatch without replacement. */
