@@ -285,6 +285,11 @@ export class Softmax extends LinearClassifier {
   }
 }
 
+/** A fresh, untrained linear model for this loss. */
+export function newLinearModel(loss: LossName): LinearClassifier {
+  return loss === 'svm' ? new LinearSVM() : new Softmax();
+}
+
 function writeMean(c: Core, ptr: number, x: Matrix): void {
   const sums = new Float64Array(x.cols);
   for (let r = 0; r < x.rows; r++) {

@@ -1,6 +1,6 @@
 import { ArgumentRangeError } from './errors.js';
 import { KNearestNeighbor, voteLabels, type Metric } from './knn.js';
-import { LinearSVM, Softmax, type LinearClassifier, type LinearTrainOptions } from './linear.js';
+import { newLinearModel, type LinearTrainOptions } from './linear.js';
 import type { LossName } from './losses.js';
 import { checkInt, checkNumber, takeRows, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
@@ -181,7 +181,7 @@ export async function gridSearch(train: Split, val: Split, options: GridSearchOp
   const total = learningRates.length * regs.length;
   for (const learningRate of learningRates) {
     for (const reg of regs) {
-      const model: LinearClassifier = loss === 'svm' ? new LinearSVM() : new Softmax();
+      const model = newLinearModel(loss);
       let point: GridPoint;
       try {
         const history = await model.train(train.X, train.y, { ...trainOptions, learningRate, reg });

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { init } from '../node.js';
 import { KNearestNeighbor, type Metric } from '../knn.js';
-import { LinearSVM, Softmax, type LinearClassifier } from '../linear.js';
+import { newLinearModel } from '../linear.js';
 import { confusionMatrix } from '../metrics.js';
 import { crossValidateKnn, gridSearch, trainValSplit, type GridPoint, type KnnCrossValidation } from '../selection.js';
 import { formatNumber, imagesFromRows, weightImages } from '../visualize.js';
@@ -62,7 +62,7 @@ export async function runDemo(flags: ParsedFlags): Promise<void> {
     const grid = await gridSearch(split.train, split.val, { loss, learningRates, regs, numIters, batchSize: 200, seed: 0, onProgress: (d) => progress.update(d) });
     progress.finish(`best lr ${grid.best.learningRate}, reg ${grid.best.reg}`);
     grids.push({ loss, points: grid.points });
-    const model: LinearClassifier = loss === 'svm' ? new LinearSVM() : new Softmax();
+    const model = newLinearModel(loss);
     try {
       const trainProgress = new Progress(`${loss} training`, numIters);
       const [history, trainMs] = await timed(() => model.train(train.X, train.y, {

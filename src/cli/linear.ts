@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { init } from '../node.js';
-import { LinearSVM, Softmax } from '../linear.js';
+import { newLinearModel } from '../linear.js';
 import type { FlagSpec, ParsedFlags } from './args.js';
 import { loadData, timed } from './data.js';
 import { Progress, status } from './progress.js';
@@ -23,7 +23,7 @@ export async function runLinear(flags: ParsedFlags): Promise<void> {
   const ds = await loadData(flags);
   await init();
   const loss = flags.loss as 'svm' | 'softmax';
-  const model = loss === 'svm' ? new LinearSVM() : new Softmax();
+  const model = newLinearModel(loss);
   try {
     const iters = flags.iters as number;
     const progress = new Progress(`${loss} SGD`, iters);
