@@ -1,5 +1,5 @@
 import * as loader from '@assemblyscript/loader';
-import { StateError, WasmLoadError } from './errors.js';
+import { ArgumentRangeError, SimdclassError, StateError, WasmLoadError } from './errors.js';
 
 /** The three binaries built from assembly/: relaxed SIMD (real FMA), SIMD, and scalar (for tests and old engines). */
 export type Build = 'relaxed' | 'simd' | 'scalar';
@@ -62,7 +62,7 @@ export class Core {
     this.memory = memory;
   }
 
-  /** Allocates a 16-byte aligned block, or throws a RangeError-like error when wasm32 memory is exhausted. */
+  /** Allocates a 16-byte aligned block, or throws ERR_OUT_OF_MEMORY when wasm32 memory is exhausted. */
   alloc(bytes: number): number {
     let ptr: number;
     try {
@@ -71,7 +71,7 @@ export class Core {
       ptr = 0;
     }
     if (ptr === 0) {
-      throw new RangeError(`Out of WebAssembly memory: could not allocate ${bytes} bytes (in use: ${this.memory.buffer.byteLength} bytes, wasm32 limit 4 GiB)`);
+      throw new SimdclassError('ERR_OUT_OF_MEMORY', `Out of WebAssembly memory: could not allocate ${bytes} bytes (in use: ${this.memory.buffer.byteLength} bytes, wasm32 limit 4 GiB)`);
     }
     return ptr;
   }
@@ -109,7 +109,6 @@ export class Core {
 }
 
 let current: Core | null = null;
-let pending: Promise<Core> | null = null;
 
 /** The initialized core; model methods call this and get a clear error when init() was not awaited. */
 export function core(): Core {
@@ -127,7 +126,7 @@ export interface Platform {
 export async function initWith(platform: Platform, options: InitOptions = {}): Promise<RuntimeInfo> {
   const requested = options.build ?? 'auto';
   if (!['auto', 'relaxed', 'simd', 'scalar'].includes(requested)) {
-    throw new TypeError(`Expected build to be 'auto', 'relaxed', 'simd' or 'scalar', got ${String(requested)}`);
+    throw new ArgumentRangeError(`Expected build to be 'auto', 'relaxed', 'simd' or 'scalar', got ${String(requested)}`);
   }
   if (current !== null && (requested === 'auto' || requested === current.build) && options.wasm === undefined) {
     return info(current);
@@ -138,15 +137,8 @@ export async function initWith(platform: Platform, options: InitOptions = {}): P
     throw new WasmLoadError(`This engine cannot run the '${build}' build: WebAssembly ${build === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} is not supported. Use init({ build: 'auto' }) or 'scalar'.`);
   }
   const source = options.wasm ?? await platform.defaultSource(build);
-  const task = instantiate(build, source);
-  pending = task;
-  try {
-    const next = await task;
-    current = next;
-    return info(next);
-  } finally {
-    if (pending === task) pending = null;
-  }
+  current = await instantiate(build, source);
+  return info(current);
 }
 
 function info(c: Core): RuntimeInfo {
