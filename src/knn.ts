@@ -217,10 +217,8 @@ async function runKnn(state: TrainedState, metric: Metric, x: Matrix, k: number,
   const { core: c, rows } = state;
   const block = Math.min(QUERY_BLOCK, m);
   const code = METRIC_CODES[metric];
-  const scratchBytes = c.kernels.knnScratchBytes(rows.stride);
-  const ptrs = [c.alloc(block * rows.stride), c.alloc(block * k * 4), c.alloc(block * k * 4), c.alloc(scratchBytes)];
-  try {
-    const [q, outDist, outIdx, scratch] = ptrs as [number, number, number, number];
+  // withBlocks frees every block it allocated, also when a later allocation fails.
+  c.withBlocks([block * rows.stride, block * k * 4, block * k * 4, c.kernels.knnScratchBytes(rows.stride)], (q, outDist, outIdx, scratch) => {
     for (let first = 0; first < m; first += block) {
       const count = Math.min(block, m - first);
       writeRows(c, x, first, count, q, rows.stride);
@@ -230,9 +228,7 @@ async function runKnn(state: TrainedState, metric: Metric, x: Matrix, k: number,
       copyDistances(c, outDist, distances.subarray(first * k, (first + count) * k), rows.isU8, metric);
       onProgress?.(first + count, m);
     }
-  } finally {
-    for (const p of ptrs) c.free(p);
-  }
+  });
   return { indices, distances, k };
 }
 
