@@ -1,5 +1,5 @@
 import { ArgumentRangeError, ArgumentTypeError, StateError } from './errors.js';
-import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { core, type Core } from './runtime.js';
 import { copyRows, writeRows, type WasmRows } from './wasm-rows.js';
 import { accuracy } from './metrics.js';
@@ -204,9 +204,7 @@ function buildState(c: Core, x: Matrix, metric: Metric, labels: Int32Array): Tra
     c.free(rows.ptr); c.free(panels); c.free(norms);
     throw err;
   }
-  let numClasses = 0;
-  for (const label of labels) numClasses = Math.max(numClasses, label + 1);
-  return { core: c, rows, panels, norms, labels, numClasses };
+  return { core: c, rows, panels, norms, labels, numClasses: numClassesOf(labels) };
 }
 
 async function runKnn(state: TrainedState, metric: Metric, x: Matrix, k: number, onProgress?: (done: number, total: number) => void): Promise<Neighbors> {

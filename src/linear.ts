@@ -1,5 +1,5 @@
 import { ArgumentRangeError, DataFormatError, StateError, TrainingDivergedError } from './errors.js';
-import { F32_MAX, checkInt, checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { F32_MAX, checkInt, checkNumber, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { LOSS_CODES, readWeights, weightLayout, writeWeights, type LossName, type WeightLayout } from './losses.js';
 import { accuracy } from './metrics.js';
 import { Random } from './random.js';
@@ -90,8 +90,7 @@ export class LinearClassifier {
       throw new ArgumentRangeError(`Expected batchSize <= nTrain (${x.rows}) when sampling without replacement, got ${batchSize}`);
     }
     const labels = toLabels(y, x.rows, 'y');
-    let numClasses = 0;
-    for (const label of labels) numClasses = Math.max(numClasses, label + 1);
+    const numClasses = numClassesOf(labels);
     const distinct = new Set(labels).size;
     if (distinct < 2) throw new ArgumentRangeError(`Expected y to hold labels of at least 2 classes, got only class ${labels[0]}`);
 

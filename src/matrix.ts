@@ -104,6 +104,13 @@ export function toLabels(y: Labels, rows: number, name: string, numClasses = MAX
   return out;
 }
 
+/** The number of classes validated labels imply: the largest label + 1 (0 for no labels). */
+export function numClassesOf(labels: Int32Array): number {
+  let n = 0;
+  for (const label of labels) n = Math.max(n, label + 1);
+  return n;
+}
+
 /** Checks that a named option is an integer in [min, max]; NaN, 2.5 and strings are refused. */
 export function checkInt(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {

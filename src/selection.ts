@@ -2,7 +2,7 @@ import { ArgumentRangeError } from './errors.js';
 import { KNearestNeighbor, voteLabels, type Metric } from './knn.js';
 import { newLinearModel, type LinearTrainOptions } from './linear.js';
 import type { LossName } from './losses.js';
-import { checkInt, checkNumber, takeRows, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { checkInt, checkNumber, takeRows, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
 import { Random } from './random.js';
 
@@ -125,8 +125,7 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options: { ks: 
   const kMax = Math.max(...ks);
   const minTrain = Math.min(...folds.map((f) => f.train.length));
   if (kMax > minTrain) throw new ArgumentRangeError(`Expected every k <= the smallest training fold (${minTrain}), got ${kMax}`);
-  let numClasses = 0;
-  for (const label of labels) numClasses = Math.max(numClasses, label + 1);
+  const numClasses = numClassesOf(labels);
   const perK = ks.map(() => [] as number[]);
   const total = x.rows;
   let done = 0;
