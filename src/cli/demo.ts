@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { init } from '../node.js';
 import { KNearestNeighbor, type Metric } from '../knn.js';
 import { newLinearModel } from '../linear.js';
-import { confusionMatrix } from '../metrics.js';
+import { accuracy, confusionMatrix } from '../metrics.js';
 import { crossValidateKnn, gridSearch, trainValSplit, type GridPoint, type KnnCrossValidation } from '../selection.js';
 import { formatNumber, imagesFromRows, weightImages } from '../visualize.js';
 import { writeReport, type DemoReport } from '../report.js';
@@ -75,7 +75,7 @@ export async function runDemo(flags: ParsedFlags): Promise<void> {
       rows.push({
         name: loss === 'svm' ? 'Linear SVM' : 'Softmax',
         hyperparameters: { learningRate: grid.best.learningRate, reg: grid.best.reg, iterations: numIters, batchSize: 200 },
-        valAccuracy: grid.best.valAccuracy, testAccuracy: accuracyOf(predicted, test.y), trainMs, predictMs,
+        valAccuracy: grid.best.valAccuracy, testAccuracy: accuracy(predicted, test.y), trainMs, predictMs,
         confusion: confusionMatrix(predicted, test.y, C), weights: weightImages(model, shape),
       });
       if (loss === 'softmax') samples = sampleStrip(ds, predicted);
@@ -104,18 +104,12 @@ async function evaluateKnn(ds: Awaited<ReturnType<typeof loadData>>, k: number, 
     progress.finish();
     return {
       name: `kNN (k=${k}, ${metric.toUpperCase()})`, hyperparameters: { k, metric },
-      testAccuracy: accuracyOf(predicted, ds.test.y), trainMs, predictMs,
+      testAccuracy: accuracy(predicted, ds.test.y), trainMs, predictMs,
       confusion: confusionMatrix(predicted, ds.test.y, ds.classNames.length),
     };
   } finally {
     knn.dispose();
   }
-}
-
-function accuracyOf(predicted: Int32Array, truth: ArrayLike<number>): number {
-  let correct = 0;
-  predicted.forEach((p, i) => { if (p === truth[i]) correct++; });
-  return predicted.length === 0 ? 0 : correct / predicted.length;
 }
 
 /** The first 40 test images with the softmax prediction. */

@@ -1,5 +1,6 @@
 import { init } from '../node.js';
 import { KNearestNeighbor, type Metric } from '../knn.js';
+import { accuracy } from '../metrics.js';
 import type { FlagSpec, ParsedFlags } from './args.js';
 import { loadData, timed } from './data.js';
 import { Progress } from './progress.js';
@@ -23,9 +24,7 @@ export async function runKnn(flags: ParsedFlags): Promise<void> {
     const progress = new Progress(`kNN k=${k} ${metric}`, ds.test.X.rows);
     const [predicted, predictMs] = await timed(() => knn.predict(ds.test.X, { onProgress: (d) => progress.update(d) }));
     progress.finish();
-    let correct = 0;
-    predicted.forEach((p, i) => { if (p === ds.test.y[i]) correct++; });
-    const result = { model: 'knn', k, metric, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy: correct / Math.max(1, predicted.length), trainMs, predictMs };
+    const result = { model: 'knn', k, metric, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy: accuracy(predicted, ds.test.y), trainMs, predictMs };
     if (flags.json) console.log(JSON.stringify(result));
     else console.log(`kNN (k=${k}, ${metric}): accuracy ${(result.accuracy * 100).toFixed(2)}% on ${result.nTest} test images; train ${trainMs.toFixed(0)} ms, predict ${predictMs.toFixed(0)} ms`);
   } finally {
