@@ -1,65 +1,75 @@
-// Minibatch losses with their analytic gradients, fused with the score product S = X W and the
-// gradient product dW = X^T dS. Shapes: X m x k (k a multiple of 4, zero-padded), W k x cp
-// (cp = ldw / 4, a multiple of 4, of which the first c columns are classes), S m x cp scratch.
+// Minibatch losses with their analytic gradients, fused with the score product and the gradient
+// product. Layout (class-major, see classScoresF32 in gemm.ts): X has m rows and W^T, dW^T and
+// the scratch block have one row per class, all of stride ld bytes (a multiple of CLASS_DIMS
+// floats, zero padded); S has m rows of lds bytes.
+//
+// Both losses depend only on the differences of the scores within a row, so the kernel scores
+// against w_j - w_{c-1} (c - 1 classes, the last score is 0), and since each row of dS then sums
+// to 0, the last gradient row is minus the sum of the others: c - 1 classes in each product.
 import { expF32x4, sumF32x4 } from './common';
-import { gemmF32, gemmTnF32 } from './gemm';
+import { classGradF32, classScoresF32 } from './gemm';
 
 // Loss codes; twin: LOSS_CODES in src/losses.ts.
 export const LOSS_SVM: i32 = 0;
 export const LOSS_SOFTMAX: i32 = 1;
 
-/**
- * Mean loss over the m rows plus reg * sum(W^2); dW (k x cp) receives the gradient.
- * y holds m i32 labels in [0, c). X and S are scratch: the SVM may reorder their rows.
- */
-export function lossGrad(loss: i32, x: usize, ldx: i32, m: i32, k: i32, w: usize, ldw: i32, c: i32, y: usize, reg: f32, s: usize, dw: usize): f64 {
-  const cp = ldw >> 2;
-  gemmF32(x, ldx, w, ldw, s, ldw, m, k, cp);
-  let rows = m;
-  let data: f64;
-  if (loss == LOSS_SVM) {
-    data = svmScoresToGrad(s, ldw, m, c, y);
-    rows = dropZeroGradientRows(x, ldx, s, ldw, m, cp);
-  } else {
-    data = softmaxScoresToGrad(s, ldw, m, c, y);
-  }
-  if (rows > 0) gemmTnF32(x, ldx, s, ldw, dw, ldw, rows, k, cp);
-  else memory.fill(dw, 0, <usize>k * <usize>ldw);
-  return data + addRegularization(w, dw, k * cp, reg);
-}
+/** Rows scored, turned into dS and added into dW^T per pass, so X is read from memory once. */
+const LOSS_ROWS: i32 = 24;
 
 /**
- * SVM rows without a margin violation have an all-zero gradient row and add nothing to X^T dS.
- * When at least an eighth of the rows are such, moves the others (rows of X and dS together) to
- * the front and returns how many there are, so the gradient product skips the rest; otherwise
- * returns m unchanged, since moving rows would cost more than it saves. X and S are scratch.
+ * Mean loss over the m rows plus reg * sum(W^2); dW^T receives the gradient. y holds m i32
+ * labels in [0, c); S (m rows) and `shifted` (c - 1 class rows) are scratch.
  */
-function dropZeroGradientRows(x: usize, ldx: i32, s: usize, lds: i32, m: i32, cp: i32): i32 {
-  let zero = 0;
-  for (let i = 0; i < m; i++) if (isZeroRow(s + <usize>i * <usize>lds, cp)) zero++;
-  if (zero * 8 < m) return m;
-  let kept = 0;
-  for (let i = 0; i < m; i++) {
-    const row = s + <usize>i * <usize>lds;
-    if (isZeroRow(row, cp)) continue;
-    if (kept != i) {
-      memory.copy(s + <usize>kept * <usize>lds, row, <usize>lds);
-      memory.copy(x + <usize>kept * <usize>ldx, x + <usize>i * <usize>ldx, <usize>ldx);
-    }
-    kept++;
-  }
-  return kept;
-}
-
-// @ts-ignore: decorator
-@inline function isZeroRow(row: usize, cp: i32): bool {
-  for (let j = 0; j < cp; j++) if (load<f32>(row + (<usize>j << 2)) != 0) return false;
-  return true;
-}
-
-/** Multiclass SVM: sum_{j != y} max(0, s_j - s_y + 1), averaged. Overwrites S with dLoss/dS. */
-function svmScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 {
+export function lossGrad(loss: i32, x: usize, ld: i32, m: i32, w: usize, c: i32, y: usize, reg: f32, s: usize, lds: i32, shifted: usize, dw: usize): f64 {
+  const free = c - 1;
+  subtractLastClass(w, ld, c, shifted);
   const scale: f32 = 1 / <f32>m;
+  let data: f64 = 0;
+  for (let i0 = 0; i0 < m; i0 += LOSS_ROWS) {
+    const rows = min(LOSS_ROWS, m - i0);
+    const xi = x + <usize>i0 * <usize>ld, si = s + <usize>i0 * <usize>lds, yi = y + (<usize>i0 << 2);
+    classScoresF32(xi, ld, rows, shifted, free, si, lds);
+    for (let i = 0; i < rows; i++) store<f32>(si + <usize>i * <usize>lds + (<usize>free << 2), 0);
+    data += loss == LOSS_SVM ? svmScoresToGrad(si, lds, rows, c, yi, scale) : softmaxScoresToGrad(si, lds, rows, c, yi, scale);
+    classGradF32(xi, ld, rows, si, lds, free, dw, i0 > 0);
+  }
+  lastClassFromOthers(dw, ld, c);
+  return data / <f64>m + addRegularization(w, dw, c * (ld >> 2), reg);
+}
+
+/** shifted row j = w_j - w_{c-1} for j < c - 1. */
+function subtractLastClass(w: usize, ld: i32, c: i32, shifted: usize): void {
+  const last = w + <usize>(c - 1) * <usize>ld;
+  for (let j = 0; j < c - 1; j++) {
+    const from = w + <usize>j * <usize>ld, to = shifted + <usize>j * <usize>ld;
+    if (ASC_FEATURE_SIMD) {
+      for (let d: usize = 0; d < <usize>ld; d += 16) v128.store(to + d, f32x4.sub(v128.load(from + d), v128.load(last + d)));
+    } else {
+      for (let d: usize = 0; d < <usize>ld; d += 4) store<f32>(to + d, load<f32>(from + d) - load<f32>(last + d));
+    }
+  }
+}
+
+/** dW^T row c-1 = -(sum of rows 0 .. c-2): each row of dS sums to 0. */
+function lastClassFromOthers(dw: usize, ld: i32, c: i32): void {
+  const last = dw + <usize>(c - 1) * <usize>ld;
+  if (ASC_FEATURE_SIMD) {
+    for (let d: usize = 0; d < <usize>ld; d += 16) {
+      let sum = f32x4.splat(0);
+      for (let j = 0; j < c - 1; j++) sum = f32x4.add(sum, v128.load(dw + <usize>j * <usize>ld + d));
+      v128.store(last + d, f32x4.neg(sum));
+    }
+    return;
+  }
+  for (let d: usize = 0; d < <usize>ld; d += 4) {
+    let sum: f32 = 0;
+    for (let j = 0; j < c - 1; j++) sum += load<f32>(dw + <usize>j * <usize>ld + d);
+    store<f32>(last + d, -sum);
+  }
+}
+
+/** Multiclass SVM: returns the sum over the m rows of sum_{j != y} max(0, s_j - s_y + 1); overwrites S with scale * dLoss/dS. */
+function svmScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize, scale: f32): f64 {
   let total: f64 = 0;
   for (let i = 0; i < m; i++) {
     const row = s + <usize>i * <usize>lds;
@@ -79,12 +89,11 @@ function svmScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 {
     }
     store<f32>(row + (<usize>label << 2), -<f32>positive * scale);
   }
-  return total / <f64>m;
+  return total;
 }
 
-/** Softmax cross-entropy -log(e^{s_y} / sum_j e^{s_j}), averaged; the row max is subtracted first. Overwrites S with dLoss/dS. */
-function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 {
-  const scale: f32 = 1 / <f32>m;
+/** Softmax cross-entropy -log(e^{s_y} / sum_j e^{s_j}), summed over the m rows; the row max is subtracted first. Overwrites S with scale * dLoss/dS. */
+function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize, scale: f32): f64 {
   let total: f64 = 0;
   for (let i = 0; i < m; i++) {
     const row = s + <usize>i * <usize>lds;
@@ -101,7 +110,7 @@ function softmaxScoresToGrad(s: usize, lds: i32, m: i32, c: i32, y: usize): f64 
       store<f32>(row + (<usize>j << 2), (j == label ? p - 1 : p) * scale);
     }
   }
-  return total / <f64>m;
+  return total;
 }
 
 /** Replaces row[j] by e^(row[j] - top) for j < c and returns their sum. */

@@ -21,7 +21,8 @@ export const SUITE_NAMES = [...KERNEL_SUITE_NAMES, ...END_TO_END_SUITE_NAMES];
 
 const TRAIN = { batch: 200, learningRate: 3e-6, reg: 1e2 };
 const LOSS = { rows: 500, dims: 3073, classes: 10, reg: 5e-6 };
-const GEMM_SGD = { m: 200, k: 788, n: 12 };
+// The SGD step's products: 785 dims (784 pixels and the bias), 10 classes less the shifted one.
+const CLASS_SGD = { m: 200, k: 785, n: 9 };
 
 /**
  * Sizes per mode. quick: tiny, a smoke test under a minute. full: the targets' workloads
@@ -31,7 +32,7 @@ export const SIZES = {
   quick: {
     rounds: 2, longRounds: 2, maxTime: 0.05, minSamples: 1,
     kernel: { queries: 8, trainRows: 512, dims: 784 },
-    gemm: { peak: { m: 64, k: 1024, n: 8 }, square: { m: 64, k: 784, n: 64 }, sgd: GEMM_SGD },
+    classes: { peak: { m: 12, k: 1032, n: 9 }, sgd: CLASS_SGD },
     loss: LOSS,
     fashion: { trainLimit: 2000, testLimit: 50 },
     knn: { k: 5, jsQueries: 10, scalarQueries: 50, simdQueries: 50 },
@@ -42,7 +43,7 @@ export const SIZES = {
   full: {
     rounds: 5, longRounds: 3, maxTime: 0.5, minSamples: 3,
     kernel: { queries: 32, trainRows: 4096, dims: 784 },
-    gemm: { peak: { m: 256, k: 1024, n: 8 }, square: { m: 256, k: 784, n: 256 }, sgd: GEMM_SGD },
+    classes: { peak: { m: 48, k: 1032, n: 9 }, sgd: CLASS_SGD },
     loss: LOSS,
     fashion: { trainLimit: undefined, testLimit: undefined },
     knn: { k: 5, jsQueries: 20, scalarQueries: 100, simdQueries: Infinity },

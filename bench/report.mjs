@@ -95,7 +95,7 @@ export function renderTable(result) {
     const value = t.value === null ? '-' : t.measure === 'fractionOfPeak' ? `${(100 * t.value).toFixed(0)}%` : formatRatio(t.value);
     const flag = t.indicative && t.status !== 'n/a' ? ` (${t.status}, indicative only)` : '';
     const others = Object.entries(t.byVariant ?? {}).filter(([, r]) => r !== t.value).map(([name, r]) => `${name}: ${formatRatio(r)}`);
-    lines.push(`  ${(t.indicative && t.status !== 'n/a' ? '----' : t.status).padEnd(4)}  ${t.target.padEnd(78)} ${value.padStart(7)}${flag}` +
+    lines.push(`  ${(t.indicative && t.status !== 'n/a' ? '----' : t.status).padEnd(4)}  ${t.target.padEnd(86)} ${value.padStart(7)}${flag}` +
       `${t.compared ? `  ${t.compared}` : ''}${others.length ? `; against ${others.join(', ')}` : ''}${t.note && t.status === 'n/a' ? `  (${t.note})` : ''}`);
   }
   if (result.targetsNote) lines.push(`  ${result.targetsNote}`);

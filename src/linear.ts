@@ -47,7 +47,7 @@ interface LinearState {
   layout: WeightLayout;
   /** d f32 values, padded: the training mean image. */
   mean: number;
-  /** (d + 1) x c weights with the bias as the last row, in a layout.k x layout.ldw block. */
+  /** (d + 1) x c weights with the bias at dim d, class-major (see weightLayout). */
   w: number;
 }
 
@@ -96,7 +96,6 @@ export class LinearClassifier {
 
     const d = x.cols;
     const layout = weightLayout(d + 1, numClasses);
-    const ldx = layout.k * 4;
     const random = new Random(seed);
     const next: LinearState = { core: c, d, c: numClasses, layout, mean: 0, w: 0 };
     const blocks: number[] = [];
@@ -104,11 +103,11 @@ export class LinearClassifier {
     let kept = false;
     try {
       next.mean = take(paddedStride(d, 4));
-      next.w = take(layout.k * layout.ldw);
+      next.w = take(layout.bytes);
       const rows = copyRows(c, x);
       blocks.push(rows.ptr);
       const idx = take(batchSize * 4), yb = take(batchSize * 4);
-      const xb = take(batchSize * ldx), s = take(batchSize * layout.ldw), dw = take(layout.k * layout.ldw);
+      const xb = take(batchSize * layout.ld), s = take(batchSize * layout.lds), shifted = take(layout.scratchBytes), dw = take(layout.bytes);
       writeMean(c, next.mean, x);
       initWeights(c, next.w, d + 1, numClasses, layout, random);
 
@@ -122,7 +121,7 @@ export class LinearClassifier {
           heap[ib + b] = row;
           heap[lb + b] = labels[row]!;
         }
-        const loss = c.kernels.sgdStep(code, rows.ptr, rows.isU8 ? 1 : 0, rows.stride, idx, yb, batchSize, d, next.mean, next.w, layout.ldw, numClasses, reg, learningRate, xb, ldx, s, dw);
+        const loss = c.kernels.sgdStep(code, rows.ptr, rows.isU8 ? 1 : 0, rows.stride, idx, yb, batchSize, d, next.mean, next.w, numClasses, reg, learningRate, xb, layout.ld, s, layout.lds, shifted, dw);
         if (!Number.isFinite(loss)) {
           const err = new TrainingDivergedError(it, `Training diverged at iteration ${it}: the ${this.loss} loss or the weights stopped being finite ` +
             `(learningRate ${learningRate}, reg ${reg}). Lower learningRate or reg. The model was left as it was; the error carries the last finite weights.`);
@@ -146,15 +145,15 @@ export class LinearClassifier {
     const x = toMatrix(X, 'X');
     if (x.cols !== state.d && x.rows > 0) throw new ArgumentRangeError(`Expected X to have ${state.d} columns like the training data, got ${x.cols}`);
     const { core: c, layout } = state;
-    const n = x.rows, width = layout.ldw >> 2;
+    const n = x.rows, width = layout.lds >> 2;
     const out = new Float32Array(n * state.c);
     if (n === 0) return { data: out, rows: 0, cols: state.c };
-    const block = Math.min(SCORE_BLOCK, n), stride = strideOf(x), ldx = layout.k * 4;
-    c.withBlocks([block * stride, block * ldx, block * layout.ldw], (src, xb, s) => {
+    const block = Math.min(SCORE_BLOCK, n), stride = strideOf(x);
+    c.withBlocks([block * stride, block * layout.ld, block * layout.lds], (src, xb, s) => {
       for (let first = 0; first < n; first += block) {
         const count = Math.min(block, n - first);
         writeRows(c, x, first, count, src, stride);
-        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, state.w, layout.ldw, xb, ldx, s);
+        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, state.w, state.c, xb, layout.ld, s, layout.lds);
         const heap = c.f32, base = s >>> 2;
         for (let r = 0; r < count; r++) {
           for (let j = 0; j < state.c; j++) out[(first + r) * state.c + j] = heap[base + r * width + j]!;
@@ -221,13 +220,13 @@ export class LinearClassifier {
     const next: LinearState = { core: c, d: j.numFeatures, c: j.numClasses, layout, mean: 0, w: 0 };
     next.mean = c.alloc(paddedStride(j.numFeatures, 4));
     try {
-      next.w = c.alloc(layout.k * layout.ldw);
+      next.w = c.alloc(layout.bytes);
     } catch (err) {
       c.free(next.mean);
       throw err;
     }
     writePaddedMean(c, next.mean, j.mean);
-    // The bias trick: b is row D of the (D + 1) x C block.
+    // The bias trick: b is dim D of the (D + 1) x C weights.
     writeWeights(c, next.w, { data: Float32Array.from([...j.weights, ...j.bias]), rows: j.numFeatures + 1, cols: j.numClasses }, layout);
     this.state = next;
     return this;

@@ -16,30 +16,41 @@ export interface LossResult {
   grad: Matrix<Float32Array>;
 }
 
-/** Wasm layout of a weight matrix: D x C padded to k rows (multiple of 4) and ldw bytes per row. */
+// Floats per step of the class-major gradient tile; twin: CLASS_DIMS in assembly/gemm.ts.
+const CLASS_DIMS = 12;
+
+/**
+ * Wasm layout of a D x C weight matrix: class-major (the rows of W^T), each class a row of `ld`
+ * bytes, which is also the row stride of the X rows it multiplies; score rows take `lds` bytes.
+ */
 export interface WeightLayout {
-  k: number;
-  ldw: number;
+  ld: number;
+  lds: number;
+  /** Bytes of the C class rows. */
+  bytes: number;
+  /** Bytes of the scratch rows lossGrad needs (C - 1 classes, at least one row). */
+  scratchBytes: number;
 }
 
-export function weightLayout(rows: number, classes: number): WeightLayout {
-  return { k: paddedStride(rows, 4) >> 2, ldw: paddedStride(classes, 4) };
+export function weightLayout(dims: number, classes: number): WeightLayout {
+  const ld = Math.ceil(Math.max(1, dims) / CLASS_DIMS) * CLASS_DIMS * 4;
+  return { ld, lds: paddedStride(classes, 4), bytes: classes * ld, scratchBytes: Math.max(1, classes - 1) * ld };
 }
 
-/** Writes a D x C f32 matrix into a zeroed k x ldw wasm block. */
+/** Writes a D x C f32 matrix into a class-major wasm block, zero padded. */
 export function writeWeights(c: Core, ptr: number, W: Matrix, layout: WeightLayout): void {
-  const heap = c.f32, width = layout.ldw >> 2, base = ptr >>> 2;
-  heap.fill(0, base, base + layout.k * width);
+  const heap = c.f32, width = layout.ld >> 2, base = ptr >>> 2;
+  heap.fill(0, base, base + (layout.bytes >> 2));
   for (let d = 0; d < W.rows; d++) {
-    for (let j = 0; j < W.cols; j++) heap[base + d * width + j] = W.data[d * W.cols + j]!;
+    for (let j = 0; j < W.cols; j++) heap[base + j * width + d] = W.data[d * W.cols + j]!;
   }
 }
 
-/** Reads the first rows x cols of a k x ldw wasm block into a dense Float32Array. */
+/** Reads dims firstRow .. firstRow + rows of a class-major wasm block as a dense rows x cols Float32Array. */
 export function readWeights(c: Core, ptr: number, rows: number, cols: number, layout: WeightLayout, firstRow = 0): Float32Array {
-  const heap = c.f32, width = layout.ldw >> 2, base = (ptr >>> 2) + firstRow * width;
+  const heap = c.f32, width = layout.ld >> 2, base = (ptr >>> 2) + firstRow;
   const out = new Float32Array(rows * cols);
-  for (let d = 0; d < rows; d++) for (let j = 0; j < cols; j++) out[d * cols + j] = heap[base + d * width + j]!;
+  for (let d = 0; d < rows; d++) for (let j = 0; j < cols; j++) out[d * cols + j] = heap[base + j * width + d]!;
   return out;
 }
 
@@ -66,14 +77,13 @@ function lossAndGradient(kind: LossName, Wlike: MatrixLike, Xlike: MatrixLike, y
   if (W.rows !== X.cols) throw new ArgumentRangeError(`Expected W to be D x C with D = X.cols (${X.cols}), got ${W.rows} x ${W.cols}`);
   const labels = toLabels(y, X.rows, 'y', W.cols);
   const layout = weightLayout(W.rows, W.cols);
-  const ldx = layout.k * 4;
   const n = X.rows;
   const f32X: Matrix = X.data instanceof Float32Array ? X : { data: Float32Array.from(X.data), rows: X.rows, cols: X.cols };
-  return c.withBlocks([n * ldx, layout.k * layout.ldw, n * 4, n * layout.ldw, layout.k * layout.ldw], (x, w, yp, s, dw) => {
-    writeRows(c, f32X, 0, n, x, ldx);
+  return c.withBlocks([n * layout.ld, layout.bytes, n * 4, n * layout.lds, layout.scratchBytes, layout.bytes], (x, w, yp, s, shifted, dw) => {
+    writeRows(c, f32X, 0, n, x, layout.ld);
     writeWeights(c, w, W, layout);
     c.i32.set(labels, yp >>> 2);
-    const loss = c.kernels.lossGrad(LOSS_CODES[kind], x, ldx, n, layout.k, w, layout.ldw, W.cols, yp, reg, s, dw);
+    const loss = c.kernels.lossGrad(LOSS_CODES[kind], x, layout.ld, n, w, W.cols, yp, reg, s, layout.lds, shifted, dw);
     return { loss, grad: { data: readWeights(c, dw, W.rows, W.cols, layout), rows: W.rows, cols: W.cols } };
   });
 }

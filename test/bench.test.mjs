@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES = [
   'kernel/distances-u8-l1', 'kernel/distances-u8-l2', 'kernel/distances-f32-l1', 'kernel/distances-f32-l2',
   'kernel/topk-u8-l2-k5', 'kernel/topk-u8-l2-k100',
-  'kernel/gemm-peak', 'kernel/gemm-square', 'kernel/gemm-sgd-scores', 'kernel/gemm-tn-sgd-grad',
+  'kernel/class-scores-peak', 'kernel/class-scores-sgd', 'kernel/class-grad-sgd',
   'kernel/loss-grad-svm', 'kernel/loss-grad-softmax',
   'e2e/knn-fashion-l1', 'e2e/knn-fashion-l2',
   'e2e/sgd-iteration-svm', 'e2e/sgd-iteration-softmax', 'e2e/train-svm', 'e2e/train-softmax',
@@ -21,7 +21,7 @@ const SUITES = [
 ];
 const TARGETS = [
   'knn-l1-vs-numpy', 'knn-l2-vs-numpy', 'knn-l2-vs-tfjs', 'knn-l2-vs-mlknn',
-  'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'gemm-square-vs-peak', 'gemm-sgd-vs-peak',
+  'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'loss-svm-vs-numpy', 'loss-softmax-vs-numpy', 'class-scores-sgd-vs-peak', 'class-grad-sgd-vs-peak',
 ];
 
 const runBench = suite('simdclass bench --quick --json');

@@ -1,4 +1,4 @@
-// svmLoss, softmaxLoss and gradCheck (src/losses.ts, src/gradcheck.ts -> assembly/loss.ts, assembly/gemm.ts):
+// svmLoss, softmaxLoss and gradCheck (src/losses.ts, src/gradcheck.ts -> assembly/loss.ts, assembly/gemm.ts class products):
 // the lecture's worked examples, every build against the f64 reference (src/reference.ts), numeric
 // gradient checks, and argument validation.
 import { suite } from 'uvu';
@@ -181,14 +181,14 @@ svm('does not grow wasm memory over repeated (and failing) calls', async () => {
   assert.is((await init()).memoryBytes, before);
 });
 
-svm('rows without a margin violation (skipped in the gradient product) give the reference loss and gradient', async () => {
+svm('rows without a margin violation (all-zero gradient rows) give the reference loss and gradient', async () => {
   const rng = mulberry32(77);
   const D = 37, C = 10, N = 64;
   for (const build of ['scalar', 'simd', 'relaxed']) {
     await init({ build });
     for (const satisfied of [0, 5, 8, 32, 60, 64]) {
       // The first `satisfied` rows carry a strong signal of their label (feature 1 + label, weight 1):
-      // every margin holds, so their gradient rows are zero. 8 of 64 is where the kernel starts skipping.
+      // every margin holds, so their gradient rows are zero.
       const X = { data: new Float32Array(N * D), rows: N, cols: D };
       const y = Array.from({ length: N }, (_, i) => i % C);
       for (let i = 0; i < N * D; i++) X.data[i] = rng() - 0.5;

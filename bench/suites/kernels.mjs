@@ -1,4 +1,4 @@
-// Kernel-level suites: the raw wasm exports (distances, top-k, gemm, loss + gradient) called on
+// Kernel-level suites: the raw wasm exports (distances, top-k, class products, loss + gradient) called on
 // inputs that already live in each build's memory, against the same operation in plain JS.
 // Inputs are allocated and filled once per Core (seeded values, zero padding); outputs and
 // scratch are zeroed once, so no uninitialized memory can feed NaN or denormals into a kernel.
@@ -18,10 +18,9 @@ export const KERNEL_SUITE_NAMES = [
   'kernel/distances-f32-l2',
   'kernel/topk-u8-l2-k5',
   'kernel/topk-u8-l2-k100',
-  'kernel/gemm-peak',
-  'kernel/gemm-square',
-  'kernel/gemm-sgd-scores',
-  'kernel/gemm-tn-sgd-grad',
+  'kernel/class-scores-peak',
+  'kernel/class-scores-sgd',
+  'kernel/class-grad-sgd',
   'kernel/loss-grad-svm',
   'kernel/loss-grad-softmax',
 ];
@@ -147,33 +146,40 @@ function topkSuite(name, k) {
   };
 }
 
-/** C (m x n) = A (m x k) . B (k x n) through gemmF32, or C (k x n) = A^T . B through gemmTnF32. */
-function gemmSuite(name, title, shapeOf, transposed = false) {
+// Floats per step of the class-major gradient tile; twin: CLASS_DIMS in assembly/gemm.ts.
+const CLASS_DIMS = 12;
+const classStride = (dims) => Math.ceil(dims / CLASS_DIMS) * CLASS_DIMS * 4;
+
+/**
+ * The linear classifiers' products (assembly/gemm.ts): S = X W^T through classScoresF32, or
+ * dW^T = dS^T X through classGradF32, X m x k, W^T and dW^T n class rows.
+ */
+function classSuite(name, title, shapeOf, gradient = false) {
   return {
     name,
     title,
     setupInputs(sizes) {
       const { m, k, n } = shapeOf(sizes);
-      return { m, k, n, A: uniformF32(m * k, 21), B: uniformF32((transposed ? m : k) * n, 22) };
+      return { m, k, n, X: uniformF32(m * k, 21), B: uniformF32((gradient ? m : k) * n, 22) };
     },
-    shape: ({ m, k, n }) => ({ m, k, n, product: transposed ? 'C (k x n) = A^T (k x m) . B (m x n)' : 'C (m x n) = A (m x k) . B (k x n)' }),
+    shape: ({ m, k, n }) => ({ m, k, n, product: gradient ? 'dW^T (n x k) = dS^T (n x m) . X (m x k)' : 'S (m x n) = X (m x k) . W^T^T (k x n)' }),
     work: ({ m, k, n }) => (2 * m * k * n) / 1e9,
     unit: 'GFLOP/s',
-    reference({ m, k, n, A, B }) {
-      const C = new Float32Array((transposed ? k : m) * n);
-      return { run: transposed ? () => js.gemmTn(A, B, C, m, k, n) : () => js.gemm(A, B, C, m, k, n) };
+    reference({ m, k, n, X, B }) {
+      const out = new Float32Array((gradient ? k : m) * n);
+      return { run: gradient ? () => js.gemmTn(X, B, out, m, k, n) : () => js.gemm(X, B, out, m, k, n) };
     },
-    setup(core, { m, k, n, A, B }) {
+    setup(core, { m, k, n, X, B }) {
       const a = arena(core);
-      const lda = paddedStride(k, 4), ldb = paddedStride(n, 4), ldc = ldb;
-      const pa = a.alloc(m * lda), pb = a.alloc((transposed ? m : k) * ldb), pc = a.alloc((transposed ? k : m) * ldc);
-      writeRows(core, pa, A, m, k, lda);
-      writeRows(core, pb, B, transposed ? m : k, n, ldb);
+      const ld = classStride(k), lds = paddedStride(n, 4);
+      const px = a.alloc(m * ld), pw = a.alloc(n * ld), ps = a.alloc(m * lds);
+      writeRows(core, px, X, m, k, ld);
+      // Only the timing matters here: B fills W^T (or dS) whatever its layout.
+      if (gradient) writeRows(core, ps, B, m, n, lds);
+      else writeRows(core, pw, B, n, k, ld);
       const kern = core.kernels;
       return {
-        run: transposed
-          ? () => kern.gemmTnF32(pa, lda, pb, ldb, pc, ldc, m, k, n)
-          : () => kern.gemmF32(pa, lda, pb, ldb, pc, ldc, m, k, n),
+        run: gradient ? () => kern.classGradF32(px, ld, m, ps, lds, n, pw, 0) : () => kern.classScoresF32(px, ld, m, pw, n, ps, lds),
         free: () => a.free(),
       };
     },
@@ -198,13 +204,14 @@ function lossSuite(name, kind) {
     },
     setup(core, { m, d, c, reg, X, W, y }) {
       const a = arena(core);
-      const kPad = paddedStride(d, 4) >> 2, ldx = kPad * 4, ldw = paddedStride(c, 4);
-      const px = a.alloc(m * ldx), pw = a.alloc(kPad * ldw), py = a.alloc(m * 4), ps = a.alloc(m * ldw), pdw = a.alloc(kPad * ldw);
-      writeRows(core, px, X, m, d, ldx);
-      writeRows(core, pw, W, d, c, ldw);
+      const ld = classStride(d), lds = paddedStride(c, 4);
+      const px = a.alloc(m * ld), pw = a.alloc(c * ld), py = a.alloc(m * 4), ps = a.alloc(m * lds), shifted = a.alloc((c - 1) * ld), pdw = a.alloc(c * ld);
+      writeRows(core, px, X, m, d, ld);
+      const heap = core.f32, width = ld >> 2;
+      for (let k = 0; k < d; k++) for (let j = 0; j < c; j++) heap[(pw >>> 2) + j * width + k] = W[k * c + j];
       core.i32.set(y, py >>> 2);
       const kern = core.kernels;
-      return { run: () => kern.lossGrad(LOSS[kind], px, ldx, m, kPad, pw, ldw, c, py, reg, ps, pdw), free: () => a.free() };
+      return { run: () => kern.lossGrad(LOSS[kind], px, ld, m, pw, c, py, reg, ps, lds, shifted, pdw), free: () => a.free() };
     },
   };
 }
@@ -216,10 +223,9 @@ const DEFINITIONS = [
   distancesSuite('kernel/distances-f32-l2', 'f32', 'l2'),
   topkSuite('kernel/topk-u8-l2-k5', 5),
   topkSuite('kernel/topk-u8-l2-k100', 100),
-  gemmSuite('kernel/gemm-peak', 'f32 gemm microkernel rate: A m x 1024 against one 8-wide B panel (L1/L2-resident)', (s) => s.gemm.peak),
-  gemmSuite('kernel/gemm-square', 'f32 gemm on a square-ish shape (gemmF32)', (s) => s.gemm.square),
-  gemmSuite('kernel/gemm-sgd-scores', 'f32 gemm of one SGD step: S = X W, 200 x 788 x 12 (gemmF32)', (s) => s.gemm.sgd),
-  gemmSuite('kernel/gemm-tn-sgd-grad', 'f32 gemm of one SGD step: dW = X^T dS, 788 x 200 x 12 (gemmTnF32)', (s) => ({ m: s.gemm.sgd.m, k: s.gemm.sgd.k, n: s.gemm.sgd.n }), true),
+  classSuite('kernel/class-scores-peak', 'f32 class-scores microkernel rate: X m x 1032 against 9 class rows (L2-resident, classScoresF32)', (s) => s.classes.peak),
+  classSuite('kernel/class-scores-sgd', 'score product of one SGD step: 200 rows x 785 dims x 9 shifted classes (classScoresF32)', (s) => s.classes.sgd),
+  classSuite('kernel/class-grad-sgd', 'gradient product of one SGD step: 9 classes x 785 dims over 200 rows (classGradF32)', (s) => s.classes.sgd, true),
   lossSuite('kernel/loss-grad-svm', 'svm'),
   lossSuite('kernel/loss-grad-softmax', 'softmax'),
 ];
