@@ -101,34 +101,61 @@ function storeLanes(out: usize, valid: i32, lo: v128, hi: v128): void {
 export const CLASS_DIMS: i32 = 12;
 
 /**
- * S[i][j] = x_i . w_j for rows i < m and classes j < classes. X: m rows, W^T: class rows, both
- * of stride ld bytes; S rows of lds bytes. 3 rows x 3 classes per register tile, each of the
- * 9 sums kept as four lanes over the dims and added up at the end.
+ * Packs `classes` rows of W^T (stride ld bytes), each minus the row at `minus` unless it is 0,
+ * into panels of 3 classes for classScoresF32: panel p holds, for each 4 dims, the v128 of
+ * classes 3p, 3p+1 and 3p+2 (zeros past the last class). `out` takes ceil(classes / 3) * 3 * ld bytes.
  */
-export function classScoresF32(x: usize, ld: i32, m: i32, w: usize, classes: i32, s: usize, lds: i32): void {
+export function packClassPanels(w: usize, ld: i32, classes: i32, minus: usize, out: usize): void {
+  const panels = (classes + 2) / 3;
+  for (let p = 0; p < panels; p++) {
+    for (let r = 0; r < 3; r++) {
+      const j = p * 3 + r, row = w + <usize>j * <usize>ld, to = out + <usize>p * 3 * <usize>ld + <usize>r * 16;
+      // Each 4 dims of a class row move as one v128 to 48-byte steps of its panel.
+      for (let d: usize = 0; d < <usize>ld; d += 16) {
+        if (ASC_FEATURE_SIMD) {
+          const v = j >= classes ? f32x4.splat(0) : minus != 0 ? f32x4.sub(v128.load(row + d), v128.load(minus + d)) : v128.load(row + d);
+          v128.store(to + d * 3, v);
+        } else {
+          for (let e: usize = 0; e < 16; e += 4) {
+            const v: f32 = j >= classes ? 0 : minus != 0 ? load<f32>(row + d + e) - load<f32>(minus + d + e) : load<f32>(row + d + e);
+            store<f32>(to + d * 3 + e, v);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * S[i][j] = x_i . w_j for rows i < m and classes j < classes. X: m rows of stride ld bytes, W^T
+ * packed by packClassPanels; S rows of lds bytes. 3 rows x 3 classes per register tile, each of
+ * the 9 sums kept as four lanes over the dims and added up at the end.
+ */
+export function classScoresF32(x: usize, ld: i32, m: i32, panels: usize, classes: i32, s: usize, lds: i32): void {
   for (let i = 0; i < m; i += 3) {
     const xi = x + <usize>i * <usize>ld, si = s + <usize>i * <usize>lds;
     for (let j = 0; j < classes; j += 3) {
-      scoresTile3x3(xi, min(3, m - i), w + <usize>j * <usize>ld, min(3, classes - j), ld, si + (<usize>j << 2), lds);
+      scoresTile3x3(xi, min(3, m - i), panels + <usize>j * <usize>ld, min(3, classes - j), ld, si + (<usize>j << 2), lds);
     }
   }
 }
 
 // @ts-ignore: decorator
-@inline function scoresTile3x3(x: usize, rows: i32, w: usize, cols: i32, ld: i32, s: usize, lds: i32): void {
+@inline function scoresTile3x3(x: usize, rows: i32, panel: usize, cols: i32, ld: i32, s: usize, lds: i32): void {
   const x0 = tileRow(x, 0, rows, ld), x1 = tileRow(x, 1, rows, ld), x2 = tileRow(x, 2, rows, ld);
-  const w0 = tileRow(w, 0, cols, ld), w1 = tileRow(w, 1, cols, ld), w2 = tileRow(w, 2, cols, ld);
   if (ASC_FEATURE_SIMD) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
     let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
-    for (let d: usize = 0; d < <usize>ld; d += 16) {
+    // One panel pointer with constant offsets instead of three class rows: two fewer adds per step.
+    let pw = panel;
+    for (let d: usize = 0; d < <usize>ld; d += 16, pw += 48) {
       const u = v128.load(x0 + d), v = v128.load(x1 + d), q = v128.load(x2 + d);
-      let t = v128.load(w0 + d);
+      let t = v128.load(pw);
       a0 = maddF32x4(u, t, a0); b0 = maddF32x4(v, t, b0); c0 = maddF32x4(q, t, c0);
-      t = v128.load(w1 + d);
+      t = v128.load(pw, 16);
       a1 = maddF32x4(u, t, a1); b1 = maddF32x4(v, t, b1); c1 = maddF32x4(q, t, c1);
-      t = v128.load(w2 + d);
+      t = v128.load(pw, 32);
       a2 = maddF32x4(u, t, a2); b2 = maddF32x4(v, t, b2); c2 = maddF32x4(q, t, c2);
     }
     storeScores3(s, cols, a0, a1, a2);
@@ -138,9 +165,8 @@ export function classScoresF32(x: usize, ld: i32, m: i32, w: usize, classes: i32
     for (let r = 0; r < rows; r++) {
       const xr = x + <usize>r * <usize>ld;
       for (let j = 0; j < cols; j++) {
-        const wj = w + <usize>j * <usize>ld;
         let sum: f32 = 0;
-        for (let d: usize = 0; d < <usize>ld; d += 4) sum += load<f32>(xr + d) * load<f32>(wj + d);
+        for (let d: usize = 0; d < <usize>ld; d += 4) sum += load<f32>(xr + d) * load<f32>(panel + (d >> 4) * 48 + <usize>j * 16 + (d & 15));
         store<f32>(s + <usize>r * <usize>lds + (<usize>j << 2), sum);
       }
     }
@@ -162,7 +188,10 @@ export function classScoresF32(x: usize, ld: i32, m: i32, w: usize, classes: i32
 export function classGradF32(x: usize, ld: i32, m: i32, ds: usize, lds: i32, classes: i32, dw: usize, accumulate: bool): void {
   for (let d: usize = 0; d < <usize>ld; d += <usize>CLASS_DIMS << 2) {
     for (let j = 0; j < classes; j += 3) {
-      gradTile3x3(x + d, ld, m, ds + (<usize>j << 2), lds, min(3, classes - j), dw + <usize>j * <usize>ld + d, accumulate);
+      const cols = min(3, classes - j), g = ds + (<usize>j << 2), out = dw + <usize>j * <usize>ld + d;
+      // Constant dS offsets become load immediates (measured 1.3x the rate with offsets in registers).
+      if (cols == 3) gradTile3x3(x + d, ld, m, g, lds, 3, 4, 8, out, accumulate);
+      else gradTile3x3(x + d, ld, m, g, lds, cols, cols > 1 ? 4 : 0, 0, out, accumulate);
     }
   }
 }
@@ -172,17 +201,16 @@ export function classGradF32(x: usize, ld: i32, m: i32, ds: usize, lds: i32, cla
   return accumulate ? v128.load(c + offset) : f32x4.splat(0);
 }
 
+/** g1 and g2: byte offsets of the tile's second and third dS columns; a missing class reads column 0 and is never stored. */
 // @ts-ignore: decorator
-@inline function gradTile3x3(x: usize, ld: i32, m: i32, ds: usize, lds: i32, cols: i32, dw: usize, accumulate: bool): void {
+@inline function gradTile3x3(x: usize, ld: i32, m: i32, ds: usize, lds: i32, cols: i32, g1: usize, g2: usize, dw: usize, accumulate: bool): void {
   const o0 = tileRow(dw, 0, cols, ld), o1 = tileRow(dw, 1, cols, ld), o2 = tileRow(dw, 2, cols, ld);
   if (ASC_FEATURE_SIMD) {
-    // Missing classes read dS column 0 and are never stored.
-    const g1: usize = cols > 1 ? 4 : 0, g2: usize = cols > 2 ? 8 : 0;
     let a0 = initial(o0, 0, accumulate), b0 = initial(o0, 16, accumulate), c0 = initial(o0, 32, accumulate);
     let a1 = initial(o1, 0, accumulate), b1 = initial(o1, 16, accumulate), c1 = initial(o1, 32, accumulate);
     let a2 = initial(o2, 0, accumulate), b2 = initial(o2, 16, accumulate), c2 = initial(o2, 32, accumulate);
-    for (let i = 0; i < m; i++) {
-      const xr = x + <usize>i * <usize>ld, g = ds + <usize>i * <usize>lds;
+    const end = x + <usize>m * <usize>ld;
+    for (let xr = x, g = ds; xr < end; xr += <usize>ld, g += <usize>lds) {
       const u = v128.load(xr), v = v128.load(xr, 16), q = v128.load(xr, 32);
       let t = v128.load32_splat(g);
       a0 = maddF32x4(t, u, a0); b0 = maddF32x4(t, v, b0); c0 = maddF32x4(t, q, c0);

@@ -1,7 +1,7 @@
 // The wasm module's exports: numbers and raw pointers only. TS owns the memory layout and
 // allocates through alloc/free (TLSF from the minimal runtime: any block can be freed).
 export { rowNormsF32, rowNormsU8 } from './distance';
-export { packPanels8, classScoresF32, classGradF32 } from './gemm';
+export { packPanels8, packClassPanels, classScoresF32, classGradF32 } from './gemm';
 export { knnU8, knnF32, distancesU8, distancesF32, knnScratchBytes } from './knn';
 export { lossGrad } from './loss';
 export { gatherCentered, sgdStep, linearScores } from './linear';

@@ -1,6 +1,6 @@
 // Linear classifier steps over training data that stays in wasm memory (u8 or f32 rows):
 // rows are gathered as f32 minus the mean image, with a 1 appended for the bias trick.
-import { classScoresF32 } from './gemm';
+import { classScoresF32, packClassPanels } from './gemm';
 import { lossGrad } from './loss';
 
 /**
@@ -80,9 +80,9 @@ function finishRow(from: usize, isU8: bool, to: usize, c: i32, d: i32, mean: usi
  * Returns the loss, or NaN with W untouched when the loss or any updated weight is not finite
  * (the new weights are formed in dW and copied over W only when all are finite).
  */
-export function sgdStep(loss: i32, src: usize, isU8: bool, srcStride: i32, rowIdx: usize, y: usize, count: i32, d: i32, mean: usize, w: usize, c: i32, reg: f32, lr: f32, xb: usize, ld: i32, s: usize, lds: i32, shifted: usize, dw: usize): f64 {
+export function sgdStep(loss: i32, src: usize, isU8: bool, srcStride: i32, rowIdx: usize, y: usize, count: i32, d: i32, mean: usize, w: usize, c: i32, reg: f32, lr: f32, xb: usize, ld: i32, s: usize, lds: i32, panels: usize, dw: usize): f64 {
   gatherCentered(src, isU8, srcStride, rowIdx, 0, count, d, mean, xb, ld);
-  const value = lossGrad(loss, xb, ld, count, w, c, y, reg, s, lds, shifted, dw);
+  const value = lossGrad(loss, xb, ld, count, w, c, y, reg, s, lds, panels, dw);
   const n = c * (ld >> 2);
   if (!isFinite(value) || !stepInto(dw, w, n, lr)) return NaN;
   memory.copy(w, dw, <usize>n << 2);
@@ -113,8 +113,12 @@ function stepInto(dw: usize, w: usize, n: i32, lr: f32): bool {
   return probe == 0;
 }
 
-/** Class scores S (count rows of lds bytes) of rows [first, first + count): centred rows with the bias 1, against the c class rows of W^T. */
-export function linearScores(src: usize, isU8: bool, srcStride: i32, first: i32, count: i32, d: i32, mean: usize, w: usize, c: i32, xb: usize, ld: i32, s: usize, lds: i32): void {
+/**
+ * Class scores S (count rows of lds bytes) of rows [first, first + count): centred rows with the
+ * bias 1, against the c class rows of W^T, packed into `panels` (see packClassPanels) first.
+ */
+export function linearScores(src: usize, isU8: bool, srcStride: i32, first: i32, count: i32, d: i32, mean: usize, w: usize, c: i32, xb: usize, ld: i32, s: usize, lds: i32, panels: usize): void {
   gatherCentered(src, isU8, srcStride, 0, first, count, d, mean, xb, ld);
-  classScoresF32(xb, ld, count, w, c, s, lds);
+  packClassPanels(w, ld, c, 0, panels);
+  classScoresF32(xb, ld, count, panels, c, s, lds);
 }

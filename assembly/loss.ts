@@ -1,13 +1,13 @@
 // Minibatch losses with their analytic gradients, fused with the score product and the gradient
-// product. Layout (class-major, see classScoresF32 in gemm.ts): X has m rows and W^T, dW^T and
-// the scratch block have one row per class, all of stride ld bytes (a multiple of CLASS_DIMS
-// floats, zero padded); S has m rows of lds bytes.
+// product. Layout (class-major, see gemm.ts): X has m rows and W^T and dW^T one row per class,
+// all of stride ld bytes (a multiple of CLASS_DIMS floats, zero padded); S has m rows of lds
+// bytes; `panels` is scratch for packClassPanels of c - 1 classes.
 //
 // Both losses depend only on the differences of the scores within a row, so the kernel scores
 // against w_j - w_{c-1} (c - 1 classes, the last score is 0), and since each row of dS then sums
 // to 0, the last gradient row is minus the sum of the others: c - 1 classes in each product.
 import { expF32x4, sumF32x4 } from './common';
-import { classGradF32, classScoresF32 } from './gemm';
+import { classGradF32, classScoresF32, packClassPanels } from './gemm';
 
 // Loss codes; twin: LOSS_CODES in src/losses.ts.
 export const LOSS_SVM: i32 = 0;
@@ -18,36 +18,23 @@ const LOSS_ROWS: i32 = 24;
 
 /**
  * Mean loss over the m rows plus reg * sum(W^2); dW^T receives the gradient. y holds m i32
- * labels in [0, c); S (m rows) and `shifted` (c - 1 class rows) are scratch.
+ * labels in [0, c); S (m rows) and `panels` are scratch.
  */
-export function lossGrad(loss: i32, x: usize, ld: i32, m: i32, w: usize, c: i32, y: usize, reg: f32, s: usize, lds: i32, shifted: usize, dw: usize): f64 {
+export function lossGrad(loss: i32, x: usize, ld: i32, m: i32, w: usize, c: i32, y: usize, reg: f32, s: usize, lds: i32, panels: usize, dw: usize): f64 {
   const free = c - 1;
-  subtractLastClass(w, ld, c, shifted);
+  packClassPanels(w, ld, free, w + <usize>free * <usize>ld, panels);
   const scale: f32 = 1 / <f32>m;
   let data: f64 = 0;
   for (let i0 = 0; i0 < m; i0 += LOSS_ROWS) {
     const rows = min(LOSS_ROWS, m - i0);
     const xi = x + <usize>i0 * <usize>ld, si = s + <usize>i0 * <usize>lds, yi = y + (<usize>i0 << 2);
-    classScoresF32(xi, ld, rows, shifted, free, si, lds);
+    classScoresF32(xi, ld, rows, panels, free, si, lds);
     for (let i = 0; i < rows; i++) store<f32>(si + <usize>i * <usize>lds + (<usize>free << 2), 0);
     data += loss == LOSS_SVM ? svmScoresToGrad(si, lds, rows, c, yi, scale) : softmaxScoresToGrad(si, lds, rows, c, yi, scale);
     classGradF32(xi, ld, rows, si, lds, free, dw, i0 > 0);
   }
   lastClassFromOthers(dw, ld, c);
   return data / <f64>m + addRegularization(w, dw, c * (ld >> 2), reg);
-}
-
-/** shifted row j = w_j - w_{c-1} for j < c - 1. */
-function subtractLastClass(w: usize, ld: i32, c: i32, shifted: usize): void {
-  const last = w + <usize>(c - 1) * <usize>ld;
-  for (let j = 0; j < c - 1; j++) {
-    const from = w + <usize>j * <usize>ld, to = shifted + <usize>j * <usize>ld;
-    if (ASC_FEATURE_SIMD) {
-      for (let d: usize = 0; d < <usize>ld; d += 16) v128.store(to + d, f32x4.sub(v128.load(from + d), v128.load(last + d)));
-    } else {
-      for (let d: usize = 0; d < <usize>ld; d += 4) store<f32>(to + d, load<f32>(from + d) - load<f32>(last + d));
-    }
-  }
 }
 
 /** dW^T row c-1 = -(sum of rows 0 .. c-2): each row of dS sums to 0. */

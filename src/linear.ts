@@ -107,7 +107,7 @@ export class LinearClassifier {
       const rows = copyRows(c, x);
       blocks.push(rows.ptr);
       const idx = take(batchSize * 4), yb = take(batchSize * 4);
-      const xb = take(batchSize * layout.ld), s = take(batchSize * layout.lds), shifted = take(layout.scratchBytes), dw = take(layout.bytes);
+      const xb = take(batchSize * layout.ld), s = take(batchSize * layout.lds), panels = take(layout.lossPanelBytes), dw = take(layout.bytes);
       writeMean(c, next.mean, x);
       initWeights(c, next.w, d + 1, numClasses, layout, random);
 
@@ -121,7 +121,7 @@ export class LinearClassifier {
           heap[ib + b] = row;
           heap[lb + b] = labels[row]!;
         }
-        const loss = c.kernels.sgdStep(code, rows.ptr, rows.isU8 ? 1 : 0, rows.stride, idx, yb, batchSize, d, next.mean, next.w, numClasses, reg, learningRate, xb, layout.ld, s, layout.lds, shifted, dw);
+        const loss = c.kernels.sgdStep(code, rows.ptr, rows.isU8 ? 1 : 0, rows.stride, idx, yb, batchSize, d, next.mean, next.w, numClasses, reg, learningRate, xb, layout.ld, s, layout.lds, panels, dw);
         if (!Number.isFinite(loss)) {
           const err = new TrainingDivergedError(it, `Training diverged at iteration ${it}: the ${this.loss} loss or the weights stopped being finite ` +
             `(learningRate ${learningRate}, reg ${reg}). Lower learningRate or reg. The model was left as it was; the error carries the last finite weights.`);
@@ -149,11 +149,11 @@ export class LinearClassifier {
     const out = new Float32Array(n * state.c);
     if (n === 0) return { data: out, rows: 0, cols: state.c };
     const block = Math.min(SCORE_BLOCK, n), stride = strideOf(x);
-    c.withBlocks([block * stride, block * layout.ld, block * layout.lds], (src, xb, s) => {
+    c.withBlocks([block * stride, block * layout.ld, block * layout.lds, layout.scorePanelBytes], (src, xb, s, panels) => {
       for (let first = 0; first < n; first += block) {
         const count = Math.min(block, n - first);
         writeRows(c, x, first, count, src, stride);
-        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, state.w, state.c, xb, layout.ld, s, layout.lds);
+        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, state.w, state.c, xb, layout.ld, s, layout.lds, panels);
         const heap = c.f32, base = s >>> 2;
         for (let r = 0; r < count; r++) {
           for (let j = 0; j < state.c; j++) out[(first + r) * state.c + j] = heap[base + r * width + j]!;

@@ -28,13 +28,16 @@ export interface WeightLayout {
   lds: number;
   /** Bytes of the C class rows. */
   bytes: number;
-  /** Bytes of the scratch rows lossGrad needs (C - 1 classes, at least one row). */
-  scratchBytes: number;
+  /** Bytes of the panels lossGrad packs its C - 1 shifted classes into. */
+  lossPanelBytes: number;
+  /** Bytes of the panels linearScores packs the C classes into. */
+  scorePanelBytes: number;
 }
 
 export function weightLayout(dims: number, classes: number): WeightLayout {
   const ld = Math.ceil(Math.max(1, dims) / CLASS_DIMS) * CLASS_DIMS * 4;
-  return { ld, lds: paddedStride(classes, 4), bytes: classes * ld, scratchBytes: Math.max(1, classes - 1) * ld };
+  const panelBytes = (n: number): number => Math.max(16, Math.ceil(n / 3) * 3 * ld);
+  return { ld, lds: paddedStride(classes, 4), bytes: classes * ld, lossPanelBytes: panelBytes(classes - 1), scorePanelBytes: panelBytes(classes) };
 }
 
 /** Writes a D x C f32 matrix into a class-major wasm block, zero padded. */
@@ -79,11 +82,11 @@ function lossAndGradient(kind: LossName, Wlike: MatrixLike, Xlike: MatrixLike, y
   const layout = weightLayout(W.rows, W.cols);
   const n = X.rows;
   const f32X: Matrix = X.data instanceof Float32Array ? X : { data: Float32Array.from(X.data), rows: X.rows, cols: X.cols };
-  return c.withBlocks([n * layout.ld, layout.bytes, n * 4, n * layout.lds, layout.scratchBytes, layout.bytes], (x, w, yp, s, shifted, dw) => {
+  return c.withBlocks([n * layout.ld, layout.bytes, n * 4, n * layout.lds, layout.lossPanelBytes, layout.bytes], (x, w, yp, s, panels, dw) => {
     writeRows(c, f32X, 0, n, x, layout.ld);
     writeWeights(c, w, W, layout);
     c.i32.set(labels, yp >>> 2);
-    const loss = c.kernels.lossGrad(LOSS_CODES[kind], x, layout.ld, n, w, W.cols, yp, reg, s, layout.lds, shifted, dw);
+    const loss = c.kernels.lossGrad(LOSS_CODES[kind], x, layout.ld, n, w, W.cols, yp, reg, s, layout.lds, panels, dw);
     return { loss, grad: { data: readWeights(c, dw, W.rows, W.cols, layout), rows: W.rows, cols: W.cols } };
   });
 }

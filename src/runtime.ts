@@ -33,12 +33,13 @@ export interface Kernels {
   knnF32(metric: number, q: number, m: number, t: number, panels: number, tNorms: number, n: number, stride: number, k: number, outDist: number, outIdx: number, scratch: number): void;
   distancesU8(metric: number, q: number, m: number, t: number, tNorms: number, n: number, stride: number, out: number, scratch: number): void;
   distancesF32(metric: number, q: number, m: number, t: number, panels: number, tNorms: number, n: number, stride: number, out: number, scratch: number): void;
-  classScoresF32(x: number, ld: number, m: number, w: number, classes: number, s: number, lds: number): void;
+  packClassPanels(w: number, ld: number, classes: number, minus: number, out: number): void;
+  classScoresF32(x: number, ld: number, m: number, panels: number, classes: number, s: number, lds: number): void;
   classGradF32(x: number, ld: number, m: number, ds: number, lds: number, classes: number, dw: number, accumulate: number): void;
-  lossGrad(loss: number, x: number, ld: number, m: number, w: number, c: number, y: number, reg: number, s: number, lds: number, shifted: number, dw: number): number;
+  lossGrad(loss: number, x: number, ld: number, m: number, w: number, c: number, y: number, reg: number, s: number, lds: number, panels: number, dw: number): number;
   gatherCentered(src: number, isU8: number, srcStride: number, rowIdx: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
-  sgdStep(loss: number, src: number, isU8: number, srcStride: number, rowIdx: number, y: number, count: number, d: number, mean: number, w: number, c: number, reg: number, lr: number, xb: number, ld: number, s: number, lds: number, shifted: number, dw: number): number;
-  linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, w: number, c: number, xb: number, ld: number, s: number, lds: number): void;
+  sgdStep(loss: number, src: number, isU8: number, srcStride: number, rowIdx: number, y: number, count: number, d: number, mean: number, w: number, c: number, reg: number, lr: number, xb: number, ld: number, s: number, lds: number, panels: number, dw: number): number;
+  linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, w: number, c: number, xb: number, ld: number, s: number, lds: number, panels: number): void;
 }
 
 const MAX_PAGES = 65536;

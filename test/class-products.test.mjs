@@ -1,7 +1,7 @@
-// The class-major products of the linear classifiers (assembly/gemm.ts classScoresF32 and
-// classGradF32), called on raw wasm memory under every build against plain f64 sums: row and
-// class counts around the 3 x 3 register tile, dims around the 12-float step, accumulation, and
-// empty input.
+// The class-major products of the linear classifiers (assembly/gemm.ts packClassPanels,
+// classScoresF32 and classGradF32), called on raw wasm memory under every build against plain
+// f64 sums: row and class counts around the 3 x 3 register tile, dims around the 12-float step,
+// the shifted classes of lossGrad, accumulation, and empty input.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { core } from '../dist/runtime.js';
@@ -16,10 +16,11 @@ const DIMS = [1, 11, 12, 13, 40];
 function fixture(c, rng, m, classes, dims) {
   const ld = Math.ceil(dims / CLASS_DIMS) * CLASS_DIMS * 4, lds = Math.max(16, Math.ceil(classes / 4) * 16);
   const X = Float32Array.from({ length: m * dims }, () => rng() * 2 - 1);
-  const W = Float32Array.from({ length: classes * dims }, () => rng() * 2 - 1);
+  // One more row than classes: the row lossGrad subtracts from the others.
+  const W = Float32Array.from({ length: (classes + 1) * dims }, () => rng() * 2 - 1);
   const dS = Float32Array.from({ length: m * classes }, () => rng() * 2 - 1);
   const dW0 = Float32Array.from({ length: classes * dims }, () => rng() * 2 - 1);
-  const sizes = [m * ld, classes * ld, m * lds, classes * ld];
+  const sizes = [m * ld, (classes + 1) * ld, m * lds, classes * ld, Math.max(16, Math.ceil(classes / 3) * 3 * ld)];
   return { ld, lds, X, W, dS, dW0, sizes };
 }
 
@@ -47,28 +48,32 @@ function assertNear(actual, expected, scale, label) {
 
 const scores = suite('classScoresF32');
 
-scores('S = X W^T on every build, row and class count around the 3 x 3 tile', async () => {
+scores('S = X W^T through packed panels on every build, row and class count around the 3 x 3 tile, plain and shifted', async () => {
   await eachBuild((build) => {
     const c = core(), rng = mulberry32(101);
     for (const m of ROWS) for (const classes of CLASSES) for (const dims of DIMS) {
       const f = fixture(c, rng, m, classes, dims);
-      c.withBlocks(f.sizes, (x, w, s) => {
-        put(c, x, f.X, m, dims, f.ld);
-        put(c, w, f.W, classes, dims, f.ld);
-        c.f32.fill(-7, s >>> 2, (s + m * f.lds) >>> 2);
-        c.kernels.classScoresF32(x, f.ld, m, w, classes, s, f.lds);
-        const expected = new Float64Array(m * classes);
-        for (let i = 0; i < m; i++) for (let j = 0; j < classes; j++) {
-          let sum = 0;
-          for (let d = 0; d < dims; d++) sum += f.X[i * dims + d] * f.W[j * dims + d];
-          expected[i * classes + j] = sum;
-        }
-        const label = `${build}, m ${m}, classes ${classes}, dims ${dims}`;
-        assertNear(get(c, s, m, classes, f.lds), expected, dims, label);
-        // Lanes past the last class are never written.
-        const width = f.lds >> 2;
-        for (let i = 0; i < m; i++) for (let j = classes; j < width; j++) assert.is(c.f32[(s >>> 2) + i * width + j], -7, `${label}: padding lane ${j}`);
-      });
+      for (const shifted of [false, true]) {
+        c.withBlocks(f.sizes, (x, w, s, _dw, panels) => {
+          put(c, x, f.X, m, dims, f.ld);
+          put(c, w, f.W, classes + 1, dims, f.ld);
+          c.f32.fill(-7, s >>> 2, (s + m * f.lds) >>> 2);
+          c.kernels.packClassPanels(w, f.ld, classes, shifted ? w + classes * f.ld : 0, panels);
+          c.kernels.classScoresF32(x, f.ld, m, panels, classes, s, f.lds);
+          const weight = (j, d) => f.W[j * dims + d] - (shifted ? f.W[classes * dims + d] : 0);
+          const expected = new Float64Array(m * classes);
+          for (let i = 0; i < m; i++) for (let j = 0; j < classes; j++) {
+            let sum = 0;
+            for (let d = 0; d < dims; d++) sum += f.X[i * dims + d] * weight(j, d);
+            expected[i * classes + j] = sum;
+          }
+          const label = `${build}, m ${m}, classes ${classes}, dims ${dims}, shifted ${shifted}`;
+          assertNear(get(c, s, m, classes, f.lds), expected, 2 * dims, label);
+          // Lanes past the last class are never written.
+          const width = f.lds >> 2;
+          for (let i = 0; i < m; i++) for (let j = classes; j < width; j++) assert.is(c.f32[(s >>> 2) + i * width + j], -7, `${label}: padding lane ${j}`);
+        });
+      }
     }
   });
 });
@@ -83,7 +88,7 @@ grad('dW^T = dS^T X, overwritten or accumulated, on every build', async () => {
     for (const m of ROWS) for (const classes of CLASSES) for (const dims of DIMS) {
       const f = fixture(c, rng, m, classes, dims);
       for (const accumulate of [0, 1]) {
-        c.withBlocks(f.sizes, (x, w, s, dw) => {
+        c.withBlocks(f.sizes, (x, _w, s, dw) => {
           put(c, x, f.X, m, dims, f.ld);
           put(c, s, f.dS, m, classes, f.lds);
           put(c, dw, f.dW0, classes, dims, f.ld);

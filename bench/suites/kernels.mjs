@@ -172,14 +172,15 @@ function classSuite(name, title, shapeOf, gradient = false) {
     setup(core, { m, k, n, X, B }) {
       const a = arena(core);
       const ld = classStride(k), lds = paddedStride(n, 4);
-      const px = a.alloc(m * ld), pw = a.alloc(n * ld), ps = a.alloc(m * lds);
+      const px = a.alloc(m * ld), pw = a.alloc(n * ld), ps = a.alloc(m * lds), panels = a.alloc(Math.ceil(n / 3) * 3 * ld);
       writeRows(core, px, X, m, k, ld);
       // Only the timing matters here: B fills W^T (or dS) whatever its layout.
       if (gradient) writeRows(core, ps, B, m, n, lds);
       else writeRows(core, pw, B, n, k, ld);
       const kern = core.kernels;
+      kern.packClassPanels(pw, ld, n, 0, panels);
       return {
-        run: gradient ? () => kern.classGradF32(px, ld, m, ps, lds, n, pw, 0) : () => kern.classScoresF32(px, ld, m, pw, n, ps, lds),
+        run: gradient ? () => kern.classGradF32(px, ld, m, ps, lds, n, pw, 0) : () => kern.classScoresF32(px, ld, m, panels, n, ps, lds),
         free: () => a.free(),
       };
     },
@@ -205,13 +206,13 @@ function lossSuite(name, kind) {
     setup(core, { m, d, c, reg, X, W, y }) {
       const a = arena(core);
       const ld = classStride(d), lds = paddedStride(c, 4);
-      const px = a.alloc(m * ld), pw = a.alloc(c * ld), py = a.alloc(m * 4), ps = a.alloc(m * lds), shifted = a.alloc((c - 1) * ld), pdw = a.alloc(c * ld);
+      const px = a.alloc(m * ld), pw = a.alloc(c * ld), py = a.alloc(m * 4), ps = a.alloc(m * lds), panels = a.alloc(Math.ceil((c - 1) / 3) * 3 * ld), pdw = a.alloc(c * ld);
       writeRows(core, px, X, m, d, ld);
       const heap = core.f32, width = ld >> 2;
       for (let k = 0; k < d; k++) for (let j = 0; j < c; j++) heap[(pw >>> 2) + j * width + k] = W[k * c + j];
       core.i32.set(y, py >>> 2);
       const kern = core.kernels;
-      return { run: () => kern.lossGrad(LOSS[kind], px, ld, m, pw, c, py, reg, ps, lds, shifted, pdw), free: () => a.free() };
+      return { run: () => kern.lossGrad(LOSS[kind], px, ld, m, pw, c, py, reg, ps, lds, panels, pdw), free: () => a.free() };
     },
   };
 }
