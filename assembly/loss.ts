@@ -21,17 +21,17 @@ const LOSS_ROWS: i32 = 24;
  * labels in [0, c); S (m rows) and `panels` are scratch.
  */
 export function lossGrad(loss: i32, x: usize, ld: i32, m: i32, w: usize, c: i32, y: usize, reg: f32, s: usize, lds: i32, panels: usize, dw: usize): f64 {
-  const free = c - 1;
-  packClassPanels(w, ld, free, w + <usize>free * <usize>ld, panels);
+  const shifted = c - 1;
+  packClassPanels(w, ld, shifted, w + <usize>shifted * <usize>ld, panels);
   const scale: f32 = 1 / <f32>m;
   let data: f64 = 0;
   for (let i0 = 0; i0 < m; i0 += LOSS_ROWS) {
     const rows = min(LOSS_ROWS, m - i0);
     const xi = x + <usize>i0 * <usize>ld, si = s + <usize>i0 * <usize>lds, yi = y + (<usize>i0 << 2);
-    classScoresF32(xi, ld, rows, panels, free, si, lds);
-    for (let i = 0; i < rows; i++) store<f32>(si + <usize>i * <usize>lds + (<usize>free << 2), 0);
+    classScoresF32(xi, ld, rows, panels, shifted, si, lds);
+    for (let i = 0; i < rows; i++) store<f32>(si + <usize>i * <usize>lds + (<usize>shifted << 2), 0);
     data += loss == LOSS_SVM ? svmScoresToGrad(si, lds, rows, c, yi, scale) : softmaxScoresToGrad(si, lds, rows, c, yi, scale);
-    classGradF32(xi, ld, rows, si, lds, free, dw, i0 > 0);
+    classGradF32(xi, ld, rows, si, lds, shifted, dw, i0 > 0);
   }
   lastClassFromOthers(dw, ld, c);
   return data / <f64>m + addRegularization(w, dw, c * (ld >> 2), reg);

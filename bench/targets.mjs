@@ -3,6 +3,9 @@
 // its fastest variant (e.g. numpy float32 when that beats the lecture's float64).
 import { formatTime } from './stats.mjs';
 
+// The best microkernel rate is the highest any class-product suite reached in the run.
+const CLASS_SUITES = ['kernel/class-scores-peak', 'kernel/class-scores-sgd', 'kernel/class-grad-sgd'];
+
 const TARGETS = [
   {
     id: 'knn-l1-vs-numpy', suite: 'e2e/knn-fashion-l1', peer: 'numpy', threshold: 40, op: '>=', measure: 'speedup',
@@ -41,11 +44,11 @@ const TARGETS = [
     text: "One softmax loss + gradient call (X 500 x 3073, W 3073 x 10) < 1.0x numpy's time",
   },
   {
-    id: 'class-scores-sgd-vs-peak', suite: 'kernel/class-scores-sgd', peakSuite: 'kernel/class-scores-peak', threshold: 0.8, op: '>=', measure: 'fractionOfPeak',
+    id: 'class-scores-sgd-vs-peak', suite: 'kernel/class-scores-sgd', peakSuites: CLASS_SUITES, threshold: 0.8, op: '>=', measure: 'fractionOfPeak',
     text: 'f32 score product (SGD shape) >= 80% of the best microkernel rate in wasm',
   },
   {
-    id: 'class-grad-sgd-vs-peak', suite: 'kernel/class-grad-sgd', peakSuite: 'kernel/class-scores-peak', threshold: 0.8, op: '>=', measure: 'fractionOfPeak',
+    id: 'class-grad-sgd-vs-peak', suite: 'kernel/class-grad-sgd', peakSuites: CLASS_SUITES, threshold: 0.8, op: '>=', measure: 'fractionOfPeak',
     text: 'f32 gradient product (SGD shape) >= 80% of the best microkernel rate in wasm',
   },
 ];
@@ -77,12 +80,13 @@ export function checkTargets(suites, { defaultBuild, indicative }) {
     if (!suite) return { ...base, note: 'suite not run' };
     if (t.measure === 'fractionOfPeak') {
       const ours = suite.variants.find((v) => v.name === defaultBuild);
-      const peak = highestRate(suites[t.peakSuite]?.variants.filter((v) => v.kind === 'build') ?? []);
-      if (!ours || !peak) return { ...base, note: `${t.peakSuite} not run` };
+      const candidates = t.peakSuites.flatMap((name) => (suites[name]?.variants ?? []).filter((v) => v.kind === 'build').map((v) => ({ ...v, suite: name })));
+      const peak = highestRate(candidates);
+      if (!ours || !peak) return { ...base, note: `${t.peakSuites.join(', ')} not run` };
       const value = ours.rate / peak.rate;
       return {
         ...base, value, status: value >= t.threshold ? 'PASS' : 'MISS',
-        compared: `${defaultBuild} ${ours.rate.toPrecision(3)} GFLOP/s vs peak ${peak.rate.toPrecision(3)} GFLOP/s (${peak.name}, ${t.peakSuite})`,
+        compared: `${defaultBuild} ${ours.rate.toPrecision(3)} GFLOP/s vs peak ${peak.rate.toPrecision(3)} GFLOP/s (${peak.name}, ${peak.suite})`,
       };
     }
     const ours = suite.variants.find((v) => v.name === defaultBuild);

@@ -162,7 +162,7 @@ function classSuite(name, title, shapeOf, gradient = false) {
       const { m, k, n } = shapeOf(sizes);
       return { m, k, n, X: uniformF32(m * k, 21), B: uniformF32((gradient ? m : k) * n, 22) };
     },
-    shape: ({ m, k, n }) => ({ m, k, n, product: gradient ? 'dW^T (n x k) = dS^T (n x m) . X (m x k)' : 'S (m x n) = X (m x k) . W^T^T (k x n)' }),
+    shape: ({ m, k, n }) => ({ m, k, n, product: gradient ? 'dW^T (n x k) = dS^T (n x m) . X (m x k)' : 'S (m x n) = X (m x k) . W (k x n), W stored as n class rows' }),
     work: ({ m, k, n }) => (2 * m * k * n) / 1e9,
     unit: 'GFLOP/s',
     reference({ m, k, n, X, B }) {
