@@ -5,28 +5,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { init, loadDataset, crossValidateKnn, headRows, KNearestNeighbor, LinearSVM, Softmax } from '../dist/node.js';
 import { mulberry32 } from './helpers.mjs';
+import { idx, makeFolder } from './data-files.mjs';
 
 const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const tmp = await mkdtemp(join(tmpdir(), 'simdclass-cli-'));
 await init();
 
 // ---- Tiny data sets ----------------------------------------------------------------------------
-
-/** An IDX file: magic 0x0000 08 NN, big-endian u32 dims, then the payload. */
-function idx(dims, data) {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header[2] = 0x08;
-  header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
 
 /**
  * n images of D pixels in 5 classes that kNN can learn but not perfectly: class c has mean intensity
@@ -53,18 +45,11 @@ function cifarBytes({ X, y }) {
   return out;
 }
 
-async function makeFolder(name, files) {
-  const dir = join(tmp, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, bytes] of Object.entries(files)) await writeFile(join(dir, file), bytes);
-  return dir;
-}
-
 const N_TRAIN = 300, N_TEST = 60;
 const rng = mulberry32(1);
 const idxTrain = learnable(rng, N_TRAIN, 64), idxTest = learnable(rng, N_TEST, 64);
 // 300 x 8x8 training images (gzipped, to cover .gz) and 60 test images.
-const IDX_DIR = await makeFolder('digits-idx', {
+const IDX_DIR = await makeFolder(tmp, 'digits-idx', {
   'train-images-idx3-ubyte.gz': gzipSync(idx([N_TRAIN, 8, 8], idxTrain.X)),
   'train-labels-idx1-ubyte': idx([N_TRAIN], idxTrain.y),
   't10k-images-idx3-ubyte': idx([N_TEST, 8, 8], idxTest.X),
@@ -73,7 +58,7 @@ const IDX_DIR = await makeFolder('digits-idx', {
 
 // CIFAR-10: 160 + 80 training records in two batches, 50 test records.
 const cifar1 = learnable(rng, 160, 3072), cifar2 = learnable(rng, 80, 3072), cifarTest = learnable(rng, 50, 3072);
-const CIFAR_DIR = await makeFolder('tiny-cifar', {
+const CIFAR_DIR = await makeFolder(tmp, 'tiny-cifar', {
   'data_batch_1.bin': cifarBytes(cifar1),
   'data_batch_2.bin': cifarBytes(cifar2),
   'test_batch.bin': cifarBytes(cifarTest),
@@ -81,7 +66,7 @@ const CIFAR_DIR = await makeFolder('tiny-cifar', {
 
 // A folder whose training images file ends early.
 const fullImages = idx([N_TRAIN, 8, 8], idxTrain.X);
-const TRUNCATED_DIR = await makeFolder('truncated-idx', {
+const TRUNCATED_DIR = await makeFolder(tmp, 'truncated-idx', {
   'train-images-idx3-ubyte': fullImages.subarray(0, fullImages.length - 100),
   'train-labels-idx1-ubyte': idx([N_TRAIN], idxTrain.y),
   't10k-images-idx3-ubyte': idx([N_TEST, 8, 8], idxTest.X),
@@ -446,7 +431,7 @@ OtherErrors('--data pointing to a missing folder', () => {
 OtherErrors('a folder with a truncated IDX file, or no data set at all', async () => {
   checkFailure(cli('knn', '--data', TRUNCATED_DIR, '--json'), 1, /^simdclass: .*truncated-idx\/train-images-idx3-ubyte is truncated/);
   checkFailure(cli('cv', '--data', TRUNCATED_DIR), 1, /is truncated/);
-  const empty = await makeFolder('empty', {});
+  const empty = await makeFolder(tmp, 'empty', {});
   checkFailure(cli('knn', '--data', empty), 1, /^simdclass: No dataset recognized in .*empty/);
   checkFailure(cli('knn', '--data', join(IDX_DIR, 't10k-labels-idx1-ubyte')), 1, /^simdclass: Dataset path is not a folder/);
 });

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,18 +9,10 @@ import { idxImages, idxLabels, parseIdx } from '../dist/data/idx.js';
 import { parseCifar10Batch } from '../dist/data/cifar10.js';
 import { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../dist/data/classes.js';
 import { loadDataset } from '../dist/data/node.js';
+import { idx, makeFolder } from './data-files.mjs';
 
 const SAMPLE_DIR = fileURLToPath(new URL('../data/fashion-mnist-sample/', import.meta.url));
 const tmp = await mkdtemp(join(tmpdir(), 'simdclass-data-'));
-
-/** An IDX file: magic 0x0000 TT NN, big-endian u32 dims, then the payload. */
-function idx(dims, data, type = 0x08) {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header[2] = type;
-  header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
 
 const range = (n, f = (i) => i) => Array.from({ length: n }, (_, i) => f(i));
 
@@ -36,13 +28,6 @@ function cifar(labels, first = 0) {
     for (let c = 0; c < 3; c++) for (let h = 0; h < 32; h++) for (let w = 0; w < 32; w++) record[1 + c * 1024 + h * 32 + w] = pixel(first + i, c, h, w);
   });
   return out;
-}
-
-async function makeFolder(name, files) {
-  const dir = join(tmp, name);
-  await mkdir(dir, { recursive: true });
-  for (const [file, bytes] of Object.entries(files)) await writeFile(join(dir, file), bytes);
-  return dir;
 }
 
 /** An IDX folder with nTrain/nTest images of 2x3 pixels; image i is filled with i, label i % 10. */
@@ -239,7 +224,7 @@ const LoadDataset = suite('loadDataset');
 LoadDataset.after(() => rm(tmp, { recursive: true, force: true }));
 
 LoadDataset('loads a plain IDX folder with digit class names', async () => {
-  const dir = await makeFolder('mnist-plain', idxFiles(12, 5));
+  const dir = await makeFolder(tmp, 'mnist-plain', idxFiles(12, 5));
   const ds = await loadDataset(dir);
   assert.is(ds.format, 'idx');
   assert.is(ds.name, 'mnist-plain');
@@ -252,7 +237,7 @@ LoadDataset('loads a plain IDX folder with digit class names', async () => {
 });
 
 LoadDataset('loads a gzipped IDX folder with Fashion-MNIST class names and limits', async () => {
-  const dir = await makeFolder('My-FASHION-data', idxFiles(12, 5, { gz: true }));
+  const dir = await makeFolder(tmp, 'My-FASHION-data', idxFiles(12, 5, { gz: true }));
   const ds = await loadDataset(dir, { trainLimit: 4, testLimit: 2 });
   assert.equal(ds.classNames, FASHION_MNIST_CLASSES);
   assert.equal([ds.train.X.rows, ds.train.X.data.length, ds.train.y.length], [4, 24, 4]);
@@ -274,32 +259,32 @@ LoadDataset('validates limits', async () => {
 LoadDataset('rejects an image count that differs from the label count, naming both files', async () => {
   const files = idxFiles(6, 3);
   files['t10k-labels-idx1-ubyte'] = idx([4], [0, 1, 2, 3]);
-  const dir = await makeFolder('count-mismatch', files);
+  const dir = await makeFolder(tmp, 'count-mismatch', files);
   await rejects(loadDataset(dir), /count-mismatch\/t10k-images-idx3-ubyte has 3 images but .*count-mismatch\/t10k-labels-idx1-ubyte has 4 labels/);
 });
 
 LoadDataset('rejects IDX labels outside the class range, naming the file', async () => {
   const files = idxFiles(3, 3);
   files['train-labels-idx1-ubyte'] = idx([3], [0, 12, 1]);
-  const dir = await makeFolder('bad-label', files);
+  const dir = await makeFolder(tmp, 'bad-label', files);
   await rejects(loadDataset(dir), /bad-label\/train-labels-idx1-ubyte has label 12 at index 1; expected 0\.\.9/);
 });
 
 LoadDataset('names the file path in parse errors', async () => {
   const files = idxFiles(3, 3, { gz: true });
   files['train-images-idx3-ubyte.gz'] = gzipSync(idx([3, 2, 3], range(10)));
-  const dir = await makeFolder('truncated-idx', files);
+  const dir = await makeFolder(tmp, 'truncated-idx', files);
   await rejects(loadDataset(dir), /truncated-idx\/train-images-idx3-ubyte\.gz is truncated: dimensions 3 x 2 x 3 need 18 data bytes, got 10/);
 });
 
 LoadDataset('names the missing files of an incomplete IDX folder', async () => {
   const { ['t10k-labels-idx1-ubyte']: _, ...files } = idxFiles(3, 3);
-  const dir = await makeFolder('idx-incomplete', files);
+  const dir = await makeFolder(tmp, 'idx-incomplete', files);
   await rejects(loadDataset(dir), /IDX folder .*idx-incomplete is incomplete: missing t10k-labels-idx1-ubyte\(\.gz\)/);
 });
 
 LoadDataset('loads a CIFAR-10 folder, transposed to HWC, with limits across batches', async () => {
-  const dir = await makeFolder('cifar-flat', {
+  const dir = await makeFolder(tmp, 'cifar-flat', {
     'data_batch_1.bin': cifar([1, 2], 0),
     'data_batch_2.bin': cifar([3, 4], 2),
     'test_batch.bin': cifar([5, 6, 7], 4),
@@ -322,7 +307,7 @@ LoadDataset('loads a CIFAR-10 folder, transposed to HWC, with limits across batc
 });
 
 LoadDataset('finds a cifar-10-batches-bin subfolder and reads batches.meta.txt', async () => {
-  await makeFolder('cifar-parent/cifar-10-batches-bin', {
+  await makeFolder(tmp, 'cifar-parent/cifar-10-batches-bin', {
     'data_batch_1.bin': cifar([0]),
     'test_batch.bin': cifar([9]),
     'batches.meta.txt': range(10, (i) => `class${i}`).join('\n') + '\n\n',
@@ -334,14 +319,14 @@ LoadDataset('finds a cifar-10-batches-bin subfolder and reads batches.meta.txt',
 });
 
 LoadDataset('rejects CIFAR-10 folders with a missing batch or test file', async () => {
-  const gap = await makeFolder('cifar-gap', { 'data_batch_1.bin': cifar([0]), 'data_batch_3.bin': cifar([0]), 'test_batch.bin': cifar([0]) });
+  const gap = await makeFolder(tmp, 'cifar-gap', { 'data_batch_1.bin': cifar([0]), 'data_batch_3.bin': cifar([0]), 'test_batch.bin': cifar([0]) });
   await rejects(loadDataset(gap), /cifar-gap is missing data_batch_2\.bin/);
-  const noTest = await makeFolder('cifar-no-test', { 'data_batch_1.bin': cifar([0]) });
+  const noTest = await makeFolder(tmp, 'cifar-no-test', { 'data_batch_1.bin': cifar([0]) });
   await rejects(loadDataset(noTest), /cifar-no-test is incomplete: missing test_batch\.bin/);
 });
 
 LoadDataset('names the file path in CIFAR-10 parse errors', async () => {
-  const dir = await makeFolder('cifar-bad', { 'data_batch_1.bin': cifar([0]), 'test_batch.bin': cifar([0, 1]).subarray(0, 5000) });
+  const dir = await makeFolder(tmp, 'cifar-bad', { 'data_batch_1.bin': cifar([0]), 'test_batch.bin': cifar([0, 1]).subarray(0, 5000) });
   await rejects(loadDataset(dir), /cifar-bad\/test_batch\.bin has 5000 bytes, .*looks truncated/);
 });
 
@@ -350,7 +335,7 @@ LoadDataset('rejects a missing folder, naming it', async () => {
 });
 
 LoadDataset('rejects a folder with no recognizable dataset, listing the expected files', async () => {
-  const dir = await makeFolder('random-stuff', { 'notes.txt': 'hello', 'image.png': 'x' });
+  const dir = await makeFolder(tmp, 'random-stuff', { 'notes.txt': 'hello', 'image.png': 'x' });
   await rejects(
     loadDataset(dir),
     /No dataset recognized in .*random-stuff: expected IDX files \(train-images-idx3-ubyte, .*t10k-labels-idx1-ubyte, each optionally \.gz\) or CIFAR-10 binary files \(data_batch_1\.bin \.\.\. data_batch_5\.bin and test_batch\.bin.*found: .*notes\.txt/,
