@@ -105,16 +105,29 @@ export function kNearestU8(q, m, t, n, d, k, metric, outIdx) {
 export function knnPredictU8(q, m, t, n, d, labels, numClasses, k, metric) {
   const idx = new Int32Array(m * k);
   kNearestU8(q, m, t, n, d, k, metric, idx);
+  return vote(idx, k, labels, numClasses);
+}
+
+/** Majority vote of the k labels of each query (ties to the smallest label). */
+export function vote(indices, k, labels, numClasses) {
+  const m = indices.length / k;
   const out = new Int32Array(m);
-  const votes = new Int32Array(numClasses);
+  const counts = new Int32Array(numClasses);
   for (let i = 0; i < m; i++) {
-    votes.fill(0);
-    for (let j = 0; j < k; j++) votes[labels[idx[i * k + j]]]++;
+    counts.fill(0);
+    for (let j = 0; j < k; j++) counts[labels[indices[i * k + j]]]++;
     let best = 0;
-    for (let c = 1; c < numClasses; c++) if (votes[c] > votes[best]) best = c;
+    for (let c = 1; c < numClasses; c++) if (counts[c] > counts[best]) best = c;
     out[i] = best;
   }
   return out;
+}
+
+/** Fraction of equal labels, or null for no predictions. */
+export function accuracyOf(pred, labels) {
+  let hit = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hit++;
+  return pred.length === 0 ? null : hit / pred.length;
 }
 
 /** C (m x n) = A (m x k) . B (k x n), dense row-major Float32Arrays, i-k-j loop order. */

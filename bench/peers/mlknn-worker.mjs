@@ -4,7 +4,8 @@
 //   --data DIR [--train-limit N] [--test-limit M] --k 5 --queries Q
 import KNN from 'ml-knn';
 import { loadDataset } from '../../dist/node.js';
-import { accuracyOf, limitsOf, parseWorkerArgs } from './worker-args.mjs';
+import { accuracyOf } from '../plain-js.mjs';
+import { limitsOf, parseWorkerArgs } from './worker-args.mjs';
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const args = parseWorkerArgs(['knn', ...process.argv.slice(2)]);

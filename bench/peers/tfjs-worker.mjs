@@ -9,7 +9,8 @@
 //     minibatch SGD (tf.train.sgd, tf.losses.softmaxCrossEntropy + reg * sum(W^2)) on centred
 //     rows with a bias column; per-iteration time as the median of blocks of 100 iterations
 //     (numpy_reference.py's msPerIterMedianOf100).
-import { accuracyOf, limitsOf, parseWorkerArgs, vote } from './worker-args.mjs';
+import { accuracyOf, vote } from '../plain-js.mjs';
+import { limitsOf, parseWorkerArgs } from './worker-args.mjs';
 
 // tfjs greets Node users on stdout; stdout must carry only the JSON result.
 console.log = (...parts) => console.error(...parts);

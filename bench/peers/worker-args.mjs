@@ -21,24 +21,3 @@ export function limitsOf(args) {
     ...(args.testLimit > 0 ? { testLimit: args.testLimit } : {}),
   };
 }
-
-/** Majority vote of the k labels of each query (ties to the smallest label). */
-export function vote(indices, k, labels, numClasses) {
-  const m = indices.length / k;
-  const out = new Int32Array(m);
-  const counts = new Int32Array(numClasses);
-  for (let i = 0; i < m; i++) {
-    counts.fill(0);
-    for (let j = 0; j < k; j++) counts[labels[indices[i * k + j]]]++;
-    let best = 0;
-    for (let c = 1; c < numClasses; c++) if (counts[c] > counts[best]) best = c;
-    out[i] = best;
-  }
-  return out;
-}
-
-export function accuracyOf(pred, labels) {
-  let hit = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hit++;
-  return pred.length === 0 ? null : hit / pred.length;
-}

@@ -44,12 +44,6 @@ function agreement(a, b) {
   return n === 0 ? null : same / n;
 }
 
-function accuracyOf(pred, labels) {
-  let hit = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) hit++;
-  return pred.length === 0 ? null : hit / pred.length;
-}
-
 /**
  * kNN predict of `totalQueries` test rows against all training rows, k neighbours.
  * `timed` gives the queries each variant actually runs (plain JS and scalar: a subset).
@@ -64,7 +58,7 @@ async function runKnnSuite(ctx, { name, title, train, test, metric, totalQueries
   const variants = [];
   const models = [];
   // Test accuracy of the queries a variant predicted (a sanity check; meaningless on random labels).
-  const accuracyFields = (pred) => (withAccuracy ? { accuracy: accuracyOf(pred, test.y), accuracyQueries: pred.length } : {});
+  const accuracyFields = (pred) => (withAccuracy ? { accuracy: js.accuracyOf(pred, test.y), accuracyQueries: pred.length } : {});
 
   const jsQ = queriesFor(timed.reference);
   let jsPred = null;
