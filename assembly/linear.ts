@@ -1,6 +1,6 @@
 // Linear classifier steps over training data that stays in wasm memory (u8 or f32 rows):
 // rows are gathered as f32 minus the mean image, with a 1 appended for the bias trick.
-import { classScoresF32, packClassPanels } from './gemm';
+import { classScoresF32 } from './gemm';
 import { lossGrad } from './loss';
 
 /**
@@ -115,10 +115,9 @@ function stepInto(dw: usize, w: usize, n: i32, lr: f32): bool {
 
 /**
  * Class scores S (count rows of lds bytes) of rows [first, first + count): centred rows with the
- * bias 1, against the c class rows of W^T, packed into `panels` (see packClassPanels) first.
+ * bias 1, against the c classes of W^T as packClassPanels(w, ld, c, 0, panels) left them.
  */
-export function linearScores(src: usize, isU8: bool, srcStride: i32, first: i32, count: i32, d: i32, mean: usize, w: usize, c: i32, xb: usize, ld: i32, s: usize, lds: i32, panels: usize): void {
+export function linearScores(src: usize, isU8: bool, srcStride: i32, first: i32, count: i32, d: i32, mean: usize, panels: usize, c: i32, xb: usize, ld: i32, s: usize, lds: i32): void {
   gatherCentered(src, isU8, srcStride, 0, first, count, d, mean, xb, ld);
-  packClassPanels(w, ld, c, 0, panels);
   classScoresF32(xb, ld, count, panels, c, s, lds);
 }

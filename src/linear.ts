@@ -150,10 +150,11 @@ export class LinearClassifier {
     if (n === 0) return { data: out, rows: 0, cols: state.c };
     const block = Math.min(SCORE_BLOCK, n), stride = strideOf(x);
     c.withBlocks([block * stride, block * layout.ld, block * layout.lds, layout.scorePanelBytes], (src, xb, s, panels) => {
+      c.kernels.packClassPanels(state.w, layout.ld, state.c, 0, panels);
       for (let first = 0; first < n; first += block) {
         const count = Math.min(block, n - first);
         writeRows(c, x, first, count, src, stride);
-        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, state.w, state.c, xb, layout.ld, s, layout.lds, panels);
+        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, panels, state.c, xb, layout.ld, s, layout.lds);
         const heap = c.f32, base = s >>> 2;
         for (let r = 0; r < count; r++) {
           for (let j = 0; j < state.c; j++) out[(first + r) * state.c + j] = heap[base + r * width + j]!;

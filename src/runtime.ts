@@ -39,7 +39,7 @@ export interface Kernels {
   lossGrad(loss: number, x: number, ld: number, m: number, w: number, c: number, y: number, reg: number, s: number, lds: number, panels: number, dw: number): number;
   gatherCentered(src: number, isU8: number, srcStride: number, rowIdx: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
   sgdStep(loss: number, src: number, isU8: number, srcStride: number, rowIdx: number, y: number, count: number, d: number, mean: number, w: number, c: number, reg: number, lr: number, xb: number, ld: number, s: number, lds: number, panels: number, dw: number): number;
-  linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, w: number, c: number, xb: number, ld: number, s: number, lds: number, panels: number): void;
+  linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, panels: number, c: number, xb: number, ld: number, s: number, lds: number): void;
 }
 
 const MAX_PAGES = 65536;

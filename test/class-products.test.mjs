@@ -4,31 +4,30 @@
 // the shifted classes of lossGrad, accumulation, and empty input.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { weightLayout } from '../dist/losses.js';
 import { core } from '../dist/runtime.js';
+import { writeRows } from '../dist/wasm-rows.js';
 import { eachBuild, mulberry32 } from './helpers.mjs';
 
-const CLASS_DIMS = 12;
 const ROWS = [0, 1, 2, 3, 4, 5, 7, 25];
 const CLASSES = [0, 1, 2, 3, 4, 5, 9, 10];
 const DIMS = [1, 11, 12, 13, 40];
 
-/** One shape's inputs in wasm: X m x ld, W^T / dW^T classes x ld (zero padded), S m x lds. */
-function fixture(c, rng, m, classes, dims) {
-  const ld = Math.ceil(dims / CLASS_DIMS) * CLASS_DIMS * 4, lds = Math.max(16, Math.ceil(classes / 4) * 16);
+/** One shape's inputs, and the wasm blocks they go in: X m x ld, W^T / dW^T class rows of ld bytes, S m x lds, panels. */
+function fixture(rng, m, classes, dims) {
+  const { ld, lds, scorePanelBytes } = weightLayout(dims, classes);
   const X = Float32Array.from({ length: m * dims }, () => rng() * 2 - 1);
   // One more row than classes: the row lossGrad subtracts from the others.
   const W = Float32Array.from({ length: (classes + 1) * dims }, () => rng() * 2 - 1);
   const dS = Float32Array.from({ length: m * classes }, () => rng() * 2 - 1);
   const dW0 = Float32Array.from({ length: classes * dims }, () => rng() * 2 - 1);
-  const sizes = [m * ld, (classes + 1) * ld, m * lds, classes * ld, Math.max(16, Math.ceil(classes / 3) * 3 * ld)];
+  const sizes = [m * ld, (classes + 1) * ld, m * lds, classes * ld, scorePanelBytes];
   return { ld, lds, X, W, dS, dW0, sizes };
 }
 
 /** Writes rows x cols values into rows of `stride` bytes, zeroing the padding. */
 function put(c, ptr, values, rows, cols, stride) {
-  const heap = c.f32, width = stride >> 2, base = ptr >>> 2;
-  heap.fill(0, base, base + rows * width);
-  for (let r = 0; r < rows; r++) heap.set(values.subarray(r * cols, (r + 1) * cols), base + r * width);
+  writeRows(c, { data: values, rows, cols }, 0, rows, ptr, stride);
 }
 
 function get(c, ptr, rows, cols, stride) {
@@ -52,7 +51,7 @@ scores('S = X W^T through packed panels on every build, row and class count arou
   await eachBuild((build) => {
     const c = core(), rng = mulberry32(101);
     for (const m of ROWS) for (const classes of CLASSES) for (const dims of DIMS) {
-      const f = fixture(c, rng, m, classes, dims);
+      const f = fixture(rng, m, classes, dims);
       for (const shifted of [false, true]) {
         c.withBlocks(f.sizes, (x, w, s, _dw, panels) => {
           put(c, x, f.X, m, dims, f.ld);
@@ -86,7 +85,7 @@ grad('dW^T = dS^T X, overwritten or accumulated, on every build', async () => {
   await eachBuild((build) => {
     const c = core(), rng = mulberry32(202);
     for (const m of ROWS) for (const classes of CLASSES) for (const dims of DIMS) {
-      const f = fixture(c, rng, m, classes, dims);
+      const f = fixture(rng, m, classes, dims);
       for (const accumulate of [0, 1]) {
         c.withBlocks(f.sizes, (x, _w, s, dw) => {
           put(c, x, f.X, m, dims, f.ld);

@@ -2,6 +2,7 @@
 // inputs that already live in each build's memory, against the same operation in plain JS.
 // Inputs are allocated and filled once per Core (seeded values, zero padding); outputs and
 // scratch are zeroed once, so no uninitialized memory can feed NaN or denormals into a kernel.
+import { weightLayout, writeWeights } from '../../dist/losses.js';
 import { paddedStride } from '../../dist/runtime.js';
 import * as js from '../plain-js.mjs';
 import { randomBytes, randomLabels, seededRandom, normalFrom } from '../workloads.mjs';
@@ -146,10 +147,6 @@ function topkSuite(name, k) {
   };
 }
 
-// Floats per step of the class-major gradient tile; twin: CLASS_DIMS in assembly/gemm.ts.
-const CLASS_DIMS = 12;
-const classStride = (dims) => Math.ceil(dims / CLASS_DIMS) * CLASS_DIMS * 4;
-
 /**
  * The linear classifiers' products (assembly/gemm.ts): S = X W^T through classScoresF32, or
  * dW^T = dS^T X through classGradF32, X m x k, W^T and dW^T n class rows.
@@ -171,8 +168,8 @@ function classSuite(name, title, shapeOf, gradient = false) {
     },
     setup(core, { m, k, n, X, B }) {
       const a = arena(core);
-      const ld = classStride(k), lds = paddedStride(n, 4);
-      const px = a.alloc(m * ld), pw = a.alloc(n * ld), ps = a.alloc(m * lds), panels = a.alloc(Math.ceil(n / 3) * 3 * ld);
+      const { ld, lds, bytes, scorePanelBytes } = weightLayout(k, n);
+      const px = a.alloc(m * ld), pw = a.alloc(bytes), ps = a.alloc(m * lds), panels = a.alloc(scorePanelBytes);
       writeRows(core, px, X, m, k, ld);
       // Only the timing matters here: B fills W^T (or dS) whatever its layout.
       if (gradient) writeRows(core, ps, B, m, n, lds);
@@ -205,11 +202,10 @@ function lossSuite(name, kind) {
     },
     setup(core, { m, d, c, reg, X, W, y }) {
       const a = arena(core);
-      const ld = classStride(d), lds = paddedStride(c, 4);
-      const px = a.alloc(m * ld), pw = a.alloc(c * ld), py = a.alloc(m * 4), ps = a.alloc(m * lds), panels = a.alloc(Math.ceil((c - 1) / 3) * 3 * ld), pdw = a.alloc(c * ld);
+      const layout = weightLayout(d, c), { ld, lds } = layout;
+      const px = a.alloc(m * ld), pw = a.alloc(layout.bytes), py = a.alloc(m * 4), ps = a.alloc(m * lds), panels = a.alloc(layout.lossPanelBytes), pdw = a.alloc(layout.bytes);
       writeRows(core, px, X, m, d, ld);
-      const heap = core.f32, width = ld >> 2;
-      for (let k = 0; k < d; k++) for (let j = 0; j < c; j++) heap[(pw >>> 2) + j * width + k] = W[k * c + j];
+      writeWeights(core, pw, { data: W, rows: d, cols: c }, layout);
       core.i32.set(y, py >>> 2);
       const kern = core.kernels;
       return { run: () => kern.lossGrad(LOSS[kind], px, ld, m, pw, c, py, reg, ps, lds, panels, pdw), free: () => a.free() };
