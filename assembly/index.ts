@@ -1,5 +1,7 @@
 // The wasm module's exports: numbers and raw pointers only. TS owns the memory layout and
 // allocates through alloc/free (TLSF from the minimal runtime: any block can be freed).
+import { BLOCK_MAXSIZE } from 'rt/common';
+
 export { rowNormsF32, rowNormsU8 } from './distance';
 export { packPanels8, packClassPanels, classScoresF32, classGradF32 } from './gemm';
 export { knnU8, knnF32, distancesU8, distancesF32, knnScratchBytes } from './knn';
@@ -9,6 +11,11 @@ export { gatherCentered, sgdStep, linearScores } from './linear';
 /** Allocates `size` bytes, 16-byte aligned; the TS side frees with free(). */
 export function alloc(size: usize): usize {
   return heap.alloc(size);
+}
+
+/** The largest size alloc() can serve (TLSF's block limit, just under 1 GiB); TS never asks for more. */
+export function maxBlockBytes(): usize {
+  return BLOCK_MAXSIZE;
 }
 
 /** Frees a block returned by alloc(). */

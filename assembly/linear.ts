@@ -4,18 +4,19 @@ import { classScoresF32 } from './gemm';
 import { lossGrad } from './loss';
 
 /**
- * Writes `count` rows to dst (row stride ldDst bytes): for each row r, the source row
- * rowIdx[r] (or first + r when rowIdx is 0) minus mean, then 1 at column d, then zeros.
+ * Writes `count` rows to dst (row stride ldDst bytes): for each row r, the source row at address
+ * rowPtrs[r] (or src row first + r when rowPtrs is 0) minus mean, then 1 at column d, then zeros.
+ * Row addresses let the training rows live in several blocks.
  * u8 rows go four at a time, so four independent memory streams hide the cache misses of
  * randomly chosen minibatch rows.
  */
-export function gatherCentered(src: usize, isU8: bool, srcStride: i32, rowIdx: usize, first: i32, count: i32, d: i32, mean: usize, dst: usize, ldDst: i32): void {
+export function gatherCentered(src: usize, isU8: bool, srcStride: i32, rowPtrs: usize, first: i32, count: i32, d: i32, mean: usize, dst: usize, ldDst: i32): void {
   let r = 0;
   if (ASC_FEATURE_SIMD && isU8) {
     const whole = d & ~15;
     for (; r + 4 <= count; r += 4) {
-      const f0 = sourceRow(src, srcStride, rowIdx, first, r), f1 = sourceRow(src, srcStride, rowIdx, first, r + 1);
-      const f2 = sourceRow(src, srcStride, rowIdx, first, r + 2), f3 = sourceRow(src, srcStride, rowIdx, first, r + 3);
+      const f0 = sourceRow(src, srcStride, rowPtrs, first, r), f1 = sourceRow(src, srcStride, rowPtrs, first, r + 1);
+      const f2 = sourceRow(src, srcStride, rowPtrs, first, r + 2), f3 = sourceRow(src, srcStride, rowPtrs, first, r + 3);
       const t0 = dst + <usize>r * <usize>ldDst, t1 = t0 + <usize>ldDst, t2 = t1 + <usize>ldDst, t3 = t2 + <usize>ldDst;
       for (let c = 0; c < whole; c += 16) {
         const mp = mean + (<usize>c << 2), o = <usize>c << 2;
@@ -31,7 +32,7 @@ export function gatherCentered(src: usize, isU8: bool, srcStride: i32, rowIdx: u
     }
   }
   for (; r < count; r++) {
-    const from = sourceRow(src, srcStride, rowIdx, first, r);
+    const from = sourceRow(src, srcStride, rowPtrs, first, r);
     const to = dst + <usize>r * <usize>ldDst;
     let c = 0;
     if (ASC_FEATURE_SIMD && isU8) {
@@ -47,9 +48,9 @@ export function gatherCentered(src: usize, isU8: bool, srcStride: i32, rowIdx: u
 }
 
 // @ts-ignore: decorator
-@inline function sourceRow(src: usize, srcStride: i32, rowIdx: usize, first: i32, r: i32): usize {
-  const row = rowIdx != 0 ? load<i32>(rowIdx + (<usize>r << 2)) : first + r;
-  return src + <usize>row * <usize>srcStride;
+@inline function sourceRow(src: usize, srcStride: i32, rowPtrs: usize, first: i32, r: i32): usize {
+  if (rowPtrs != 0) return <usize>load<u32>(rowPtrs + (<usize>r << 2));
+  return src + <usize>(first + r) * <usize>srcStride;
 }
 
 /** 16 u8 pixels as f32 minus the mean: four v128 stores. */
@@ -75,13 +76,13 @@ function finishRow(from: usize, isU8: bool, to: usize, c: i32, d: i32, mean: usi
 }
 
 /**
- * One minibatch SGD step: gather the rows in rowIdx, loss and gradient, then W -= lr dW.
+ * One minibatch SGD step: gather the rows at the addresses in rowPtrs, loss and gradient, then W -= lr dW.
  * W^T and dW^T have c class rows of ld bytes, as do the gathered rows xb (see lossGrad).
  * Returns the loss, or NaN with W untouched when the loss or any updated weight is not finite
  * (the new weights are formed in dW and copied over W only when all are finite).
  */
-export function sgdStep(loss: i32, src: usize, isU8: bool, srcStride: i32, rowIdx: usize, y: usize, count: i32, d: i32, mean: usize, w: usize, c: i32, reg: f32, lr: f32, xb: usize, ld: i32, s: usize, lds: i32, panels: usize, dw: usize): f64 {
-  gatherCentered(src, isU8, srcStride, rowIdx, 0, count, d, mean, xb, ld);
+export function sgdStep(loss: i32, isU8: bool, rowPtrs: usize, y: usize, count: i32, d: i32, mean: usize, w: usize, c: i32, reg: f32, lr: f32, xb: usize, ld: i32, s: usize, lds: i32, panels: usize, dw: usize): f64 {
+  gatherCentered(0, isU8, 0, rowPtrs, 0, count, d, mean, xb, ld);
   const value = lossGrad(loss, xb, ld, count, w, c, y, reg, s, lds, panels, dw);
   const n = c * (ld >> 2);
   if (!isFinite(value) || !stepInto(dw, w, n, lr)) return NaN;

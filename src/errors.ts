@@ -37,6 +37,11 @@ export class TrainingDivergedError extends SimdclassError {
   }
 }
 
+/** A request needs more WebAssembly memory than wasm32's 4 GiB (or what is left of it) can give. */
+export class OutOfMemoryError extends SimdclassError {
+  constructor(message: string) { super('ERR_OUT_OF_MEMORY', message); }
+}
+
 /** The WebAssembly core could not be fetched, compiled or instantiated. */
 export class WasmLoadError extends SimdclassError {
   constructor(message: string) { super('ERR_WASM_LOAD', message); }

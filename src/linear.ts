@@ -1,10 +1,11 @@
-import { ArgumentRangeError, DataFormatError, StateError, TrainingDivergedError } from './errors.js';
-import { F32_MAX, checkInt, checkNumber, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { ArgumentRangeError, ArgumentTypeError, DataFormatError, StateError, TrainingDivergedError } from './errors.js';
+import { F32_MAX, MAX_CLASSES, checkInt, checkNumber, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { LOSS_CODES, readWeights, weightLayout, writeWeights, type LossName, type WeightLayout } from './losses.js';
 import { accuracy } from './metrics.js';
 import { Random } from './random.js';
-import { core, paddedStride, type Core } from './runtime.js';
-import { copyRows, strideOf, writeRows } from './wasm-rows.js';
+import { checkCallback, checkOptions } from './options.js';
+import { byteSize, core, formatBytes, paddedStride, type Core } from './runtime.js';
+import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf, writeRows } from './wasm-rows.js';
 
 export interface LinearTrainOptions {
   /** SGD step size (default 1e-3). */
@@ -35,6 +36,7 @@ export interface LinearModelJSON {
   bias: number[];
 }
 
+const TRAIN_OPTIONS = ['learningRate', 'reg', 'numIters', 'batchSize', 'seed', 'replace', 'onProgress'] as const;
 const FORMAT = 'simdclass-linear';
 const VERSION = 1;
 // Rows scored per kernel call at predict: bounds memory at O(block x D).
@@ -73,8 +75,8 @@ export class LinearClassifier {
    * Trains from fresh weights (0.001 * N(0, 1), seeded) and returns the loss of every iteration.
    * A failed call (bad input, or weights that stop being finite) leaves the model as it was.
    */
-  async train(X: MatrixLike, y: Labels, options: LinearTrainOptions | null = {}): Promise<number[]> {
-    options ??= {};
+  async train(X: MatrixLike, y: Labels, trainOptions?: LinearTrainOptions | null): Promise<number[]> {
+    const options = checkOptions(trainOptions, 'train options', TRAIN_OPTIONS);
     this.checkAlive();
     const c = core();
     const x = toMatrix(X, 'X');
@@ -84,6 +86,8 @@ export class LinearClassifier {
     const batchSize = checkInt(options.batchSize ?? 200, 'batchSize', 1);
     const seed = checkInt(options.seed ?? 0, 'seed', 0, 0xffffffff);
     const replace = options.replace ?? true;
+    if (typeof replace !== 'boolean') throw new ArgumentTypeError(`Expected replace to be a boolean, got ${typeof replace} ${JSON.stringify(replace)}`);
+    const onProgress = checkCallback(options.onProgress, 'onProgress');
     if (x.rows === 0) throw new ArgumentRangeError('Expected X to have at least one training row, got 0');
     if (x.cols === 0) throw new ArgumentRangeError('Expected X to have at least one column, got 0');
     if (!replace && batchSize > x.rows) {
@@ -96,18 +100,21 @@ export class LinearClassifier {
 
     const d = x.cols;
     const layout = weightLayout(d + 1, numClasses);
+    // The widest minibatch block (centred rows, or scores) must fit in one wasm block.
+    const maxBatch = Math.floor(c.maxBlockBytes / Math.max(layout.ld, layout.lds));
+    if (batchSize > maxBatch) {
+      throw new ArgumentRangeError(`Expected batchSize <= ${maxBatch} for ${d} features and ${numClasses} classes (a minibatch must fit one ${formatBytes(c.maxBlockBytes)} WebAssembly block), got ${batchSize}`);
+    }
+    const stride = strideOf(x), perChunk = rowsPerChunk(stride);
+    const batchBytes = [byteSize('minibatch rows', batchSize, 4), byteSize('minibatch labels', batchSize, 4), byteSize('minibatch', batchSize, layout.ld), byteSize('minibatch scores', batchSize, layout.lds)];
+    const needed = paddedStride(d, 4) + 2 * layout.bytes + layout.lossPanelBytes + byteSize('training rows', x.rows, stride) + batchBytes.reduce((a, b) => a + b, 0);
+    c.checkFits(needed, `training a ${this.loss} model on ${x.rows} x ${d} ${x.data instanceof Uint8Array ? 'u8' : 'f32'} rows with batchSize ${batchSize}`);
     const random = new Random(seed);
-    const next: LinearState = { core: c, d, c: numClasses, layout, mean: 0, w: 0 };
-    const blocks: number[] = [];
-    const take = (bytes: number): number => { const p = c.alloc(bytes); blocks.push(p); return p; };
-    let kept = false;
-    try {
-      next.mean = take(paddedStride(d, 4));
-      next.w = take(layout.bytes);
-      const rows = copyRows(c, x);
-      blocks.push(rows.ptr);
-      const idx = take(batchSize * 4), yb = take(batchSize * 4);
-      const xb = take(batchSize * layout.ld), s = take(batchSize * layout.lds), panels = take(layout.lossPanelBytes), dw = take(layout.bytes);
+    return c.scoped((scope) => {
+      const next: LinearState = { core: c, d, c: numClasses, layout, mean: scope.alloc(paddedStride(d, 4), 'the mean image'), w: scope.alloc(layout.bytes, 'the weights') };
+      const chunks = chunkRanges(x.rows, perChunk).map((r) => storeRowChunk(c, scope, x, r.first, r.rows, stride));
+      const [ptrs, yb, xb, s] = batchBytes.map((bytes, i) => scope.alloc(bytes, ['minibatch rows', 'minibatch labels', 'minibatch', 'minibatch scores'][i]!));
+      const panels = scope.alloc(layout.lossPanelBytes, 'class panels'), dw = scope.alloc(layout.bytes, 'the gradient');
       writeMean(c, next.mean, x);
       initWeights(c, next.w, d + 1, numClasses, layout, random);
 
@@ -115,28 +122,28 @@ export class LinearClassifier {
       const order = replace ? null : Int32Array.from({ length: x.rows }, (_, i) => i);
       const code = LOSS_CODES[this.loss];
       for (let it = 0; it < numIters; it++) {
-        const heap = c.i32, ib = idx >>> 2, lb = yb >>> 2;
+        const heap = c.i32, pb = ptrs! >>> 2, lb = yb! >>> 2;
         for (let b = 0; b < batchSize; b++) {
           const row = order === null ? random.int(x.rows) : drawWithoutReplacement(order, b, random);
-          heap[ib + b] = row;
+          const chunk = chunks[Math.floor(row / perChunk)]!;
+          heap[pb + b] = chunk.ptr + (row - chunk.first) * stride; // an address past 2 GiB wraps to the same i32 bits
           heap[lb + b] = labels[row]!;
         }
-        const loss = c.kernels.sgdStep(code, rows.ptr, rows.isU8 ? 1 : 0, rows.stride, idx, yb, batchSize, d, next.mean, next.w, numClasses, reg, learningRate, xb, layout.ld, s, layout.lds, panels, dw);
+        const loss = c.kernels.sgdStep(code, x.data instanceof Uint8Array ? 1 : 0, ptrs!, yb!, batchSize, d, next.mean, next.w, numClasses, reg, learningRate, xb!, layout.ld, s!, layout.lds, panels, dw);
         if (!Number.isFinite(loss)) {
           const err = new TrainingDivergedError(it, `Training diverged at iteration ${it}: the ${this.loss} loss or the weights stopped being finite ` +
             `(learningRate ${learningRate}, reg ${reg}). Lower learningRate or reg. The model was left as it was; the error carries the last finite weights.`);
           throw Object.assign(err, { history, weights: readWeights(c, next.w, d, numClasses, layout), bias: readWeights(c, next.w, 1, numClasses, layout, d) });
         }
         history.push(loss);
-        options.onProgress?.(it, numIters, loss);
+        onProgress?.(it, numIters, loss);
       }
       this.release();
+      scope.keep(next.mean);
+      scope.keep(next.w);
       this.state = next;
-      kept = true;
       return history;
-    } finally {
-      for (const p of blocks) if (!kept || (p !== next.mean && p !== next.w)) c.free(p);
-    }
+    });
   }
 
   /** Class scores W x + b of each row of X: an N x C matrix. */
@@ -149,7 +156,11 @@ export class LinearClassifier {
     const out = new Float32Array(n * state.c);
     if (n === 0) return { data: out, rows: 0, cols: state.c };
     const block = Math.min(SCORE_BLOCK, n), stride = strideOf(x);
-    c.withBlocks([block * stride, block * layout.ld, block * layout.lds, layout.scorePanelBytes], (src, xb, s, panels) => {
+    c.scoped((scope) => {
+      const src = scope.alloc(byteSize('rows', block, stride), 'rows');
+      const xb = scope.alloc(byteSize('centred rows', block, layout.ld), 'centred rows');
+      const s = scope.alloc(byteSize('scores', block, layout.lds), 'scores');
+      const panels = scope.alloc(layout.scorePanelBytes, 'class panels');
       c.kernels.packClassPanels(state.w, layout.ld, state.c, 0, panels);
       for (let first = 0; first < n; first += block) {
         const count = Math.min(block, n - first);
@@ -218,18 +229,19 @@ export class LinearClassifier {
     const j = checkJSON(json, this.loss);
     const c = core();
     const layout = weightLayout(j.numFeatures + 1, j.numClasses);
-    const next: LinearState = { core: c, d: j.numFeatures, c: j.numClasses, layout, mean: 0, w: 0 };
-    next.mean = c.alloc(paddedStride(j.numFeatures, 4));
-    try {
-      next.w = c.alloc(layout.bytes);
-    } catch (err) {
-      c.free(next.mean);
-      throw err;
-    }
-    writePaddedMean(c, next.mean, j.mean);
+    c.checkFits(paddedStride(j.numFeatures, 4) + layout.bytes, `a ${this.loss} model of ${j.numFeatures} features and ${j.numClasses} classes`);
     // The bias trick: b is dim D of the (D + 1) x C weights.
-    writeWeights(c, next.w, { data: Float32Array.from([...j.weights, ...j.bias]), rows: j.numFeatures + 1, cols: j.numClasses }, layout);
-    this.state = next;
+    const weights = new Float32Array((j.numFeatures + 1) * j.numClasses);
+    weights.set(j.weights);
+    weights.set(j.bias, j.weights.length);
+    this.state = c.scoped((scope) => {
+      const next: LinearState = { core: c, d: j.numFeatures, c: j.numClasses, layout, mean: scope.alloc(paddedStride(j.numFeatures, 4), 'the mean image'), w: scope.alloc(layout.bytes, 'the weights') };
+      writePaddedMean(c, next.mean, j.mean);
+      writeWeights(c, next.w, { data: weights, rows: j.numFeatures + 1, cols: j.numClasses }, layout);
+      scope.keep(next.mean);
+      scope.keep(next.w);
+      return next;
+    });
     return this;
   }
 
@@ -270,7 +282,8 @@ export class Softmax extends LinearClassifier {
     const s = this.scores(X);
     for (let i = 0; i < s.rows; i++) {
       const row = s.data.subarray(i * s.cols, (i + 1) * s.cols);
-      const top = Math.max(...row);
+      let top = -Infinity;
+      for (let j = 0; j < row.length; j++) top = Math.max(top, row[j]!);
       let sum = 0;
       for (let j = 0; j < row.length; j++) sum += (row[j] = Math.exp(row[j]! - top));
       for (let j = 0; j < row.length; j++) row[j]! /= sum;
@@ -331,13 +344,15 @@ function checkJSON(json: unknown, loss: LossName): LinearModelJSON {
   if (j.model !== loss) fail(`expected model "${loss}", got ${JSON.stringify(j.model)}`);
   const d = j.numFeatures, c = j.numClasses;
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) fail(`numFeatures must be a positive integer, got ${JSON.stringify(d)}`);
-  if (typeof c !== 'number' || !Number.isInteger(c) || c < 2) fail(`numClasses must be an integer >= 2, got ${JSON.stringify(c)}`);
+  if (typeof c !== 'number' || !Number.isInteger(c) || c < 2 || c > MAX_CLASSES) fail(`numClasses must be an integer in [2, ${MAX_CLASSES}], got ${JSON.stringify(c)}`);
+  byteSize(`a ${loss} model's weights`, (d as number) + 1, c as number, 4);
   const arrays: [string, number][] = [['mean', d as number], ['weights', (d as number) * (c as number)], ['bias', c as number]];
   for (const [name, length] of arrays) {
     const a = j[name];
     if (!Array.isArray(a) || a.length !== length) fail(`${name} must be an array of ${length} numbers, got ${Array.isArray(a) ? a.length : typeof a}`);
-    const bad = (a as unknown[]).findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
-    if (bad >= 0) fail(`${name}[${bad}] is not a finite number`);
+    // Values past the largest f32 would become Infinity in the model.
+    const bad = (a as unknown[]).findIndex((v) => typeof v !== 'number' || !(Math.abs(v) <= F32_MAX));
+    if (bad >= 0) fail(`${name}[${bad}] is not a finite f32 number (|v| <= ${F32_MAX}), got ${String((a as unknown[])[bad])}`);
   }
   return j as unknown as LinearModelJSON;
 }

@@ -1,6 +1,6 @@
 import { ArgumentRangeError } from './errors.js';
 import { F32_MAX, checkNumber, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
-import { core, paddedStride, type Core } from './runtime.js';
+import { byteSize, core, paddedStride, type Core } from './runtime.js';
 import { writeRows } from './wasm-rows.js';
 
 /** The two losses of the lecture: multiclass SVM (hinge) and softmax (cross-entropy). */
@@ -35,9 +35,9 @@ export interface WeightLayout {
 }
 
 export function weightLayout(dims: number, classes: number): WeightLayout {
-  const ld = Math.ceil(Math.max(1, dims) / CLASS_DIMS) * CLASS_DIMS * 4;
-  const panelBytes = (n: number): number => Math.max(16, Math.ceil(n / 3) * 3 * ld);
-  return { ld, lds: paddedStride(classes, 4), bytes: classes * ld, lossPanelBytes: panelBytes(classes - 1), scorePanelBytes: panelBytes(classes) };
+  const ld = byteSize('a weight row', Math.ceil(Math.max(1, dims) / CLASS_DIMS) * CLASS_DIMS, 4);
+  const panelBytes = (n: number): number => Math.max(16, byteSize('class panels', Math.ceil(n / 3) * 3, ld));
+  return { ld, lds: paddedStride(classes, 4), bytes: byteSize('the weights', classes, ld), lossPanelBytes: panelBytes(classes - 1), scorePanelBytes: panelBytes(classes) };
 }
 
 /** Writes a D x C f32 matrix into a class-major wasm block, zero padded. */
@@ -55,6 +55,11 @@ export function readWeights(c: Core, ptr: number, rows: number, cols: number, la
   const out = new Float32Array(rows * cols);
   for (let d = 0; d < rows; d++) for (let j = 0; j < cols; j++) out[d * cols + j] = heap[base + j * width + d]!;
   return out;
+}
+
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]! - values[i]! !== 0) return false;
+  return true;
 }
 
 /**
@@ -82,11 +87,21 @@ function lossAndGradient(kind: LossName, Wlike: MatrixLike, Xlike: MatrixLike, y
   const layout = weightLayout(W.rows, W.cols);
   const n = X.rows;
   const f32X: Matrix = X.data instanceof Float32Array ? X : { data: Float32Array.from(X.data), rows: X.rows, cols: X.cols };
-  return c.withBlocks([n * layout.ld, layout.bytes, n * 4, n * layout.lds, layout.lossPanelBytes, layout.bytes], (x, w, yp, s, panels, dw) => {
+  const blocks: [string, number][] = [
+    ['X', byteSize('X', n, layout.ld)], ['W', layout.bytes], ['the labels', byteSize('the labels', n, 4)],
+    ['the scores', byteSize('the scores', n, layout.lds)], ['class panels', layout.lossPanelBytes], ['the gradient', layout.bytes],
+  ];
+  c.checkFits(blocks.reduce((sum, [, bytes]) => sum + bytes, 0), `the ${kind} loss of ${n} x ${X.cols} X and ${W.rows} x ${W.cols} W`);
+  const result = c.scoped((scope) => {
+    const [x, w, yp, s, panels, dw] = blocks.map(([what, bytes]) => scope.alloc(bytes, what)) as [number, number, number, number, number, number];
     writeRows(c, f32X, 0, n, x, layout.ld);
     writeWeights(c, w, W, layout);
     c.i32.set(labels, yp >>> 2);
     const loss = c.kernels.lossGrad(LOSS_CODES[kind], x, layout.ld, n, w, W.cols, yp, reg, s, layout.lds, panels, dw);
     return { loss, grad: { data: readWeights(c, dw, W.rows, W.cols, layout), rows: W.rows, cols: W.cols } };
   });
+  if (!Number.isFinite(result.loss) || !allFinite(result.grad.data)) {
+    throw new ArgumentRangeError(`The ${kind} loss of these W and X is not finite in f32 (loss ${result.loss}): scores W x overflow; scale X or W down`);
+  }
+  return result;
 }

@@ -1,5 +1,6 @@
 import * as loader from '@assemblyscript/loader';
-import { ArgumentRangeError, SimdclassError, StateError, WasmLoadError } from './errors.js';
+import { ArgumentRangeError, OutOfMemoryError, StateError, WasmLoadError } from './errors.js';
+import { checkOptions } from './options.js';
 
 /** The three binaries built from assembly/: relaxed SIMD (real FMA), SIMD, and scalar (for tests and old engines). */
 export type Build = 'relaxed' | 'simd' | 'scalar';
@@ -24,6 +25,7 @@ export interface RuntimeInfo {
 export interface Kernels {
   alloc(size: number): number;
   free(ptr: number): void;
+  maxBlockBytes(): number;
   simdLevel(): number;
   rowNormsF32(x: number, rows: number, stride: number, out: number): void;
   rowNormsU8(x: number, rows: number, stride: number, out: number): void;
@@ -37,21 +39,55 @@ export interface Kernels {
   classScoresF32(x: number, ld: number, m: number, panels: number, classes: number, s: number, lds: number): void;
   classGradF32(x: number, ld: number, m: number, ds: number, lds: number, classes: number, dw: number, accumulate: number): void;
   lossGrad(loss: number, x: number, ld: number, m: number, w: number, c: number, y: number, reg: number, s: number, lds: number, panels: number, dw: number): number;
-  gatherCentered(src: number, isU8: number, srcStride: number, rowIdx: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
-  sgdStep(loss: number, src: number, isU8: number, srcStride: number, rowIdx: number, y: number, count: number, d: number, mean: number, w: number, c: number, reg: number, lr: number, xb: number, ld: number, s: number, lds: number, panels: number, dw: number): number;
+  gatherCentered(src: number, isU8: number, srcStride: number, rowPtrs: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
+  sgdStep(loss: number, isU8: number, rowPtrs: number, y: number, count: number, d: number, mean: number, w: number, c: number, reg: number, lr: number, xb: number, ld: number, s: number, lds: number, panels: number, dw: number): number;
   linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, panels: number, c: number, xb: number, ld: number, s: number, lds: number): void;
 }
 
 const MAX_PAGES = 65536;
 
+/** wasm32 addresses 4 GiB: no block, and no sum of live blocks, can reach it. */
+export const WASM32_BYTES = 2 ** 32;
+
+/**
+ * The byte size of `what`: the product of `factors` (counts and bytes per item) in exact integer
+ * arithmetic. A product that wasm32 could never hold is an ERR_OUT_OF_MEMORY naming the request,
+ * so that no size reaches the wasm allocator, where a u32 would wrap it.
+ */
+export function byteSize(what: string, ...factors: number[]): number {
+  let bytes = 1;
+  for (const f of factors) {
+    if (!Number.isSafeInteger(f) || f < 0) throw new ArgumentRangeError(`Expected the sizes of ${what} to be non-negative integers, got ${f}`);
+    bytes *= f;
+    if (bytes >= WASM32_BYTES) {
+      throw new OutOfMemoryError(`${what} would need ${factors.join(' x ')} bytes, more than wasm32's 4 GiB address space`);
+    }
+  }
+  return bytes;
+}
+
+/** "3.2 GiB (3435973836 bytes)": readable and exact. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return unit === 0 ? `${bytes} bytes` : `${value.toPrecision(3)} ${units[unit]} (${bytes} bytes)`;
+}
+
 /**
  * The instantiated core: one imported linear memory that TS lays out. Typed-array views are
- * re-created whenever memory growth has detached the old buffer.
+ * re-created whenever memory growth has detached the old buffer. Every block is counted, so an
+ * out-of-memory error can say what is free, and a pointer is freed at most once.
  */
 export class Core {
   readonly build: Build;
   readonly kernels: Kernels;
   readonly memory: WebAssembly.Memory;
+  /** The largest block the wasm allocator hands out (TLSF: just under 1 GiB). */
+  readonly maxBlockBytes: number;
+  private readonly live = new Map<number, number>();
+  private liveBytes = 0;
+  private readonly baseBytes: number;
   private buffer: ArrayBuffer | SharedArrayBuffer | null = null;
   private u8View = new Uint8Array(0);
   private i32View = new Int32Array(0);
@@ -61,34 +97,68 @@ export class Core {
     this.build = build;
     this.kernels = kernels;
     this.memory = memory;
+    this.maxBlockBytes = kernels.maxBlockBytes() >>> 0;
+    this.baseBytes = memory.buffer.byteLength;
   }
 
-  /** Allocates a 16-byte aligned block, or throws ERR_OUT_OF_MEMORY when wasm32 memory is exhausted. */
-  alloc(bytes: number): number {
+  /** Bytes that live blocks hold. */
+  get usedBytes(): number { return this.liveBytes; }
+
+  /** About how many bytes can still be allocated (wasm32's 4 GiB less the blocks in use and the static data). */
+  get freeBytes(): number { return WASM32_BYTES - this.baseBytes - this.liveBytes; }
+
+  /**
+   * Allocates a 16-byte aligned block of `bytes` (a positive integer, at most maxBlockBytes) for
+   * `what`, or throws ERR_OUT_OF_MEMORY naming it. Nothing larger ever reaches the wasm allocator.
+   */
+  alloc(bytes: number, what = 'a block'): number {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+      throw new ArgumentRangeError(`Expected the size of ${what} to be a positive integer number of bytes, got ${bytes}`);
+    }
+    if (bytes > this.maxBlockBytes) {
+      throw new OutOfMemoryError(`${what} needs ${formatBytes(bytes)} in one block; the largest WebAssembly block is ${formatBytes(this.maxBlockBytes)}`);
+    }
+    this.checkFits(bytes, what);
     let ptr: number;
     try {
-      ptr = this.kernels.alloc(Math.max(16, bytes)) >>> 0;
+      ptr = this.kernels.alloc(bytes) >>> 0;
     } catch {
       ptr = 0;
     }
-    if (ptr === 0) {
-      throw new SimdclassError('ERR_OUT_OF_MEMORY', `Out of WebAssembly memory: could not allocate ${bytes} bytes (in use: ${this.memory.buffer.byteLength} bytes, wasm32 limit 4 GiB)`);
-    }
+    if (ptr === 0) throw new OutOfMemoryError(`Out of WebAssembly memory: ${what} needs ${formatBytes(bytes)}; ${this.freeNote()}`);
+    this.live.set(ptr, bytes);
+    this.liveBytes += bytes;
     return ptr;
   }
 
-  free(ptr: number): void {
-    if (ptr !== 0) this.kernels.free(ptr);
+  /** Throws ERR_OUT_OF_MEMORY, before anything is allocated or copied, when `bytes` more cannot fit. */
+  checkFits(bytes: number, what: string): void {
+    if (bytes > this.freeBytes) throw new OutOfMemoryError(`Out of WebAssembly memory: ${what} needs ${formatBytes(bytes)}; ${this.freeNote()}`);
   }
 
-  /** Allocates, runs `fn`, and frees every block it allocated, also when it throws. */
-  withBlocks<T>(sizes: number[], fn: (...ptrs: number[]) => T): T {
-    const ptrs: number[] = [];
+  private freeNote(): string {
+    return `about ${formatBytes(Math.max(0, this.freeBytes))} of wasm32's 4 GiB are free (${formatBytes(this.liveBytes)} held by live models and buffers)`;
+  }
+
+  /** Frees a block from alloc(); 0, and a pointer that is not live, are ignored (never a double free). */
+  free(ptr: number): void {
+    const bytes = this.live.get(ptr);
+    if (bytes === undefined) return;
+    this.live.delete(ptr);
+    this.liveBytes -= bytes;
+    this.kernels.free(ptr);
+  }
+
+  /**
+   * Runs `fn` with a scope whose blocks are all freed when it returns or throws, except the ones
+   * it keep()s: those now belong to the caller (a model's state).
+   */
+  scoped<T>(fn: (scope: Scope) => T): T {
+    const scope = new Scope(this);
     try {
-      for (const size of sizes) ptrs.push(this.alloc(size));
-      return fn(...ptrs);
+      return fn(scope);
     } finally {
-      for (const p of ptrs) this.free(p);
+      scope.close();
     }
   }
 
@@ -109,6 +179,29 @@ export class Core {
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
 }
 
+/** Blocks allocated for one call; see Core.scoped. */
+export class Scope {
+  private readonly blocks = new Set<number>();
+  constructor(private readonly core: Core) {}
+
+  alloc(bytes: number, what: string): number {
+    const ptr = this.core.alloc(bytes, what);
+    this.blocks.add(ptr);
+    return ptr;
+  }
+
+  /** Takes the block out of the scope: it outlives the call and its owner frees it. */
+  keep(ptr: number): number {
+    this.blocks.delete(ptr);
+    return ptr;
+  }
+
+  close(): void {
+    for (const ptr of this.blocks) this.core.free(ptr);
+    this.blocks.clear();
+  }
+}
+
 let current: Core | null = null;
 
 /** The initialized core; model methods call this and get a clear error when init() was not awaited. */
@@ -124,7 +217,8 @@ export interface Platform {
 }
 
 /** Shared init() behind the browser and Node entries. Idempotent for the same options. */
-export async function initWith(platform: Platform, options: InitOptions = {}): Promise<RuntimeInfo> {
+export async function initWith(platform: Platform, initOptions?: InitOptions | null): Promise<RuntimeInfo> {
+  const options = checkOptions(initOptions, 'init options', ['build', 'wasm']);
   const requested = options.build ?? 'auto';
   if (!['auto', 'relaxed', 'simd', 'scalar'].includes(requested)) {
     throw new ArgumentRangeError(`Expected build to be 'auto', 'relaxed', 'simd' or 'scalar', got ${String(requested)}`);

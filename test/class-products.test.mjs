@@ -53,7 +53,8 @@ scores('S = X W^T through packed panels on every build, row and class count arou
     for (const m of ROWS) for (const classes of CLASSES) for (const dims of DIMS) {
       const f = fixture(rng, m, classes, dims);
       for (const shifted of [false, true]) {
-        c.withBlocks(f.sizes, (x, w, s, _dw, panels) => {
+        c.scoped((scope) => {
+          const [x, w, s, , panels] = f.sizes.map((bytes) => scope.alloc(Math.max(16, bytes), 'test block'));
           put(c, x, f.X, m, dims, f.ld);
           put(c, w, f.W, classes + 1, dims, f.ld);
           c.f32.fill(-7, s >>> 2, (s + m * f.lds) >>> 2);
@@ -87,7 +88,8 @@ grad('dW^T = dS^T X, overwritten or accumulated, on every build', async () => {
     for (const m of ROWS) for (const classes of CLASSES) for (const dims of DIMS) {
       const f = fixture(rng, m, classes, dims);
       for (const accumulate of [0, 1]) {
-        c.withBlocks(f.sizes, (x, _w, s, dw) => {
+        c.scoped((scope) => {
+          const [x, , s, dw] = f.sizes.map((bytes) => scope.alloc(Math.max(16, bytes), 'test block'));
           put(c, x, f.X, m, dims, f.ld);
           put(c, s, f.dS, m, classes, f.lds);
           put(c, dw, f.dW0, classes, dims, f.ld);

@@ -563,15 +563,15 @@ fromJSON('refuses another model, format or version, corrupted arrays and non-JSO
   bad(() => LinearSVM.fromJSON({ ...svmJSON, mean: undefined }), /mean must be an array of 20 numbers/);
   bad(() => LinearSVM.fromJSON({ ...svmJSON, numFeatures: 21 }), /mean must be an array of 21 numbers, got 20/);
   bad(() => LinearSVM.fromJSON({ ...svmJSON, numFeatures: 0 }), /numFeatures must be a positive integer, got 0/);
-  bad(() => LinearSVM.fromJSON({ ...svmJSON, numClasses: 1.5 }), /numClasses must be an integer >= 2, got 1\.5/);
+  bad(() => LinearSVM.fromJSON({ ...svmJSON, numClasses: 1.5 }), /numClasses must be an integer in \[2, 65536\], got 1\.5/);
   const withNaN = { ...svmJSON, weights: [...svmJSON.weights] };
   withNaN.weights[7] = NaN;
-  bad(() => LinearSVM.fromJSON(withNaN), /weights\[7\] is not a finite number/);
+  bad(() => LinearSVM.fromJSON(withNaN), /weights\[7\] is not a finite f32 number/);
   // JSON text turns NaN into null.
-  bad(() => LinearSVM.fromJSON(JSON.stringify(withNaN)), /weights\[7\] is not a finite number/);
+  bad(() => LinearSVM.fromJSON(JSON.stringify(withNaN)), /weights\[7\] is not a finite f32 number/);
   const withString = { ...svmJSON, bias: [...svmJSON.bias] };
   withString.bias[1] = '0.5';
-  bad(() => LinearSVM.fromJSON(withString), /bias\[1\] is not a finite number/);
+  bad(() => LinearSVM.fromJSON(withString), /bias\[1\] is not a finite f32 number/);
   bad(() => LinearSVM.fromJSON('{"format": "simdclass-linear", '), /not valid JSON/);
   bad(() => LinearSVM.fromJSON('hello'), /not valid JSON/);
   bad(() => LinearSVM.fromJSON(null), /expected an object/);
