@@ -71,7 +71,7 @@ export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes, unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
-  return unit === 0 ? `${bytes} bytes` : `${value.toPrecision(3)} ${units[unit]} (${bytes} bytes)`;
+  return unit === 0 ? `${bytes} bytes` : `${value >= 100 ? value.toFixed(0) : value.toPrecision(3)} ${units[unit]} (${bytes} bytes)`;
 }
 
 /**
