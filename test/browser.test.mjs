@@ -1,14 +1,17 @@
 // The browser demo (demo/) in Debian's Chromium, driven by playwright-core: builds the demo with
-// Vite, serves it with demo/serve.mjs on an ephemeral loopback port, loads it headless and checks
-// (a) init() picked a SIMD build, (b) kNN predictions equal the Node run on the same data,
-// (c) the 2-D panels draw and react to their controls, (d) no console errors; plus panel 3's
-// worker training, the wrong-wasm-URL error, and the bundle sizes (gzip). Leaves a screenshot and
-// the sizes in test/.artifacts/ (git-ignored).
+// Vite, serves it with Vite's preview server (`preview()`, demo/vite.config.mjs) on an ephemeral
+// loopback port, loads it headless and checks (a) init() picked a SIMD build, (b) kNN predictions
+// equal the Node run on the same data, (c) the 2-D panels draw and react to their controls, (d) no
+// console errors; plus panel 3's worker training, the wrong-wasm-URL error, the bundle sizes (gzip),
+// and the server: cross-origin isolation, data files sent as raw gzip bytes, nothing served from
+// outside its root (by `..` or by a symlink), a 400 for a malformed URL. Leaves a screenshot and the
+// sizes in test/.artifacts/ (git-ignored).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
@@ -20,9 +23,13 @@ const artifacts = join(root, 'test', '.artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
+// The embedded sample the demo bundles (data/fashion-mnist-sample/), and the headers the demo's
+// server must send for cross-origin isolation (demo/vite.config.mjs).
+const DATA_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
 const browser = suite('browser demo');
-const ctx = { ready: false, server: null, context: null, page: null, userDataDir: null, outDir: null, consoleErrors: [], loaded: [] };
+const ctx = { ready: false, server: null, url: null, context: null, page: null, userDataDir: null, outDir: null, outsideDir: null, consoleErrors: [], loaded: [] };
 
 // Setup is a test of its own (not a before hook, whose errors uvu does not print): a missing
 // Chromium or a failed build is a failure with its message, never a silent pass.
@@ -39,8 +46,16 @@ browser('setup: builds the demo, serves it, and loads it in Chromium', async () 
   });
   if (build.status !== 0) throw new Error(`vite build of demo/ failed:\n${build.stdout}\n${build.stderr}`);
 
-  const { serveStatic } = await import('../demo/serve.mjs');
-  ctx.server = await serveStatic(ctx.outDir, { port: 0 });
+  // The demo's own config (headers, host, appType), with this run's output folder and any free port.
+  const { preview } = await import('vite');
+  ctx.server = await preview({
+    configFile: join(root, 'demo', 'vite.config.mjs'),
+    build: { outDir: ctx.outDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+  });
+  const address = ctx.server.httpServer.address();
+  assert.is(address.address, '127.0.0.1', 'the preview server listens on loopback only');
+  ctx.url = `http://127.0.0.1:${address.port}/`;
 
   const { chromium } = await import('playwright-core');
   ctx.userDataDir = await mkdtemp(join(tmpdir(), 'simdclass-chromium-'));
@@ -51,14 +66,14 @@ browser('setup: builds the demo, serves it, and loads it in Chromium', async () 
   // Only the loopback server: anything else would be a network access.
   await ctx.context.route('**/*', (route) => {
     const url = route.request().url();
-    return url.startsWith(ctx.server.url) || url.startsWith('data:') ? route.continue() : route.abort();
+    return url.startsWith(ctx.url) || url.startsWith('data:') ? route.continue() : route.abort();
   });
   const page = ctx.page = ctx.context.pages()[0] ?? await ctx.context.newPage();
   page.on('console', (msg) => { if (msg.type() === 'error') ctx.consoleErrors.push(msg.text()); });
   page.on('pageerror', (err) => ctx.consoleErrors.push(`pageerror: ${err.message}`));
   page.on('requestfailed', (req) => ctx.consoleErrors.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
   page.on('response', (res) => ctx.loaded.push({ url: res.url(), status: res.status(), type: res.headers()['content-type'] ?? '' }));
-  await page.goto(ctx.server.url, { waitUntil: 'load' });
+  await page.goto(ctx.url, { waitUntil: 'load' });
   await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.querySelector('#build.error'), null, { timeout: 20_000 });
   if (await page.evaluate(() => document.body.dataset.ready) !== 'true') {
     throw new Error(`the demo did not start: ${await page.textContent('#build')}\n${ctx.consoleErrors.join('\n')}`);
@@ -77,7 +92,7 @@ function test(name, fn) {
 browser.after(async () => {
   await ctx.context?.close().catch(() => {});
   await ctx.server?.close();
-  for (const dir of [ctx.userDataDir, ctx.outDir]) if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
+  for (const dir of [ctx.userDataDir, ctx.outDir, ctx.outsideDir]) if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
 });
 
 test('(a) init() picks a SIMD build, in the page and in the worker', async () => {
@@ -228,6 +243,10 @@ test('panel 3: Fashion-MNIST kNN and softmax train in the worker', async () => {
   const knnAcc = await pct('#img-knn-acc'), smAcc = await pct('#img-sm-acc');
   assert.ok(knnAcc > 70 && knnAcc <= 100, `kNN accuracy ${knnAcc}%`);
   assert.ok(smAcc > 70 && smAcc <= 100, `softmax accuracy ${smAcc}%`);
+  // The worker got the gzipped files byte for byte (it gunzips them itself with parseIdx): had the
+  // server labelled them Content-Encoding: gzip, the browser would have inflated them (~10x more).
+  const gzipBytes = (await Promise.all(DATA_FILES.map((f) => readFile(join(root, 'data', 'fashion-mnist-sample', f))))).reduce((s, b) => s + b.length, 0);
+  assert.is(Number(await ctx.page.getAttribute('#panel-images', 'data-download-bytes')), gzipBytes, 'bytes the worker read = gzipped file sizes');
   assert.is(await ctx.page.locator('#img-grid canvas').count(), 36);
   assert.is(await ctx.page.locator('#img-templates canvas').count(), 10);
   const template = await ctx.page.evaluate(() => {
@@ -274,6 +293,117 @@ test('bundle: the wasm of one build stays well under 100 kB gzipped; sizes saved
   await mkdir(artifacts, { recursive: true });
   await writeFile(join(artifacts, 'bundle-sizes.json'), JSON.stringify(report, null, 2) + '\n');
   process.stderr.write(`  demo bundle (gzip): JS ${report.jsGzip} B (${js.map(([n, v]) => `${n} ${v.gzip}`).join(', ')}), wasm ${report.wasmGzip} B (${wasm[0][0]})\n`);
+});
+
+/** A raw GET on the preview server: the path goes out exactly as written (no URL normalization). */
+function rawGet(path, headers = {}) {
+  const { port } = new URL(ctx.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path}: no answer in 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('server: the page is cross-origin isolated (COOP + COEP on the page, its scripts and the wasm)', async () => {
+  assert.is(await ctx.page.evaluate(() => self.crossOriginIsolated), true, 'self.crossOriginIsolated');
+  assert.is(await ctx.page.evaluate(() => typeof SharedArrayBuffer), 'function', 'SharedArrayBuffer is available');
+  const assets = await readdir(join(ctx.outDir, 'assets'));
+  const worker = assets.find((f) => /^worker-.*\.js$/.test(f)), wasm = assets.find((f) => f.endsWith('.wasm'));
+  assert.ok(worker && wasm, `built assets: ${assets.join(', ')}`);
+  for (const path of ['/', '/index.html', `/assets/${worker}`, `/assets/${wasm}`]) {
+    const res = await rawGet(path, { accept: 'text/html,*/*' });
+    assert.is(res.status, 200, `${path}: status`);
+    for (const [name, value] of Object.entries(ISOLATION)) assert.is(res.headers[name], value, `${path}: ${name}`);
+  }
+});
+
+test('server: the gzipped data files are sent as they are (no Content-Encoding), byte for byte', async () => {
+  const assets = await readdir(join(ctx.outDir, 'assets'));
+  assert.equal(assets.filter((f) => f.endsWith('.gz')), [], 'no built asset ends in .gz (Vite\'s server would add Content-Encoding: gzip)');
+  for (const file of DATA_FILES) {
+    const stem = file.replace(/\.gz$/, '');
+    const built = assets.find((f) => f.startsWith(`${stem}-`));
+    assert.ok(built, `${file} is in the build (${assets.join(', ')})`);
+    const res = await rawGet(`/assets/${built}`, { 'accept-encoding': 'gzip, deflate, br' });
+    assert.is(res.status, 200, `${built}: status`);
+    assert.is(res.headers['content-encoding'], undefined, `${built}: Content-Encoding`);
+    assert.ok(res.body.equals(await readFile(join(root, 'data', 'fashion-mnist-sample', file))), `${built}: the bytes of data/fashion-mnist-sample/${file}`);
+  }
+});
+
+/** A folder next to the build folder (both in tmpdir()), with files whose content must never come back. */
+async function outsideFiles() {
+  if (!ctx.outsideDir) {
+    ctx.outsideDir = await mkdtemp(join(tmpdir(), 'simdclass-outside-'));
+    ctx.marker = `outside-the-root-${process.pid}-${Date.now()}`;
+    await writeFile(join(ctx.outsideDir, 'secret.txt'), `${ctx.marker}\n`);
+    await writeFile(join(ctx.outsideDir, 'secret.html'), `<p>${ctx.marker}</p>\n`);
+    await writeFile(join(ctx.outsideDir, 'index.html'), `<p>${ctx.marker}</p>\n`);
+  }
+  return { dir: ctx.outsideDir, marker: ctx.marker };
+}
+
+/** GETs each path (as a browser asset and as a page) and checks it is refused with `status`, nothing leaked. */
+async function assertRefused(paths, { marker = null, status = null } = {}) {
+  for (const path of paths) {
+    for (const accept of ['*/*', 'text/html']) {
+      const res = await rawGet(path, { accept });
+      const body = res.body.toString('latin1');
+      assert.ok(!(marker && body.includes(marker)) && !/root:.*:0:0:/.test(body), `${path} (Accept: ${accept}) returned a file from outside the root`);
+      if (status) assert.is(res.status, status, `${path} (Accept: ${accept}): status`);
+      else assert.ok(res.status >= 400 && res.status < 500, `${path} (Accept: ${accept}): expected a 4xx, got ${res.status}`);
+    }
+  }
+}
+
+test('server: nothing outside its root, whatever the spelling of ".."', async () => {
+  const { marker } = await outsideFiles();
+  const dir = basename(ctx.outsideDir);
+  const up = '..%2f'.repeat(12);
+  const paths = [
+    '/..%2f..%2fetc/passwd', `/${up}etc/passwd`, '/../../../../../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    `/..%2f${dir}%2fsecret.txt`, `/../${dir}/secret.txt`, `/%2e%2e/${dir}/secret.txt`, `/%2e%2e%2f${dir}%2fsecret.txt`,
+    `/assets/..%2f..%2f${dir}%2fsecret.txt`, `/..%5c${dir}%5csecret.txt`, `/..%2f${dir}%2fsecret.html`, `/..%2f${dir}%2fsecret`,
+    `/@fs${ctx.outsideDir}/secret.txt`,
+  ];
+  await assertRefused(paths, { marker });
+});
+
+test('server: no symlink in the build folder leads out of it (demo/guard-plugin.mjs)', async () => {
+  // Vite 8.3's preview server alone follows these wherever they point.
+  const { dir: outside, marker } = await outsideFiles();
+  const links = {
+    'leak.txt': join(outside, 'secret.txt'), 'leak.html': join(outside, 'secret.html'), 'leak-dir': outside,
+    'assets/leak.wasm': join(outside, 'secret.txt'), 'passwd': '/etc/passwd',
+    // A name with a literal "%2f": Vite's static server decodes a path with decodeURI, which keeps %2F.
+    'x%2fleak.txt': join(outside, 'secret.txt'),
+  };
+  for (const [name, target] of Object.entries(links)) await symlink(target, join(ctx.outDir, name));
+  await assertRefused([
+    '/leak.txt', '/leak.html', '/leak', '/leak-dir', '/leak-dir/', '/leak-dir/index.html', '/leak-dir/secret.txt',
+    '/leak-dir/secret', '/leak-dir%2fsecret.txt', '/assets/leak.wasm', '/passwd', '/x%2fleak.txt', '/x%252fleak.txt',
+  ], { marker, status: 404 });
+  // A symlink that stays inside the build folder is served like its target.
+  await symlink('index.html', join(ctx.outDir, 'same.html'));
+  const same = await rawGet('/same.html', { accept: 'text/html' });
+  assert.is(same.status, 200, '/same.html: status');
+  assert.ok(same.body.equals(await readFile(join(ctx.outDir, 'index.html'))), '/same.html: the bytes of index.html');
+});
+
+test('server: a malformed percent-encoding is a 400, and the server lives on', async () => {
+  // `/%E0%A4%A.html` alone would end this process: Vite 8.3's index.html middleware decodes it
+  // with an unguarded decodeURIComponent. The demo's guard answers 400 before it.
+  await assertRefused(['/%E0%A4%A', '/%E0%A4%A/', '/assets/%E0%A4%A.wasm', '/%', '/%zz',
+    '/%E0%A4%A.html', '/assets/%E0%A4%A.html', '/%E0%A4%A/index.html', '/%C0%AF.html'], { status: 400 });
+  const res = await rawGet('/', { accept: 'text/html' });
+  assert.is(res.status, 200, 'the server still answers');
+  assert.match(res.body.toString('utf8'), /<html/i);
 });
 
 test('(d) no console errors, no failed requests', async () => {

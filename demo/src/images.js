@@ -35,6 +35,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
       status.textContent = `Done in ${(msg.totalMs / 1000).toFixed(1)} s · ${formatInt(msg.nTrain)} training and ${formatInt(msg.nTest)} test images` +
         ` · ${(msg.downloadBytes / 1e6).toFixed(1)} MB of gzipped IDX read with parseIdx`;
       last = msg;
+      panel.dataset.downloadBytes = String(msg.downloadBytes);
       showResults(msg);
       panel.dataset.state = 'done';
     } else if (msg.type === 'error') {
