@@ -16,11 +16,14 @@ export type MatrixLike = Matrix | number[][];
 /** Class labels: integers in [0, numClasses). */
 export type Labels = Int32Array | Uint8Array | number[];
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
+/** A short description of a value for error messages: "null", "a Promise", "string abc". */
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return value.constructor.name;
-  return typeof value === 'object' ? `an object` : `${typeof value} ${String(value)}`;
+  if (typeof value !== 'object') return `${typeof value} ${String(value)}`;
+  const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return kind && kind !== 'Object' ? `a ${kind}` : 'an object';
 }
 
 function isNonNegativeInt(n: unknown): n is number {
@@ -33,8 +36,15 @@ function isNonNegativeInt(n: unknown): n is number {
  */
 export function toMatrix(x: MatrixLike, name: string): Matrix {
   if (Array.isArray(x)) return fromRows(x, name);
-  if (typeof x !== 'object' || x === null || !('data' in x)) {
-    throw new ArgumentTypeError(`Expected ${name} to be a Matrix { data, rows, cols } or number[][], got ${describe(x)}`);
+  const m = checkMatrix(x, name, 'a Matrix { data, rows, cols } or number[][]');
+  if (m.data instanceof Float32Array) checkFinite(m.data, m.cols, name);
+  return m;
+}
+
+/** Validates the fields of a Matrix (data type, rows x cols = data.length) without scanning its values. */
+export function checkMatrix<T extends PixelArray>(x: Matrix<T>, name: string, expected = 'a Matrix { data, rows, cols }'): Matrix<T> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || !('data' in x)) {
+    throw new ArgumentTypeError(`Expected ${name} to be ${expected}, got ${describe(x)}`);
   }
   const { data, rows, cols } = x;
   if (!(data instanceof Uint8Array) && !(data instanceof Float32Array)) {
@@ -45,7 +55,6 @@ export function toMatrix(x: MatrixLike, name: string): Matrix {
   if (rows * cols !== data.length) {
     throw new ArgumentRangeError(`Expected ${name}.data.length to equal rows x cols (${rows} x ${cols} = ${rows * cols}), got ${data.length}`);
   }
-  if (data instanceof Float32Array) checkFinite(data, cols, name);
   return { data, rows, cols };
 }
 
@@ -89,10 +98,8 @@ export const MAX_CLASSES = 65536;
 
 /** Validates labels against the number of rows and returns them as an Int32Array (copied). */
 export function toLabels(y: Labels, rows: number, name: string, numClasses = MAX_CLASSES): Int32Array {
-  if (!(y instanceof Int32Array) && !(y instanceof Uint8Array) && !Array.isArray(y)) {
-    throw new ArgumentTypeError(`Expected ${name} to be an Int32Array, Uint8Array or number[], got ${describe(y)}`);
-  }
-  if (y.length !== rows) throw new ArgumentRangeError(`Expected ${name} to have one label per row (${rows}), got ${y.length}`);
+  const count = labelCount(y, name);
+  if (count !== rows) throw new ArgumentRangeError(`Expected ${name} to have one label per row (${rows}), got ${count}`);
   const out = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const v = y[i]!;
@@ -102,6 +109,14 @@ export function toLabels(y: Labels, rows: number, name: string, numClasses = MAX
     out[i] = v;
   }
   return out;
+}
+
+/** Checks that y is a label container (Int32Array, Uint8Array or number[]; its values are not checked) and returns its length. */
+export function labelCount(y: unknown, name: string): number {
+  if (!(y instanceof Int32Array) && !(y instanceof Uint8Array) && !Array.isArray(y)) {
+    throw new ArgumentTypeError(`Expected ${name} to be an Int32Array, Uint8Array or number[], got ${describe(y)}`);
+  }
+  return y.length;
 }
 
 /** The number of classes validated labels imply: the largest label + 1 (0 for no labels). */
@@ -135,19 +150,52 @@ export function checkNumber(value: unknown, name: string, min = -Infinity, max =
   return value;
 }
 
-/** A new matrix holding the given rows of m, in the given order. */
-export function takeRows<T extends PixelArray>(m: Matrix<T>, rows: ArrayLike<number>): Matrix<T> {
-  const { cols } = m;
-  const data = new (m.data.constructor as { new (n: number): T })(rows.length * cols);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    data.set(m.data.subarray(r * cols, (r + 1) * cols), i * cols);
+/** Checks that value is an array of finite numbers in [min, max]; the message names the first bad index. */
+export function checkNumberList(value: unknown, name: string, min = -Infinity, max = Infinity): number[] {
+  if (!Array.isArray(value)) throw new ArgumentTypeError(`Expected ${name} to be an array of numbers, got ${describe(value)}`);
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    // Lists can be long (loss histories): the name is built only for a bad value.
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max)) checkNumber(v, `${name}[${i}]`, min, max);
   }
-  return { data, rows: rows.length, cols };
+  return value as number[];
 }
 
-/** The first `count` rows of m (a view, no copy). */
+/** Checks that rows is an array (or typed array) of row indices in [0, rowCount); the message names the bad index. */
+export function checkRowIndices(rows: unknown, rowCount: number, name: string): ArrayLike<number> {
+  if (!Array.isArray(rows) && !isNumericTypedArray(rows)) {
+    throw new ArgumentTypeError(`Expected ${name} to be an array of row indices, got ${describe(rows)}`);
+  }
+  const indices = rows as ArrayLike<unknown>;
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i];
+    if (!(typeof r === 'number' && Number.isInteger(r) && r >= 0 && r < rowCount)) {
+      throw new ArgumentRangeError(`Expected ${name}[${i}] to be a row index in [0, ${rowCount}), got ${describe(r)}`);
+    }
+  }
+  return indices as ArrayLike<number>;
+}
+
+/** A typed array of numbers (not a DataView, not a BigInt64Array). */
+export function isNumericTypedArray(value: unknown): value is ArrayLike<number> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
+}
+
+/** A new matrix holding the given rows of m, in the given order. */
+export function takeRows<T extends PixelArray>(m: Matrix<T>, rows: ArrayLike<number>): Matrix<T> {
+  const { data: source, rows: rowCount, cols } = checkMatrix(m, 'm');
+  const indices = checkRowIndices(rows, rowCount, 'rows');
+  const data = new (source.constructor as { new (n: number): T })(indices.length * cols);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i]!;
+    data.set(source.subarray(r * cols, (r + 1) * cols), i * cols);
+  }
+  return { data, rows: indices.length, cols };
+}
+
+/** The first `count` rows of m (a view, no copy); all of m when it has fewer. */
 export function headRows<T extends PixelArray>(m: Matrix<T>, count: number): Matrix<T> {
-  const n = Math.min(count, m.rows);
-  return { data: m.data.subarray(0, n * m.cols) as T, rows: n, cols: m.cols };
+  const { data, rows, cols } = checkMatrix(m, 'm');
+  const n = Math.min(checkInt(count, 'count', 0), rows);
+  return { data: data.subarray(0, n * cols) as T, rows: n, cols };
 }

@@ -1,4 +1,5 @@
 import { ArgumentTypeError } from './errors.js';
+import { describe } from './matrix.js';
 
 /**
  * Checks an options argument: undefined or null mean "all defaults"; anything else must be a
@@ -8,8 +9,7 @@ import { ArgumentTypeError } from './errors.js';
 export function checkOptions<T extends object>(value: T | null | undefined, name: string, known: readonly (keyof T & string)[]): Partial<T> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
-    const got = Array.isArray(value) ? 'an array' : typeof value === 'string' ? `string ${JSON.stringify(value)}` : `${typeof value} ${String(value)}`;
-    throw new ArgumentTypeError(`Expected ${name} to be an object { ${known.join(', ')} }, got ${got}`);
+    throw new ArgumentTypeError(`Expected ${name} to be an object { ${known.join(', ')} }, got ${describe(value)}`);
   }
   for (const key of Object.keys(value)) {
     if (!(known as readonly string[]).includes(key)) {
@@ -45,6 +45,6 @@ function editDistance(a: string, b: string): number {
 /** Checks an optional callback option: undefined, or a function. */
 export function checkCallback<F extends (...args: never[]) => unknown>(value: F | null | undefined, name: string): F | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'function') throw new ArgumentTypeError(`Expected ${name} to be a function, got ${typeof value}`);
+  if (typeof value !== 'function') throw new ArgumentTypeError(`Expected ${name} to be a function, got ${describe(value)}`);
   return value;
 }

@@ -2,7 +2,8 @@
 // canvas-ready RGBA, and SVG plots (cross-validation on k, confusion matrix, loss curves, grid
 // search). Browser-safe: no Node built-ins; the Node-only PNG/HTML report lives in report.ts.
 import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
-import type { Matrix } from './matrix.js';
+import { checkInt, checkMatrix, checkNumber, checkNumberList, checkRowIndices, describe, isNumericTypedArray, type Matrix } from './matrix.js';
+import { checkOptions } from './options.js';
 import type { GridPoint, KnnCrossValidation } from './selection.js';
 
 /** An RGBA image, 4 bytes per pixel, row-major: the same shape as a canvas ImageData. */
@@ -34,13 +35,9 @@ function checkShape(shape: ImageShape, cols: number, what: string): [number, num
  * Accepts a trained LinearSVM / Softmax (its `weights`) or the weight matrix itself.
  */
 export function weightImages(model: { weights: Matrix<Float32Array> } | Matrix<Float32Array>, shape: ImageShape): RgbaImage[] {
-  if (typeof model !== 'object' || model === null) throw new ArgumentTypeError(`Expected a linear model or a weight Matrix, got ${String(model)}`);
-  const W: Matrix = 'data' in model && 'rows' in model ? model : (model as { weights: Matrix<Float32Array> }).weights;
-  if (typeof W !== 'object' || W === null || !(W.data instanceof Float32Array)) {
-    throw new ArgumentTypeError('Expected weights to be a Matrix with Float32Array data (D x C)');
-  }
-  const { rows: D, cols: C, data } = W;
-  if (data.length !== D * C) throw new ArgumentRangeError(`Expected weights.data.length to equal rows x cols (${D} x ${C}), got ${data.length}`);
+  if (typeof model !== 'object' || model === null) throw new ArgumentTypeError(`Expected a linear model or a weight Matrix, got ${describe(model)}`);
+  const { rows: D, cols: C, data } = checkMatrix('data' in model ? model : model.weights, 'weights');
+  if (!(data instanceof Float32Array)) throw new ArgumentTypeError(`Expected weights to be a Matrix with Float32Array data (D x C), got ${describe(data)}`);
   const [h, w, c] = checkShape(shape, D, 'the number of weight rows D');
   const images: RgbaImage[] = [];
   for (let j = 0; j < C; j++) {
@@ -67,15 +64,13 @@ export function weightImages(model: { weights: Matrix<Float32Array> } | Matrix<F
 
 /** The given rows of X (one flattened HWC image per row) as RGBA images. f32 pixels are clamped to 0..255. */
 export function imagesFromRows(X: Matrix<Uint8Array> | Matrix<Float32Array>, rows: ArrayLike<number>, shape: ImageShape): RgbaImage[] {
-  if (typeof X !== 'object' || X === null || !(X.data instanceof Uint8Array || X.data instanceof Float32Array)) {
-    throw new ArgumentTypeError('Expected X to be a Matrix with Uint8Array or Float32Array data');
-  }
-  const [h, w, c] = checkShape(shape, X.cols, 'X.cols');
+  const { data, rows: rowCount, cols } = checkMatrix<Uint8Array | Float32Array>(X, 'X');
+  const indices = checkRowIndices(rows, rowCount, 'rows');
+  const [h, w, c] = checkShape(shape, cols, 'X.cols');
   const images: RgbaImage[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (!Number.isInteger(r) || r < 0 || r >= X.rows) throw new ArgumentRangeError(`Expected rows[${i}] to be a row index in [0, ${X.rows}), got ${r}`);
-    const src = X.data.subarray(r * X.cols, (r + 1) * X.cols);
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i]!;
+    const src = data.subarray(r * cols, (r + 1) * cols);
     const out = new Uint8ClampedArray(h * w * 4);
     for (let p = 0; p < h * w; p++) {
       for (let ch = 0; ch < 3; ch++) out[p * 4 + ch] = src[p * c + (c === 1 ? 0 : ch)]!;
@@ -86,11 +81,17 @@ export function imagesFromRows(X: Matrix<Uint8Array> | Matrix<Float32Array>, row
   return images;
 }
 
+/** The largest image upscaleImage makes: 16384 x 16384 pixels (1 GiB of RGBA), the largest canvas area browsers draw. */
+export const MAX_IMAGE_PIXELS = 2 ** 28;
+
 /** Nearest-neighbour upscaling by an integer factor (so a 28 x 28 template stays crisp at 112 x 112). */
 export function upscaleImage(image: RgbaImage, factor: number): RgbaImage {
-  if (!Number.isInteger(factor) || factor < 1) throw new ArgumentRangeError(`Expected factor to be a positive integer, got ${factor}`);
-  const { width, height, data } = image;
+  const { width, height, data } = checkImage(image, 'image');
+  checkInt(factor, 'factor', 1);
   const W = width * factor, H = height * factor;
+  if (W * H > MAX_IMAGE_PIXELS) {
+    throw new ArgumentRangeError(`Expected factor to keep the image within ${MAX_IMAGE_PIXELS} pixels (MAX_IMAGE_PIXELS), got ${factor}: ${W} x ${H}`);
+  }
   const out = new Uint8ClampedArray(W * H * 4);
   if (data.byteOffset % 4 === 0) {
     const src = new Uint32Array(data.buffer, data.byteOffset, width * height);
@@ -108,6 +109,19 @@ export function upscaleImage(image: RgbaImage, factor: number): RgbaImage {
     }
   }
   return { width: W, height: H, data: out };
+}
+
+/** Validates an RgbaImage: integer width and height, and width x height x 4 bytes of Uint8ClampedArray data. */
+function checkImage(image: RgbaImage, name: string): RgbaImage {
+  if (typeof image !== 'object' || image === null) throw new ArgumentTypeError(`Expected ${name} to be an RgbaImage { width, height, data }, got ${describe(image)}`);
+  const { width, height, data } = image;
+  checkInt(width, `${name}.width`, 0);
+  checkInt(height, `${name}.height`, 0);
+  if (!(data instanceof Uint8ClampedArray)) throw new ArgumentTypeError(`Expected ${name}.data to be a Uint8ClampedArray, got ${describe(data)}`);
+  if (data.length !== width * height * 4) {
+    throw new ArgumentRangeError(`Expected ${name}.data.length to equal width x height x 4 (${width} x ${height} x 4), got ${data.length}`);
+  }
+  return { width, height, data };
 }
 
 // ---- SVG helpers -----------------------------------------------------------------------------
@@ -189,6 +203,34 @@ export function formatNumber(v: number): string {
 
 const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;
 
+/** The smallest and largest value, by a loop: spreading a long list into Math.min/max overflows the stack. */
+function extent(values: readonly number[]): { min: number; max: number } {
+  let min = Infinity, max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/** Plots smaller than this leave no room between the margins, labels and legend. */
+const MIN_WIDTH = 200, MIN_HEIGHT = 150;
+
+/** A width or height option: a finite number of pixels, at least `min`. */
+function sizeOption(value: number | undefined, name: string, fallback: number, min: number): number {
+  return value === undefined ? fallback : checkNumber(value, name, min);
+}
+
+function stringOption(value: string | undefined, name: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw new ArgumentTypeError(`Expected ${name} to be a string, got ${describe(value)}`);
+  return value;
+}
+
+function checkObject(value: unknown, name: string, expected: string): void {
+  if (typeof value !== 'object' || value === null) throw new ArgumentTypeError(`Expected ${name} to be ${expected}, got ${describe(value)}`);
+}
+
 // ---- Cross-validation on k -------------------------------------------------------------------
 
 export interface CvPlotOptions {
@@ -204,15 +246,15 @@ export interface CvPlotOptions {
  * (`<circle class="fold">`), a line through the means, error bars of +-1 standard deviation, and
  * the best k highlighted.
  */
-export function cvPlotSvg(cv: KnnCrossValidation, options: CvPlotOptions = {}): string {
-  if (typeof cv !== 'object' || cv === null || !Array.isArray(cv.results) || cv.results.length === 0) {
-    throw new ArgumentTypeError('Expected cv to be a KnnCrossValidation with at least one result');
-  }
-  const width = options.width ?? 640, height = options.height ?? 400;
+export function cvPlotSvg(cv: KnnCrossValidation, options?: CvPlotOptions | null): string {
+  checkCv(cv);
+  const opts = checkOptions(options, 'options', ['title', 'width', 'height', 'metric']);
+  const width = sizeOption(opts.width, 'width', 640, MIN_WIDTH), height = sizeOption(opts.height, 'height', 400, MIN_HEIGHT);
   const results = [...cv.results].sort((a, b) => a.k - b.k);
-  const title = options.title ?? 'Cross-validation on k';
+  const title = stringOption(opts.title, 'title', 'Cross-validation on k');
+  const metric = stringOption(opts.metric, 'metric', '');
   const best = results.find((r) => r.k === cv.bestK);
-  const subtitle = [`${cv.folds} folds`, options.metric ? `${options.metric.toUpperCase()} distance` : '',
+  const subtitle = [`${cv.folds} folds`, metric ? `${metric.toUpperCase()} distance` : '',
     best ? `best k = ${best.k}: ${pct(best.mean)} ± ${pct(best.std)}` : ''].filter(Boolean).join(' · ');
 
   // The legend goes on the title row, else the subtitle row, else a row of its own.
@@ -226,10 +268,13 @@ export function cvPlotSvg(cv: KnnCrossValidation, options: CvPlotOptions = {}): 
   const xSpan = kMax - kMin || 2;
   const xLo = kMin - (kMax > kMin ? xSpan * 0.03 : 1), xHi = kMax + (kMax > kMin ? xSpan * 0.03 : 1);
   const xTicks = xt.ticks.filter((t) => t >= xLo - 1e-9 && t <= xHi + 1e-9);
-  let yMin = Infinity, yMax = -Infinity;
+  let lowest = Infinity, highest = -Infinity;
   for (const r of results) {
-    for (const a of [...r.accuracies, r.mean - r.std, r.mean + r.std]) { yMin = Math.min(yMin, a * 100); yMax = Math.max(yMax, a * 100); }
+    const folds = extent(r.accuracies);
+    lowest = Math.min(lowest, folds.min, r.mean - r.std);
+    highest = Math.max(highest, folds.max, r.mean + r.std);
   }
+  const yMin = lowest * 100, yMax = highest * 100;
   const pad = (yMax - yMin) * 0.08 || 1;
   const yt = niceTicks(Math.max(0, yMin - pad), Math.min(100, yMax + pad), Math.max(3, Math.min(8, Math.floor(ph / 45))));
   const X = (k: number) => left + ((k - xLo) / (xHi - xLo)) * pw;
@@ -283,6 +328,23 @@ export function cvPlotSvg(cv: KnnCrossValidation, options: CvPlotOptions = {}): 
   return s + '</svg>';
 }
 
+/** A KnnCrossValidation with at least one result, every accuracy, mean and std a finite number in [0, 1]. */
+function checkCv(cv: KnnCrossValidation): void {
+  if (typeof cv !== 'object' || cv === null || !Array.isArray(cv.results) || cv.results.length === 0) {
+    throw new ArgumentTypeError(`Expected cv to be a KnnCrossValidation { folds, results, bestK } with at least one result, got ${describe(cv)}`);
+  }
+  checkInt(cv.folds, 'cv.folds', 1);
+  checkInt(cv.bestK, 'cv.bestK', 1);
+  cv.results.forEach((r, i) => {
+    const name = `cv.results[${i}]`;
+    checkObject(r, name, '{ k, accuracies, mean, std }');
+    checkInt(r.k, `${name}.k`, 1);
+    checkNumberList(r.accuracies, `${name}.accuracies`, 0, 1);
+    checkNumber(r.mean, `${name}.mean`, 0, 1);
+    checkNumber(r.std, `${name}.std`, 0, 1);
+  });
+}
+
 // ---- Confusion matrix ------------------------------------------------------------------------
 
 function mix(a: string, b: string, t: number): string {
@@ -311,10 +373,10 @@ export interface ConfusionMatrixOptions {
  * and is colored by its share of the row (blue on the diagonal, red off it, on a square-root scale
  * so that small confusions show); a last column gives each class's recall (the diagonal share).
  */
-export function confusionMatrixSvg(cm: Int32Array | ArrayLike<number>, classNames: string[], options: ConfusionMatrixOptions = {}): string {
-  const C = classNames.length;
-  if (C === 0 || cm.length !== C * C) throw new ArgumentRangeError(`Expected cm to hold classNames.length^2 (${C * C}) counts, got ${cm.length}`);
-  const title = options.title ?? 'Confusion matrix';
+export function confusionMatrixSvg(cm: Int32Array | ArrayLike<number>, classNames: string[], options?: ConfusionMatrixOptions | null): string {
+  const C = checkClassNames(classNames);
+  checkCounts(cm, C);
+  const title = stringOption(checkOptions(options, 'options', ['title']).title, 'title', 'Confusion matrix');
   let total = 0, correct = 0;
   const rowSum = new Float64Array(C);
   for (let i = 0; i < C; i++) for (let j = 0; j < C; j++) { rowSum[i]! += cm[i * C + j]!; total += cm[i * C + j]!; if (i === j) correct += cm[i * C + j]!; }
@@ -322,8 +384,8 @@ export function confusionMatrixSvg(cm: Int32Array | ArrayLike<number>, className
 
   const cell = C <= 10 ? 34 : Math.max(12, Math.floor(400 / C));
   const labelSize = C <= 20 ? 12 : 10;
-  const names = classNames.map((n) => fit(String(n), labelSize, 130));
-  const maxLabel = Math.max(...names.map((n) => textWidth(n, labelSize)));
+  const names = classNames.map((n) => fit(n, labelSize, 130));
+  const maxLabel = extent(names.map((n) => textWidth(n, labelSize))).max;
   const left = 32 + maxLabel + 10, top = 74;
   const grid = cell * C;
   const recallW = 46;
@@ -366,6 +428,30 @@ export function confusionMatrixSvg(cm: Int32Array | ArrayLike<number>, className
   s += text(14, top + grid / 2, 'true label', { 'font-size': 12, fill: MUTED, 'text-anchor': 'middle', transform: `rotate(-90 14 ${r1(top + grid / 2)})` });
   s += text(left + grid / 2, height - 10, 'predicted label', { 'font-size': 12, fill: MUTED, 'text-anchor': 'middle' });
   return s + '</svg>';
+}
+
+/** The most classes confusionMatrixSvg draws: C^2 cells of about 200 characters each stay far below the engines' string limit. */
+export const MAX_SVG_CLASSES = 1000;
+
+/** Checks the class names (1 to MAX_SVG_CLASSES strings) and returns how many there are. */
+function checkClassNames(classNames: unknown): number {
+  if (!Array.isArray(classNames)) throw new ArgumentTypeError(`Expected classNames to be an array of strings, got ${describe(classNames)}`);
+  classNames.forEach((n, i) => {
+    if (typeof n !== 'string') throw new ArgumentTypeError(`Expected classNames[${i}] to be a string, got ${describe(n)}`);
+  });
+  checkInt(classNames.length, 'classNames.length', 1, MAX_SVG_CLASSES);
+  return classNames.length;
+}
+
+/** Checks that cm holds C x C counts: non-negative integers. */
+function checkCounts(cm: unknown, C: number): void {
+  if (!Array.isArray(cm) && !isNumericTypedArray(cm)) throw new ArgumentTypeError(`Expected cm to be an array of counts, got ${describe(cm)}`);
+  const counts = cm as ArrayLike<unknown>;
+  if (counts.length !== C * C) throw new ArgumentRangeError(`Expected cm to hold classNames.length^2 (${C * C}) counts, got ${counts.length}`);
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i];
+    if (!(typeof n === 'number' && Number.isInteger(n) && n >= 0)) checkInt(n, `cm[${i}]`, 0);
+  }
 }
 
 // ---- Loss curves -----------------------------------------------------------------------------
@@ -437,21 +523,25 @@ function pathOf(points: (Pt | null)[], X: (i: number) => number, Y: (v: number) 
  * downsampled (min/max per bucket) to at most `maxPoints` points; a moving average is drawn over
  * the faint per-iteration (minibatch) loss.
  */
-export function lossCurvesSvg(series: { label: string; values: number[] }[], options: LossCurvesOptions = {}): string {
-  if (!Array.isArray(series)) throw new ArgumentTypeError('Expected series to be an array of { label, values }');
-  const title = options.title ?? 'Training loss';
-  const maxPoints = Math.max(10, options.maxPoints ?? 300);
-  const longest = Math.max(1, ...series.map((s) => s.values.length));
-  const window = options.smooth === false ? 0 : options.smooth ?? (longest > 100 ? Math.max(2, Math.round(longest / 40)) : 0);
+export function lossCurvesSvg(series: { label: string; values: number[] }[], options?: LossCurvesOptions | null): string {
+  checkSeries(series);
+  const opts = checkOptions(options, 'options', ['title', 'logY', 'width', 'height', 'maxPoints', 'smooth']);
+  const title = stringOption(opts.title, 'title', 'Training loss');
+  const maxPoints = checkInt(opts.maxPoints ?? 300, 'maxPoints', 10);
+  if (opts.logY !== undefined && typeof opts.logY !== 'boolean') throw new ArgumentTypeError(`Expected logY to be a boolean, got ${describe(opts.logY)}`);
+  const longest = Math.max(1, extent(series.map((s) => s.values.length)).max);
+  const autoWindow = longest > 100 ? Math.max(2, Math.round(longest / 40)) : 0;
+  const window = opts.smooth === false ? 0 : opts.smooth === undefined ? autoWindow : checkInt(opts.smooth, 'smooth', 0);
   const finite = series.flatMap((s) => s.values.filter((v) => Number.isFinite(v)));
   const positive = finite.filter((v) => v > 0);
-  const logY = options.logY ?? (positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 30);
+  const positiveRange = extent(positive);
+  const logY = opts.logY ?? (positive.length > 0 && positiveRange.max / positiveRange.min > 30);
   const ok = (v: number) => Number.isFinite(v) && (!logY || v > 0);
 
   const legendSize = 12;
-  const labels = series.map((s) => fit(String(s.label), legendSize, 220));
-  const legendW = series.length ? Math.max(...labels.map((l) => textWidth(l, legendSize))) + 40 : 0;
-  const width = options.width ?? 640 + Math.max(0, legendW - 120), height = options.height ?? 380;
+  const labels = series.map((s) => fit(s.label, legendSize, 220));
+  const legendW = series.length ? extent(labels.map((l) => textWidth(l, legendSize))).max + 40 : 0;
+  const width = sizeOption(opts.width, 'width', 640 + Math.max(0, legendW - 120), MIN_WIDTH), height = sizeOption(opts.height, 'height', 380, MIN_HEIGHT);
   const left = 62, right = 16 + legendW, top = 62, bottom = 48;
   const pw = width - left - right, ph = height - top - bottom;
   const subtitle = `${series.length} run${series.length === 1 ? '' : 's'} · ${longest.toLocaleString('en-US')} iterations` +
@@ -459,7 +549,8 @@ export function lossCurvesSvg(series: { label: string; values: number[] }[], opt
 
   let yLo: number, yHi: number, yTicks: number[], yLabel: (v: number) => string;
   const vals = logY ? positive : finite;
-  const vMin = vals.length ? Math.min(...vals) : 0, vMax = vals.length ? Math.max(...vals) : 1;
+  const valueRange = extent(vals);
+  const vMin = vals.length ? valueRange.min : 0, vMax = vals.length ? valueRange.max : 1;
   if (logY) {
     yLo = Math.log10(vMin); yHi = Math.log10(vMax);
     if (!(yHi > yLo)) { yLo -= 0.5; yHi += 0.5; }
@@ -516,6 +607,20 @@ export function lossCurvesSvg(series: { label: string; values: number[] }[], opt
   return s + '</svg>';
 }
 
+/** Each series is { label: string, values: number[] }; NaN and Infinity are allowed (they break the line). */
+function checkSeries(series: unknown): void {
+  if (!Array.isArray(series)) throw new ArgumentTypeError(`Expected series to be an array of { label, values }, got ${describe(series)}`);
+  series.forEach((s: unknown, i) => {
+    checkObject(s, `series[${i}]`, '{ label, values }');
+    const { label, values } = s as { label: unknown; values: unknown };
+    if (typeof label !== 'string') throw new ArgumentTypeError(`Expected series[${i}].label to be a string, got ${describe(label)}`);
+    if (!Array.isArray(values)) throw new ArgumentTypeError(`Expected series[${i}].values to be an array of numbers, got ${describe(values)}`);
+    for (let j = 0; j < values.length; j++) {
+      if (typeof values[j] !== 'number') throw new ArgumentTypeError(`Expected series[${i}].values[${j}] to be a number, got ${describe(values[j])}`);
+    }
+  });
+}
+
 // ---- Grid search -----------------------------------------------------------------------------
 
 export interface GridSearchPlotOptions {
@@ -529,24 +634,26 @@ export interface GridSearchPlotOptions {
  * (columns) as a heat map with the accuracy in each cell; diverged runs are gray, and the best
  * point is outlined.
  */
-export function gridSearchSvg(points: GridPoint[], options: GridSearchPlotOptions = {}): string {
-  if (!Array.isArray(points) || points.length === 0) throw new ArgumentRangeError('Expected points to be a non-empty list of grid points');
-  const metric = options.metric ?? 'valAccuracy';
-  const title = options.title ?? 'Learning rate and regularization';
+export function gridSearchSvg(points: GridPoint[], options?: GridSearchPlotOptions | null): string {
+  checkGridPoints(points);
+  const opts = checkOptions(options, 'options', ['title', 'metric']);
+  const metric = opts.metric ?? 'valAccuracy';
+  if (metric !== 'valAccuracy' && metric !== 'trainAccuracy') throw new ArgumentRangeError(`Expected metric to be 'valAccuracy' or 'trainAccuracy', got ${JSON.stringify(metric)}`);
+  const title = stringOption(opts.title, 'title', 'Learning rate and regularization');
   const lrs = [...new Set(points.map((p) => p.learningRate))].sort((a, b) => b - a);
   const regs = [...new Set(points.map((p) => p.reg))].sort((a, b) => a - b);
   const diverged = (p: GridPoint) => !Number.isFinite(p.finalLoss);
   const live = points.filter((p) => !diverged(p));
   let best: GridPoint | undefined;
   for (const p of live) if (best === undefined || p[metric] > best[metric]) best = p;
-  const accs = live.map((p) => p[metric]);
-  const aMin = accs.length ? Math.min(...accs) : 0, aMax = accs.length ? Math.max(...accs) : 1;
+  const accs = extent(live.map((p) => p[metric]));
+  const aMin = live.length ? accs.min : 0, aMax = live.length ? accs.max : 1;
   const label = metric === 'valAccuracy' ? 'validation accuracy' : 'training accuracy';
   const subtitle = best ? `${label} · best: lr ${formatNumber(best.learningRate)}, reg ${formatNumber(best.reg)} → ${pct(best[metric])}` : `${label} · every run diverged`;
 
   const cw = Math.max(52, Math.min(84, Math.floor(460 / regs.length))), chh = Math.max(30, Math.min(44, Math.floor(300 / lrs.length)));
   const lrLabels = lrs.map(formatNumber), regLabels = regs.map(formatNumber);
-  const left = 34 + Math.max(...lrLabels.map((l) => textWidth(l, 11))) + 10, top = 66;
+  const left = 34 + extent(lrLabels.map((l) => textWidth(l, 11))).max + 10, top = 66;
   const gw = cw * regs.length, gh = chh * lrs.length;
   const barX = left + gw + 22;
   const width = Math.ceil(Math.max(barX + 70, textWidth(subtitle, 12) + 32, textWidth(title, 16) + 32));
@@ -585,4 +692,20 @@ export function gridSearchSvg(points: GridPoint[], options: GridSearchPlotOption
   for (let k = 0; k < steps; k++) s += `<rect x="${barX}" y="${r1(top + (k * bh) / steps)}" width="12" height="${r1(bh / steps + 0.6)}" fill="${ramp(VIRIDIS, 1 - k / (steps - 1))}"/>`;
   s += `</g><g font-size="10" fill="${MUTED}">` + text(barX + 17, top + 8, pct(aMax)) + text(barX + 17, top + bh, pct(aMin)) + `</g>`;
   return s + '</svg>';
+}
+
+/** A non-empty list of grid points: finite learningRate and reg, accuracies in [0, 1], finalLoss a number (NaN: diverged). */
+function checkGridPoints(points: unknown): void {
+  if (!Array.isArray(points)) throw new ArgumentTypeError(`Expected points to be a non-empty list of grid points, got ${describe(points)}`);
+  if (points.length === 0) throw new ArgumentRangeError('Expected points to be a non-empty list of grid points, got []');
+  points.forEach((p: unknown, i) => {
+    const name = `points[${i}]`;
+    checkObject(p, name, 'a grid point { learningRate, reg, trainAccuracy, valAccuracy, finalLoss }');
+    const { learningRate, reg, trainAccuracy, valAccuracy, finalLoss } = p as Record<keyof GridPoint, unknown>;
+    checkNumber(learningRate, `${name}.learningRate`);
+    checkNumber(reg, `${name}.reg`);
+    checkNumber(trainAccuracy, `${name}.trainAccuracy`, 0, 1);
+    checkNumber(valAccuracy, `${name}.valAccuracy`, 0, 1);
+    if (typeof finalLoss !== 'number') throw new ArgumentTypeError(`Expected ${name}.finalLoss to be a number (NaN for a diverged run), got ${describe(finalLoss)}`);
+  });
 }

@@ -409,6 +409,16 @@ BadArguments('choices and numbers', () => {
   usageError(cli('linear', '--data', IDX_DIR, '--reg', '-1'), /^simdclass: --reg expects a number >= 0, got -1/);
 });
 
+BadArguments('numbers are decimal only: no hex, binary, octal, empty, Infinity or trailing junk', () => {
+  for (const raw of ['0x10', '0b11', '0o7', '', ' ', 'Infinity', '1e400', '1e-3abc', '1e', '--1']) {
+    usageError(cli('linear', '--data', IDX_DIR, `--learning-rate=${raw}`), /^simdclass: --learning-rate expects a number, got "/);
+  }
+  for (const raw of ['0x10', '1e2', '12abc', '99999999999999999999']) {
+    usageError(cli('knn', '--data', IDX_DIR, `--k=${raw}`), /^simdclass: --k expects an integer, got "/);
+  }
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,0x10'), /^simdclass: --ks expects a comma-separated list of integers, got "1,0x10"/);
+});
+
 BadArguments('k larger than the training set (ERR_ARG_RANGE from the library) exits 2', () => {
   usageError(cli('knn', '--data', IDX_DIR, '--k', '301'), /^simdclass: Expected k <= nTrain \(300\), got 301/, { afterLoad: true });
   usageError(cli('knn', '--data', IDX_DIR, '--k', '6', '--train-limit', '5'), /^simdclass: Expected k <= nTrain \(5\), got 6/, { afterLoad: true });

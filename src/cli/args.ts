@@ -19,10 +19,14 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** Decimal notation only: Number() would also read hex (0x10), binary, octal, '' and 'Infinity'. */
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function parseValue(name: string, spec: FlagSpec, raw: string): string | number | number[] {
   const intOf = (s: string, what: string): number => {
-    if (!/^-?\d+$/.test(s.trim())) throw new UsageError(`--${name} expects ${what}, got "${raw}"`);
     const v = Number(s);
+    if (!INTEGER.test(s.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`--${name} expects ${what}, got "${raw}"`);
     if (spec.min !== undefined && v < spec.min) throw new UsageError(`--${name} expects values >= ${spec.min}, got ${v}`);
     return v;
   };
@@ -35,7 +39,7 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
     }
     case 'number': {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} expects a number, got "${raw}"`);
+      if (!DECIMAL.test(raw.trim()) || !Number.isFinite(v)) throw new UsageError(`--${name} expects a number, got "${raw}"`);
       if (spec.min !== undefined && v < spec.min) throw new UsageError(`--${name} expects a number >= ${spec.min}, got ${v}`);
       return v;
     }
