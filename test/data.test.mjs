@@ -9,40 +9,12 @@ import { idxImages, idxLabels, parseIdx } from '../dist/data/idx.js';
 import { parseCifar10Batch } from '../dist/data/cifar10.js';
 import { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../dist/data/classes.js';
 import { loadDataset } from '../dist/data/node.js';
-import { idx, makeFolder } from './data-files.mjs';
+import { cifar, idx, idxFiles, makeFolder, pixel } from './data-files.mjs';
 
 const SAMPLE_DIR = fileURLToPath(new URL('../data/fashion-mnist-sample/', import.meta.url));
 const tmp = await mkdtemp(join(tmpdir(), 'simdclass-data-'));
 
 const range = (n, f = (i) => i) => Array.from({ length: n }, (_, i) => f(i));
-
-/** A known pixel value for channel c at row h, column w of image r. */
-const pixel = (r, c, h, w) => (r * 50 + c * 100 + h * 3 + w) % 256;
-
-/** CIFAR-10 records in the official layout: label byte, then the R, G and B planes, each 32x32 row-major. */
-function cifar(labels, first = 0) {
-  const out = Buffer.alloc(labels.length * 3073);
-  labels.forEach((label, i) => {
-    const record = out.subarray(i * 3073, (i + 1) * 3073);
-    record[0] = label;
-    for (let c = 0; c < 3; c++) for (let h = 0; h < 32; h++) for (let w = 0; w < 32; w++) record[1 + c * 1024 + h * 32 + w] = pixel(first + i, c, h, w);
-  });
-  return out;
-}
-
-/** An IDX folder with nTrain/nTest images of 2x3 pixels; image i is filled with i, label i % 10. */
-function idxFiles(nTrain, nTest, { gz = false } = {}) {
-  const wrap = gz ? (b) => gzipSync(b) : (b) => b;
-  const ext = gz ? '.gz' : '';
-  const images = (n) => wrap(idx([n, 2, 3], range(n * 6, (k) => Math.floor(k / 6))));
-  const labels = (n) => wrap(idx([n], range(n, (i) => i % 10)));
-  return {
-    [`train-images-idx3-ubyte${ext}`]: images(nTrain),
-    [`train-labels-idx1-ubyte${ext}`]: labels(nTrain),
-    [`t10k-images-idx3-ubyte${ext}`]: images(nTest),
-    [`t10k-labels-idx1-ubyte${ext}`]: labels(nTest),
-  };
-}
 
 function checkError(err, code, pattern) {
   assert.ok(err, `expected an error matching ${pattern}`);

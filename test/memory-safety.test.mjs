@@ -6,6 +6,12 @@ import * as assert from 'uvu/assert';
 import { init, KNearestNeighbor, LinearSVM, Softmax, svmLoss, softmaxLoss } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { ROW_CHUNK_BYTES } from '../dist/wasm-rows.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipBomb, idx, idxFiles, makeFolder } from './data-files.mjs';
 import { mulberry32, randomLabels, randomU8, rejects, throws } from './helpers.mjs';
 
 const rng = mulberry32(4242);
@@ -156,6 +162,28 @@ test('linear training reads rows from several chunks: a full-batch loss equals s
   const expected = svmLoss(W, centred, labels, 0).loss;
   assert.ok(Math.abs(loss - expected) <= 1e-5 * expected, `loss ${loss}, svmLoss ${expected}`);
   svm.dispose();
+});
+
+test('through the CLI: an IDX header past 2^32 bytes and --batch-size 1400000 are clean one-line errors', async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'simdclass-memory-'));
+  try {
+    const files = idxFiles(2, 2, { gz: true });
+    files['train-images-idx3-ubyte.gz'] = await gzipBomb(idx([60000, 20000, 20000], []), 512 * 1024);
+    const dir = await makeFolder(tmp, 'huge-header', files);
+    const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+    const run = (...args) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    for (const command of ['knn', 'linear']) {
+      const r = run(command, '--data', dir);
+      assert.is(r.status, 1, `${command}: ${r.stderr}`);
+      assert.match(r.stderr, /^simdclass: .*train-images-idx3-ubyte\.gz declares dimensions 60000 x 20000 x 20000/m);
+      assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+    const r = run('linear', '--batch-size', '1400000', '--iters', '1');
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^simdclass: Expected batchSize <= \d+ for 784 features and 10 classes/m);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -1,4 +1,4 @@
-import { DataFormatError } from '../errors.js';
+import { DataFormatError, allocateBytes } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { toBytes } from './idx.js';
 
@@ -24,7 +24,7 @@ export function parseCifar10Batch(bytes: Uint8Array | ArrayBuffer, name = 'CIFAR
     );
   }
   const rows = buf.length / RECORD_BYTES;
-  const X = new Uint8Array(rows * IMAGE_BYTES);
+  const X = allocateBytes(rows * IMAGE_BYTES, `${name}'s ${rows} images`);
   const y = new Uint8Array(rows);
   for (let r = 0; r < rows; r++) {
     const offset = r * RECORD_BYTES;

@@ -1,11 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { ArgumentRangeError, ArgumentTypeError, DataFormatError } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, DataFormatError, allocateBytes } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { parseCifar10Batch } from './cifar10.js';
 import { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes.js';
 import type { Dataset, LabeledImages } from './dataset.js';
-import { idxImages, idxLabels, parseIdx } from './idx.js';
+import { listFolder, readRegularFile } from './files.js';
+import { idxImages, idxLabels, MAX_IDX_DATA_BYTES, parseIdx } from './idx.js';
 
 export interface LoadDatasetOptions {
   /** Keep only the first N training records (file order). */
@@ -27,23 +27,16 @@ const CIFAR_TEST_FILE = 'test_batch.bin';
 const CIFAR_META_FILE = 'batches.meta.txt';
 const CIFAR_SUBFOLDER = 'cifar-10-batches-bin';
 const CIFAR_SHAPE: [number, number, number] = [32, 32, 3];
+/** No dataset file may be larger than the largest IDX payload: wasm32 memory could not hold more. */
+const MAX_DATA_FILE_BYTES = MAX_IDX_DATA_BYTES;
+/** Ten short class names; anything much longer is not a batches.meta.txt. */
+const MAX_META_FILE_BYTES = 64 * 1024;
 
 function checkLimit(value: unknown, name: string): number {
   if (value === undefined) return Infinity;
   if (typeof value !== 'number') throw new ArgumentTypeError(`Expected ${name} to be a positive integer, got ${typeof value}`);
   if (!Number.isInteger(value) || value < 1) throw new ArgumentRangeError(`Expected ${name} to be a positive integer, got ${value}`);
   return value;
-}
-
-async function listFolder(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataFormatError(`Dataset folder not found: ${dir}`);
-    if (code === 'ENOTDIR') throw new DataFormatError(`Dataset path is not a folder: ${dir}`);
-    throw err;
-  }
 }
 
 /** Keeps the first `limit` rows of the images and labels; copies, so the rest of the file can be freed. */
@@ -60,8 +53,9 @@ function idxFileName(files: Set<string>, base: string): string | undefined {
 async function loadIdxPair(dir: string, imagesFile: string, labelsFile: string, numClasses: number, limit: number) {
   const imagesPath = join(dir, imagesFile);
   const labelsPath = join(dir, labelsFile);
-  const images = idxImages(await parseIdx(await readFile(imagesPath), imagesPath), imagesPath);
-  const labels = idxLabels(await parseIdx(await readFile(labelsPath), labelsPath), labelsPath);
+  const images = idxImages(await parseIdx(await readRegularFile(imagesPath, 'IDX file', MAX_DATA_FILE_BYTES), imagesPath), imagesPath);
+  const labels = idxLabels(await parseIdx(await readRegularFile(labelsPath, 'IDX file', MAX_DATA_FILE_BYTES), labelsPath), labelsPath);
+  if (images.rows === 0) throw new DataFormatError(`${imagesPath} holds 0 images; expected at least 1`);
   if (images.rows !== labels.length) {
     throw new DataFormatError(`${imagesPath} has ${images.rows} images but ${labelsPath} has ${labels.length} labels`);
   }
@@ -90,13 +84,13 @@ async function loadCifarBatches(dir: string, batchFiles: string[], limit: number
   for (const file of batchFiles) {
     if (rows >= limit) break;
     const path = join(dir, file);
-    const part = parseCifar10Batch(await readFile(path), path);
+    const part = parseCifar10Batch(await readRegularFile(path, 'CIFAR-10 batch file', MAX_DATA_FILE_BYTES), path);
     parts.push(part);
     rows += part.X.rows;
   }
   rows = Math.min(rows, limit);
   const cols = CIFAR_SHAPE[0] * CIFAR_SHAPE[1] * CIFAR_SHAPE[2];
-  const X = new Uint8Array(rows * cols);
+  const X = allocateBytes(rows * cols, `${rows} CIFAR-10 images`);
   const y = new Uint8Array(rows);
   let row = 0;
   for (const part of parts) {
@@ -109,7 +103,8 @@ async function loadCifarBatches(dir: string, batchFiles: string[], limit: number
 }
 
 async function readCifarClassNames(path: string): Promise<string[]> {
-  const names = (await readFile(path, 'utf8')).split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const text = new TextDecoder().decode(await readRegularFile(path, 'text file of class names', MAX_META_FILE_BYTES));
+  const names = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
   if (names.length !== CIFAR10_CLASSES.length) {
     throw new DataFormatError(`${path} should list ${CIFAR10_CLASSES.length} class names, one per line, got ${names.length}`);
   }
