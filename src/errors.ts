@@ -42,6 +42,16 @@ export class OutOfMemoryError extends SimdclassError {
   constructor(message: string) { super('ERR_OUT_OF_MEMORY', message); }
 }
 
+/** A worker of the thread pool crashed or was terminated while it ran the call's kernels. */
+export class WorkerError extends SimdclassError {
+  constructor(message: string) { super('ERR_WORKER', message); }
+}
+
+/** The call was cancelled through its AbortSignal; the model is as it was before the call. */
+export class AbortedError extends SimdclassError {
+  constructor(message: string) { super('ERR_ABORTED', message); }
+}
+
 /** The WebAssembly core could not be fetched, compiled or instantiated. */
 export class WasmLoadError extends SimdclassError {
   constructor(message: string) { super('ERR_WASM_LOAD', message); }

@@ -1,8 +1,9 @@
-import { ArgumentRangeError, ArgumentTypeError, StateError } from './errors.js';
+import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
 import { distanceMatrix, freeTrainingRows, searchNeighbors, storeTrainingRows, type Metric, type Neighbors, type TrainingRows } from './exec/knn.js';
 import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
-import { checkCallback, checkOptions } from './options.js';
+import { ModelState } from './model-state.js';
+import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { core } from './runtime.js';
 
 export type { Metric, Neighbors } from './exec/knn.js';
@@ -20,7 +21,11 @@ export interface KNearestNeighborOptions {
 export interface PredictOptions {
   /** Called after each block of queries with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Cancels the call: it rejects with ERR_ABORTED and the model is unchanged. */
+  signal?: AbortSignal;
 }
+
+const PREDICT_OPTIONS = ['onProgress', 'signal'] as const;
 
 export interface KneighborsOptions extends PredictOptions {
   /** Neighbours to return (default: the model's k). */
@@ -40,8 +45,7 @@ interface TrainedState {
 export class KNearestNeighbor {
   readonly k: number;
   readonly metric: Metric;
-  private state: TrainedState | null = null;
-  private disposed = false;
+  private readonly model = new ModelState<TrainedState>('KNearestNeighbor', (state) => freeTrainingRows(state.rows));
 
   constructor(knnOptions?: KNearestNeighborOptions | null) {
     const options = checkOptions(knnOptions, 'KNearestNeighbor options', ['k', 'metric']);
@@ -54,11 +58,14 @@ export class KNearestNeighbor {
   }
 
   /** Number of training rows (0 before train). */
-  get nTrain(): number { return this.state?.rows.rows ?? 0; }
+  get nTrain(): number { return this.model.current?.rows.rows ?? 0; }
 
-  /** Memorizes the training images and labels. A failed call leaves the model as it was. */
+  /**
+   * Memorizes the training images and labels. A failed call leaves the model as it was; calls
+   * still running on the old training set finish on it.
+   */
   async train(X: MatrixLike, y: Labels): Promise<void> {
-    this.checkAlive();
+    this.model.checkAlive();
     const c = core();
     const x = toMatrix(X, 'X');
     const labels = toLabels(y, x.rows, 'y');
@@ -69,35 +76,36 @@ export class KNearestNeighbor {
     if (x.data instanceof Uint8Array && this.metric === 'l2' && x.cols > MAX_U8_L2_COLS) {
       throw new ArgumentRangeError(`Expected at most ${MAX_U8_L2_COLS} columns for u8 L2 (exact i32 sums), got ${x.cols}; pass Float32Array data instead`);
     }
-    const next: TrainedState = { rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels) };
-    this.release();
-    this.state = next;
+    await this.model.train(() => ({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels) }));
   }
 
   /** The k nearest training rows of each row of X (k defaults to the model's). */
   async kneighbors(X: MatrixLike, kneighborsOptions?: KneighborsOptions | null): Promise<Neighbors> {
-    const options = checkOptions(kneighborsOptions, 'kneighbors options', ['k', 'onProgress']);
+    const options = checkOptions(kneighborsOptions, 'kneighbors options', ['k', ...PREDICT_OPTIONS]);
     const onProgress = checkCallback(options.onProgress, 'onProgress');
-    const state = this.trained();
-    const k = checkInt(options.k ?? this.k, 'k', 1);
-    if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
-    const x = this.checkQueries(X, state);
-    return searchNeighbors(state.rows, x, k, onProgress);
+    const signal = checkSignal(options.signal);
+    return this.model.read(async (state) => {
+      const k = checkInt(options.k ?? this.k, 'k', 1);
+      if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
+      const x = this.checkQueries(X, state);
+      return searchNeighbors(state.rows, x, k, { onProgress, signal });
+    });
   }
 
   /** Predicted label of each row of X: majority vote of the k nearest, ties to the smallest label. */
   async predict(X: MatrixLike, predictOptions?: PredictOptions | null): Promise<Int32Array> {
-    const options = checkOptions(predictOptions, 'predict options', ['onProgress']);
-    const state = this.trained();
-    const { indices } = await this.kneighbors(X, options);
-    return voteLabels(indices, this.k, state.labels, state.numClasses, this.k);
+    const options = checkOptions(predictOptions, 'predict options', PREDICT_OPTIONS);
+    return this.model.read(async (state) => {
+      const { indices } = await this.kneighbors(X, options);
+      return voteLabels(indices, this.k, state.labels, state.numClasses, this.k);
+    });
   }
 
   /** Fraction of rows of X whose predicted label equals y. */
-  async score(X: MatrixLike, y: Labels): Promise<number> {
+  async score(X: MatrixLike, y: Labels, options?: PredictOptions | null): Promise<number> {
     const x = toMatrix(X, 'X');
     const truth = toLabels(y, x.rows, 'y');
-    return accuracy(await this.predict(x), truth);
+    return accuracy(await this.predict(x, options), truth);
   }
 
   /**
@@ -105,30 +113,16 @@ export class KNearestNeighbor {
    * For teaching and small sets: predict never builds it.
    */
   computeDistances(X: MatrixLike): Float32Array {
-    const state = this.trained();
+    const state = this.model.trained();
     return distanceMatrix(state.rows, this.checkQueries(X, state));
   }
 
-  /** Frees the wasm memory that holds the training set. The model cannot be used afterwards. */
+  /**
+   * Frees the wasm memory that holds the training set (once calls still running on it end).
+   * The model cannot be used afterwards.
+   */
   dispose(): void {
-    this.release();
-    this.disposed = true;
-  }
-
-  private release(): void {
-    if (this.state === null) return;
-    freeTrainingRows(this.state.rows);
-    this.state = null;
-  }
-
-  private checkAlive(): void {
-    if (this.disposed) throw new StateError('This KNearestNeighbor was disposed; create a new one');
-  }
-
-  private trained(): TrainedState {
-    this.checkAlive();
-    if (this.state === null) throw new StateError('KNearestNeighbor is not trained: call train(X, y) first');
-    return this.state;
+    this.model.dispose();
   }
 
   private checkQueries(X: MatrixLike, state: TrainedState): Matrix {

@@ -1,11 +1,14 @@
-import { ArgumentRangeError, ArgumentTypeError, DataFormatError, StateError, TrainingDivergedError } from './errors.js';
+import { ArgumentRangeError, ArgumentTypeError, DataFormatError, TrainingDivergedError } from './errors.js';
+import { checkAborted } from './exec/executor.js';
+import { linearScores, runSgd, type LinearWeights } from './exec/linear.js';
 import { F32_MAX, MAX_CLASSES, checkInt, checkNumber, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
-import { LOSS_CODES, readWeights, weightLayout, writeWeights, type LossName, type WeightLayout } from './losses.js';
+import { readWeights, weightLayout, writeWeights, type LossName, type WeightLayout } from './losses.js';
 import { accuracy } from './metrics.js';
+import { ModelState } from './model-state.js';
+import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { Random } from './random.js';
-import { checkCallback, checkOptions } from './options.js';
 import { byteSize, core, formatBytes, paddedStride, type Core } from './runtime.js';
-import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf, writeRows } from './wasm-rows.js';
+import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf } from './wasm-rows.js';
 
 export interface LinearTrainOptions {
   /** SGD step size (default 1e-3). */
@@ -22,6 +25,13 @@ export interface LinearTrainOptions {
   replace?: boolean;
   /** Called after every iteration with its index (0-based), the total and the minibatch loss. */
   onProgress?: (iteration: number, numIters: number, loss: number) => void;
+  /** Cancels training: it rejects with ERR_ABORTED and the model is as it was. */
+  signal?: AbortSignal;
+}
+
+export interface ScoresOptions {
+  /** Cancels the call: it rejects with ERR_ABORTED. */
+  signal?: AbortSignal;
 }
 
 /** The serialized form; `format` and `version` are checked by fromJSON. */
@@ -36,21 +46,12 @@ export interface LinearModelJSON {
   bias: number[];
 }
 
-const TRAIN_OPTIONS = ['learningRate', 'reg', 'numIters', 'batchSize', 'seed', 'replace', 'onProgress'] as const;
+const TRAIN_OPTIONS = ['learningRate', 'reg', 'numIters', 'batchSize', 'seed', 'replace', 'onProgress', 'signal'] as const;
 const FORMAT = 'simdclass-linear';
 const VERSION = 1;
-// Rows scored per kernel call at predict: bounds memory at O(block x D).
-const SCORE_BLOCK = 256;
 
-interface LinearState {
+interface LinearState extends LinearWeights {
   core: Core;
-  d: number;
-  c: number;
-  layout: WeightLayout;
-  /** d f32 values, padded: the training mean image. */
-  mean: number;
-  /** (d + 1) x c weights with the bias at dim d, class-major (see weightLayout). */
-  w: number;
 }
 
 /**
@@ -59,17 +60,20 @@ interface LinearState {
  */
 export class LinearClassifier {
   readonly loss: LossName;
-  private state: LinearState | null = null;
-  private disposed = false;
+  private readonly model: ModelState<LinearState>;
 
   protected constructor(loss: LossName) {
     this.loss = loss;
+    this.model = new ModelState(this.constructor.name, (state) => {
+      state.core.free(state.mean);
+      state.core.free(state.w);
+    });
   }
 
   /** Number of input features D (0 before train). */
-  get numFeatures(): number { return this.state?.d ?? 0; }
+  get numFeatures(): number { return this.model.current?.d ?? 0; }
   /** Number of classes C (0 before train). */
-  get numClasses(): number { return this.state?.c ?? 0; }
+  get numClasses(): number { return this.model.current?.classes ?? 0; }
 
   /**
    * Trains from fresh weights (0.001 * N(0, 1), seeded) and returns the loss of every iteration.
@@ -77,7 +81,7 @@ export class LinearClassifier {
    */
   async train(X: MatrixLike, y: Labels, trainOptions?: LinearTrainOptions | null): Promise<number[]> {
     const options = checkOptions(trainOptions, 'train options', TRAIN_OPTIONS);
-    this.checkAlive();
+    this.model.checkAlive();
     const c = core();
     const x = toMatrix(X, 'X');
     const learningRate = checkNumber(options.learningRate ?? 1e-3, 'learningRate', 0, F32_MAX);
@@ -88,6 +92,7 @@ export class LinearClassifier {
     const replace = options.replace ?? true;
     if (typeof replace !== 'boolean') throw new ArgumentTypeError(`Expected replace to be a boolean, got ${typeof replace} ${JSON.stringify(replace)}`);
     const onProgress = checkCallback(options.onProgress, 'onProgress');
+    const signal = checkSignal(options.signal);
     if (x.rows === 0) throw new ArgumentRangeError('Expected X to have at least one training row, got 0');
     if (x.cols === 0) throw new ArgumentRangeError('Expected X to have at least one column, got 0');
     if (!replace && batchSize > x.rows) {
@@ -106,78 +111,52 @@ export class LinearClassifier {
       throw new ArgumentRangeError(`Expected batchSize <= ${maxBatch} for ${d} features and ${numClasses} classes (a minibatch must fit one ${formatBytes(c.maxBlockBytes)} WebAssembly block), got ${batchSize}`);
     }
     const stride = strideOf(x), perChunk = rowsPerChunk(stride);
-    const batchBytes = [byteSize('minibatch rows', batchSize, 4), byteSize('minibatch labels', batchSize, 4), byteSize('minibatch', batchSize, layout.ld), byteSize('minibatch scores', batchSize, layout.lds)];
-    const needed = paddedStride(d, 4) + 2 * layout.bytes + layout.lossPanelBytes + byteSize('training rows', x.rows, stride) + batchBytes.reduce((a, b) => a + b, 0);
+    const needed = paddedStride(d, 4) + 2 * layout.bytes + layout.lossPanelBytes + byteSize('training rows', x.rows, stride) +
+      byteSize('minibatch', batchSize, layout.ld + layout.lds + 8);
     c.checkFits(needed, `training a ${this.loss} model on ${x.rows} x ${d} ${x.data instanceof Uint8Array ? 'u8' : 'f32'} rows with batchSize ${batchSize}`);
-    const random = new Random(seed);
-    return c.scoped((scope) => {
-      const next: LinearState = { core: c, d, c: numClasses, layout, mean: scope.alloc(paddedStride(d, 4), 'the mean image'), w: scope.alloc(layout.bytes, 'the weights') };
+    let history: number[] = [];
+    await this.model.train(() => c.scopedAsync(async (scope) => {
+      const random = new Random(seed);
+      const next: LinearState = { core: c, d, classes: numClasses, layout, mean: scope.alloc(paddedStride(d, 4), 'the mean image'), w: scope.alloc(layout.bytes, 'the weights') };
       const chunks = chunkRanges(x.rows, perChunk).map((r) => storeRowChunk(c, scope, x, r.first, r.rows, stride));
-      const [ptrs, yb, xb, s] = batchBytes.map((bytes, i) => scope.alloc(bytes, ['minibatch rows', 'minibatch labels', 'minibatch', 'minibatch scores'][i]!));
-      const panels = scope.alloc(layout.lossPanelBytes, 'class panels'), dw = scope.alloc(layout.bytes, 'the gradient');
       writeMean(c, next.mean, x);
       initWeights(c, next.w, d + 1, numClasses, layout, random);
-
-      const history: number[] = [];
-      const order = replace ? null : Int32Array.from({ length: x.rows }, (_, i) => i);
-      const code = LOSS_CODES[this.loss];
-      for (let it = 0; it < numIters; it++) {
-        const heap = c.i32, pb = ptrs! >>> 2, lb = yb! >>> 2;
-        for (let b = 0; b < batchSize; b++) {
-          const row = order === null ? random.int(x.rows) : drawWithoutReplacement(order, b, random);
-          const chunk = chunks[Math.floor(row / perChunk)]!;
-          heap[pb + b] = chunk.ptr + (row - chunk.first) * stride; // an address past 2 GiB wraps to the same i32 bits
-          heap[lb + b] = labels[row]!;
-        }
-        const loss = c.kernels.sgdStep(code, x.data instanceof Uint8Array ? 1 : 0, ptrs!, yb!, batchSize, d, next.mean, next.w, numClasses, reg, learningRate, xb!, layout.ld, s!, layout.lds, panels, dw);
-        if (!Number.isFinite(loss)) {
-          const err = new TrainingDivergedError(it, `Training diverged at iteration ${it}: the ${this.loss} loss or the weights stopped being finite ` +
-            `(learningRate ${learningRate}, reg ${reg}). Lower learningRate or reg. The model was left as it was; the error carries the last finite weights.`);
-          throw Object.assign(err, { history, weights: readWeights(c, next.w, d, numClasses, layout), bias: readWeights(c, next.w, 1, numClasses, layout, d) });
-        }
-        history.push(loss);
-        onProgress?.(it, numIters, loss);
+      const run = await runSgd(c, scope, {
+        loss: this.loss, isU8: x.data instanceof Uint8Array, chunks, rowsPerChunk: perChunk, stride, rows: x.rows, d, classes: numClasses, layout,
+        mean: next.mean, w: next.w, labels, batchSize, numIters, learningRate, reg, random,
+        order: replace ? null : Int32Array.from({ length: x.rows }, (_, i) => i),
+      }, {
+        onIteration: (it, loss) => onProgress?.(it, numIters, loss),
+        checkContinue: () => { checkAborted(signal, 'train'); this.model.checkAlive(); },
+      });
+      history = run.history;
+      if (run.divergedAt !== null) {
+        const it = run.divergedAt;
+        const err = new TrainingDivergedError(it, `Training diverged at iteration ${it}: the ${this.loss} loss or the weights stopped being finite ` +
+          `(learningRate ${learningRate}, reg ${reg}). Lower learningRate or reg. The model was left as it was; the error carries the last finite weights.`);
+        throw Object.assign(err, { history, weights: readWeights(c, next.w, d, numClasses, layout), bias: readWeights(c, next.w, 1, numClasses, layout, d) });
       }
-      this.release();
       scope.keep(next.mean);
       scope.keep(next.w);
-      this.state = next;
-      return history;
-    });
+      return next;
+    }));
+    return history;
   }
 
   /** Class scores W x + b of each row of X: an N x C matrix. */
-  scores(X: MatrixLike): Matrix<Float32Array> {
-    const state = this.trained();
-    const x = toMatrix(X, 'X');
-    if (x.cols !== state.d && x.rows > 0) throw new ArgumentRangeError(`Expected X to have ${state.d} columns like the training data, got ${x.cols}`);
-    const { core: c, layout } = state;
-    const n = x.rows, width = layout.lds >> 2;
-    const out = new Float32Array(n * state.c);
-    if (n === 0) return { data: out, rows: 0, cols: state.c };
-    const block = Math.min(SCORE_BLOCK, n), stride = strideOf(x);
-    c.scoped((scope) => {
-      const src = scope.alloc(byteSize('rows', block, stride), 'rows');
-      const xb = scope.alloc(byteSize('centred rows', block, layout.ld), 'centred rows');
-      const s = scope.alloc(byteSize('scores', block, layout.lds), 'scores');
-      const panels = scope.alloc(layout.scorePanelBytes, 'class panels');
-      c.kernels.packClassPanels(state.w, layout.ld, state.c, 0, panels);
-      for (let first = 0; first < n; first += block) {
-        const count = Math.min(block, n - first);
-        writeRows(c, x, first, count, src, stride);
-        c.kernels.linearScores(src, x.data instanceof Uint8Array ? 1 : 0, stride, 0, count, state.d, state.mean, panels, state.c, xb, layout.ld, s, layout.lds);
-        const heap = c.f32, base = s >>> 2;
-        for (let r = 0; r < count; r++) {
-          for (let j = 0; j < state.c; j++) out[(first + r) * state.c + j] = heap[base + r * width + j]!;
-        }
-      }
+  async scores(X: MatrixLike, scoresOptions?: ScoresOptions | null): Promise<Matrix<Float32Array>> {
+    const options = checkOptions(scoresOptions, 'scores options', ['signal']);
+    const signal = checkSignal(options.signal);
+    return this.model.read(async (state) => {
+      const x = toMatrix(X, 'X');
+      if (x.cols !== state.d && x.rows > 0) throw new ArgumentRangeError(`Expected X to have ${state.d} columns like the training data, got ${x.cols}`);
+      return linearScores(state.core, state, x, signal);
     });
-    return { data: out, rows: n, cols: state.c };
   }
 
   /** Predicted label of each row of X: the class with the highest score (ties to the smaller label). */
-  async predict(X: MatrixLike): Promise<Int32Array> {
-    const s = this.scores(X);
+  async predict(X: MatrixLike, options?: ScoresOptions | null): Promise<Int32Array> {
+    const s = await this.scores(X, options);
     const out = new Int32Array(s.rows);
     for (let i = 0; i < s.rows; i++) {
       let best = 0;
@@ -188,41 +167,40 @@ export class LinearClassifier {
   }
 
   /** Fraction of rows of X whose predicted label equals y. */
-  async score(X: MatrixLike, y: Labels): Promise<number> {
+  async score(X: MatrixLike, y: Labels, options?: ScoresOptions | null): Promise<number> {
     const x = toMatrix(X, 'X');
-    return accuracy(await this.predict(x), toLabels(y, x.rows, 'y'));
+    return accuracy(await this.predict(x, options), toLabels(y, x.rows, 'y'));
   }
 
   /** W as a D x C matrix (a copy). */
   get weights(): Matrix<Float32Array> {
-    const s = this.trained();
-    return { data: readWeights(s.core, s.w, s.d, s.c, s.layout), rows: s.d, cols: s.c };
+    const s = this.model.trained();
+    return { data: readWeights(s.core, s.w, s.d, s.classes, s.layout), rows: s.d, cols: s.classes };
   }
 
   /** b, one value per class (a copy). */
   get bias(): Float32Array {
-    const s = this.trained();
-    return readWeights(s.core, s.w, 1, s.c, s.layout, s.d);
+    const s = this.model.trained();
+    return readWeights(s.core, s.w, 1, s.classes, s.layout, s.d);
   }
 
   /** The training mean image that predict subtracts (a copy, D values). */
   get mean(): Float32Array {
-    const s = this.trained();
+    const s = this.model.trained();
     return s.core.f32.slice(s.mean >>> 2, (s.mean >>> 2) + s.d);
   }
 
   toJSON(): LinearModelJSON {
-    const s = this.trained();
+    const s = this.model.trained();
     return {
-      format: FORMAT, version: VERSION, model: this.loss, numFeatures: s.d, numClasses: s.c,
+      format: FORMAT, version: VERSION, model: this.loss, numFeatures: s.d, numClasses: s.classes,
       mean: Array.from(this.mean), weights: Array.from(this.weights.data), bias: Array.from(this.bias),
     };
   }
 
-  /** Frees the model's wasm memory. The model cannot be used afterwards. */
+  /** Frees the model's wasm memory (once calls still running on it end). The model cannot be used afterwards. */
   dispose(): void {
-    this.release();
-    this.disposed = true;
+    this.model.dispose();
   }
 
   protected load(json: unknown): this {
@@ -234,32 +212,15 @@ export class LinearClassifier {
     const weights = new Float32Array((j.numFeatures + 1) * j.numClasses);
     weights.set(j.weights);
     weights.set(j.bias, j.weights.length);
-    this.state = c.scoped((scope) => {
-      const next: LinearState = { core: c, d: j.numFeatures, c: j.numClasses, layout, mean: scope.alloc(paddedStride(j.numFeatures, 4), 'the mean image'), w: scope.alloc(layout.bytes, 'the weights') };
+    this.model.set(c.scoped((scope) => {
+      const next: LinearState = { core: c, d: j.numFeatures, classes: j.numClasses, layout, mean: scope.alloc(paddedStride(j.numFeatures, 4), 'the mean image'), w: scope.alloc(layout.bytes, 'the weights') };
       writePaddedMean(c, next.mean, j.mean);
       writeWeights(c, next.w, { data: weights, rows: j.numFeatures + 1, cols: j.numClasses }, layout);
       scope.keep(next.mean);
       scope.keep(next.w);
       return next;
-    });
+    }));
     return this;
-  }
-
-  private release(): void {
-    if (this.state === null) return;
-    this.state.core.free(this.state.mean);
-    this.state.core.free(this.state.w);
-    this.state = null;
-  }
-
-  private checkAlive(): void {
-    if (this.disposed) throw new StateError(`This ${this.constructor.name} was disposed; create a new one`);
-  }
-
-  protected trained(): LinearState {
-    this.checkAlive();
-    if (this.state === null) throw new StateError(`${this.constructor.name} is not trained: call train(X, y) first`);
-    return this.state;
   }
 }
 
@@ -278,8 +239,8 @@ export class Softmax extends LinearClassifier {
   constructor() { super('softmax'); }
 
   /** Class probabilities of each row of X: softmax of the scores, an N x C matrix whose rows sum to 1. */
-  predictProba(X: MatrixLike): Matrix<Float32Array> {
-    const s = this.scores(X);
+  async predictProba(X: MatrixLike, options?: ScoresOptions | null): Promise<Matrix<Float32Array>> {
+    const s = await this.scores(X, options);
     for (let i = 0; i < s.rows; i++) {
       const row = s.data.subarray(i * s.cols, (i + 1) * s.cols);
       let top = -Infinity;
@@ -321,15 +282,6 @@ function writePaddedMean(c: Core, ptr: number, mean: ArrayLike<number>): void {
 function initWeights(c: Core, ptr: number, rows: number, classes: number, layout: WeightLayout, random: Random): void {
   const data = Float32Array.from({ length: rows * classes }, () => 0.001 * random.normal());
   writeWeights(c, ptr, { data, rows, cols: classes }, layout);
-}
-
-/** Partial Fisher-Yates: the b-th draw of a minibatch without replacement. */
-function drawWithoutReplacement(order: Int32Array, b: number, random: Random): number {
-  const j = b + random.int(order.length - b);
-  const pick = order[j]!;
-  order[j] = order[b]!;
-  order[b] = pick;
-  return pick;
 }
 
 function checkJSON(json: unknown, loss: LossName): LinearModelJSON {

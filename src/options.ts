@@ -48,3 +48,12 @@ export function checkCallback<F extends (...args: never[]) => unknown>(value: F 
   if (typeof value !== 'function') throw new ArgumentTypeError(`Expected ${name} to be a function, got ${describe(value)}`);
   return value;
 }
+
+/** Checks an optional AbortSignal option. */
+export function checkSignal(value: AbortSignal | null | undefined, name = 'signal'): AbortSignal | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || typeof (value as AbortSignal).aborted !== 'boolean') {
+    throw new ArgumentTypeError(`Expected ${name} to be an AbortSignal, got ${describe(value)}`);
+  }
+  return value;
+}

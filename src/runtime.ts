@@ -1,6 +1,8 @@
 import * as loader from '@assemblyscript/loader';
 import { ArgumentRangeError, OutOfMemoryError, StateError, WasmLoadError } from './errors.js';
+import { checkInt } from './matrix.js';
 import { checkOptions } from './options.js';
+import { Pool, type SpawnWorker } from './exec/pool.js';
 
 /** The three binaries built from assembly/: relaxed SIMD (real FMA), SIMD, and scalar (for tests and old engines). */
 export type Build = 'relaxed' | 'simd' | 'scalar';
@@ -13,12 +15,22 @@ export interface InitOptions {
   build?: Build | 'auto';
   /** Overrides where the chosen binary is loaded from (for bundlers that do not copy the .wasm). */
   wasm?: WasmSource;
+  /**
+   * Worker threads that run the kernels over one shared memory (default: the machine's cores,
+   * os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers). 0 runs every
+   * kernel in the caller's thread.
+   */
+  threads?: number;
 }
 
 export interface RuntimeInfo {
   build: Build;
   /** Bytes of wasm linear memory in use (grows, never shrinks). */
   memoryBytes: number;
+  /** Worker threads running the kernels (0: the caller's thread). */
+  threads: number;
+  /** Why there are fewer threads than asked for, when there are (e.g. a page that is not cross-origin isolated). */
+  threadsNote?: string;
 }
 
 /** Raw kernel exports (assembly/index.ts): pointers and sizes only. */
@@ -83,6 +95,10 @@ export class Core {
   readonly build: Build;
   readonly kernels: Kernels;
   readonly memory: WebAssembly.Memory;
+  /** The worker pool over this core's shared memory, or null when kernels run in the caller's thread. */
+  pool: Pool | null = null;
+  threadsRequested = 0;
+  threadsNote: string | undefined;
   /** The largest block the wasm allocator hands out (TLSF: just under 1 GiB). */
   readonly maxBlockBytes: number;
   private readonly live = new Map<number, number>();
@@ -162,6 +178,16 @@ export class Core {
     }
   }
 
+  /** scoped() for work that awaits kernels on the pool: the blocks are freed once it settles. */
+  async scopedAsync<T>(fn: (scope: Scope) => Promise<T>): Promise<T> {
+    const scope = new Scope(this);
+    try {
+      return await fn(scope);
+    } finally {
+      scope.close();
+    }
+  }
+
   private refresh(): void {
     const buffer = this.memory.buffer;
     if (buffer !== this.buffer) {
@@ -203,6 +229,8 @@ export class Scope {
 }
 
 let current: Core | null = null;
+// One core per (build, threads): switching builds (as the tests do) reuses a core and its workers.
+const cores = new Map<string, Core>();
 
 /** The initialized core; model methods call this and get a clear error when init() was not awaited. */
 export function core(): Core {
@@ -210,55 +238,106 @@ export function core(): Core {
   return current;
 }
 
-/** Platform hooks: how to turn a build name into wasm, and what to run before compiling. */
+/** Platform hooks: where the wasm of a build is, how to start a worker, what to run before compiling. */
 export interface Platform {
-  defaultSource(build: Build): WasmSource | Promise<WasmSource>;
+  defaultSource(build: Build, threaded: boolean): WasmSource | Promise<WasmSource>;
   prepare?(): void;
+  /** The thread count init() uses by default. */
+  defaultThreads(): number;
+  /** Why threads cannot run here (no SharedArrayBuffer, a page without cross-origin isolation), or null. */
+  threadsUnavailable(): string | null;
+  spawnWorker: SpawnWorker;
 }
+
+/** Builds that have a threaded binary (the scalar build is for tests and engines without SIMD, which lack threads too). */
+const THREADED_BUILDS: readonly Build[] = ['relaxed', 'simd'];
 
 /** Shared init() behind the browser and Node entries. Idempotent for the same options. */
 export async function initWith(platform: Platform, initOptions?: InitOptions | null): Promise<RuntimeInfo> {
-  const options = checkOptions(initOptions, 'init options', ['build', 'wasm']);
+  const options = checkOptions(initOptions, 'init options', ['build', 'wasm', 'threads']);
   const requested = options.build ?? 'auto';
   if (!['auto', 'relaxed', 'simd', 'scalar'].includes(requested)) {
     throw new ArgumentRangeError(`Expected build to be 'auto', 'relaxed', 'simd' or 'scalar', got ${String(requested)}`);
   }
-  if (current !== null && (requested === 'auto' || requested === current.build) && options.wasm === undefined) {
+  if (current !== null && options.wasm === undefined && options.threads === undefined && (requested === 'auto' || requested === current.build)) {
     return info(current);
   }
+  const wanted = checkInt(options.threads ?? current?.threadsRequested ?? platform.defaultThreads(), 'threads', 0, 256);
   platform.prepare?.();
-  const build: Build = requested === 'auto' ? detectBuild() : requested;
+  const build: Build = requested === 'auto' ? (current?.build ?? detectBuild()) : requested;
   if (build !== 'scalar' && !supports(build)) {
     throw new WasmLoadError(`This engine cannot run the '${build}' build: WebAssembly ${build === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} is not supported. Use init({ build: 'auto' }) or 'scalar'.`);
   }
-  const source = options.wasm ?? await platform.defaultSource(build);
-  current = await instantiate(build, source);
+  const unavailable = wanted === 0 ? null : !THREADED_BUILDS.includes(build) ? `the ${build} build runs in the caller's thread` : platform.threadsUnavailable();
+  const threads = unavailable === null ? wanted : 0;
+  const key = `${build}/${threads}`;
+  if (options.wasm === undefined && cores.has(key)) {
+    current = cores.get(key)!;
+    return info(current);
+  }
+  const source = options.wasm ?? await platform.defaultSource(build, threads > 0);
+  const next = await instantiate(build, source, threads, platform.spawnWorker);
+  next.threadsRequested = wanted;
+  if (unavailable !== null) next.threadsNote = `no worker threads: ${unavailable}`;
+  if (options.wasm === undefined) cores.set(key, next);
+  current = next;
   return info(current);
 }
 
 function info(c: Core): RuntimeInfo {
-  return { build: c.build, memoryBytes: c.memoryBytes };
+  const out: RuntimeInfo = { build: c.build, memoryBytes: c.memoryBytes, threads: c.pool?.size ?? 0 };
+  if (c.threadsNote !== undefined) out.threadsNote = c.threadsNote;
+  return out;
 }
 
-async function instantiate(build: Build, source: WasmSource): Promise<Core> {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-  let moduleSource: BufferSource | WebAssembly.Module | Response;
+async function instantiate(build: Build, source: WasmSource, threads: number, spawnWorker: SpawnWorker): Promise<Core> {
   const where = source instanceof URL || typeof source === 'string' ? String(source) : null;
+  let module: WebAssembly.Module;
   try {
-    moduleSource = where !== null ? await fetchWasm(where) : source as BufferSource | WebAssembly.Module | Response;
-    const { exports } = await loader.instantiate<Record<string, unknown>>(moduleSource as never, { env: { memory } });
-    const kernels = exports as unknown as Kernels;
+    module = await compile(where !== null ? await fetchWasm(where) : source as BufferSource | WebAssembly.Module | Response);
+  } catch (err) {
+    throw loadError(build, where, err);
+  }
+  // A threaded binary imports a shared memory and an unthreaded one a plain memory; a binary
+  // given through init({ wasm }) may be either, so the shared flag it wants is tried first.
+  const attempts = threads > 0 ? [true, false] : [false, true];
+  let lastError: unknown = null;
+  for (const shared of attempts) {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared });
+    let kernels: Kernels;
+    try {
+      const { exports } = await loader.instantiate<Record<string, unknown>>(module, { env: { memory } });
+      kernels = exports as unknown as Kernels;
+    } catch (err) {
+      lastError = err;
+      continue;
+    }
     const level = kernels.simdLevel();
     const expected = { scalar: 0, simd: 1, relaxed: 2 }[build];
-    if (level !== expected) throw new Error(`the binary reports SIMD level ${level}, not the '${build}' build`);
-    return new Core(build, kernels, memory);
-  } catch (err) {
-    if (err instanceof WasmLoadError) throw err;
-    const detail = err instanceof Error ? err.message : String(err);
-    const from = where !== null ? ` from ${where}` : '';
-    throw new WasmLoadError(`Could not load the simdclass '${build}' WebAssembly core${from}: ${detail}. ` +
-      `If your bundler does not copy build/simdclass-${build}.wasm, serve that file and pass its URL or bytes: init({ wasm: url })`);
+    if (level !== expected) throw loadError(build, where, new Error(`the binary reports SIMD level ${level}, not the '${build}' build`));
+    const c = new Core(build, kernels, memory);
+    if (shared && threads > 0) {
+      c.pool = await Pool.start(threads, spawnWorker, module, memory);
+    } else if (threads > 0) {
+      c.threadsNote = 'no worker threads: the wasm binary given to init() is not a threaded build';
+    }
+    return c;
   }
+  throw loadError(build, where, lastError);
+}
+
+async function compile(source: BufferSource | WebAssembly.Module | Response): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof Response !== 'undefined' && source instanceof Response) return WebAssembly.compileStreaming(source);
+  return WebAssembly.compile(source as BufferSource);
+}
+
+function loadError(build: Build, where: string | null, err: unknown): Error {
+  if (err instanceof WasmLoadError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  const from = where !== null ? ` from ${where}` : '';
+  return new WasmLoadError(`Could not load the simdclass '${build}' WebAssembly core${from}: ${detail}. ` +
+    `If your bundler does not copy build/simdclass-${build}.wasm, serve that file and pass its URL or bytes: init({ wasm: url })`);
 }
 
 async function fetchWasm(url: string): Promise<Response | ArrayBuffer> {

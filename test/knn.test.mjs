@@ -391,7 +391,7 @@ kneighbors('an empty query set returns empty arrays', async () => {
   }
 });
 
-kneighbors('reports progress after each block of 256 queries', async () => {
+kneighbors('reports progress after each block of at most 256 queries, ending at the total', async () => {
   await init();
   const rng = mulberry32(11);
   const X = randomU8(rng, 20, 5), Q = randomU8(rng, 600, 5);
@@ -399,7 +399,13 @@ kneighbors('reports progress after each block of 256 queries', async () => {
   await model.train(X, new Int32Array(20));
   const calls = [];
   const res = await model.kneighbors(Q, { onProgress: (done, total) => calls.push([done, total]) });
-  assert.equal(calls, [[256, 600], [512, 600], [600, 600]]);
+  // Blocks finish in any order on the pool: the counts grow by at most a block and end at the total.
+  assert.ok(calls.length >= 3, `${calls.length} progress calls`);
+  assert.equal(calls.at(-1), [600, 600]);
+  for (let i = 0; i < calls.length; i++) {
+    const step = calls[i][0] - (i === 0 ? 0 : calls[i - 1][0]);
+    assert.ok(step > 0 && step <= 256 && calls[i][1] === 600, `progress ${JSON.stringify(calls)}`);
+  }
   assert.equal(arr(res.indices), arr(referenceKneighbors(Q, X, 2, 'l1')));
   model.dispose();
 });

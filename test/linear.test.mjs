@@ -340,9 +340,9 @@ train.run();
 
 const scores = suite('scores');
 
-scores('is N x C and equals (x - mean) W + b computed in f64', () => {
+scores('is N x C and equals (x - mean) W + b computed in f64', async () => {
   for (const { model, p, label } of TRAINED) {
-    const s = model.scores(p.test.X);
+    const s = await model.scores(p.test.X);
     assert.ok(s.data instanceof Float32Array, label);
     assert.is(s.rows, p.test.X.rows);
     assert.is(s.cols, 3);
@@ -358,31 +358,31 @@ scores('handles more rows than one block, every build', async () => {
   await eachBuild(async (build) => {
     const model = new Softmax();
     await model.train(p.train.X, p.train.y, p.options);
-    const all = model.scores(big.X);
+    const all = await model.scores(big.X);
     // Row by row must agree with the whole: blocks are independent.
     for (const i of [0, 255, 256, 257, 511, 512, 699]) {
-      const one = model.scores({ data: big.X.data.subarray(i * 20, (i + 1) * 20), rows: 1, cols: 20 });
+      const one = await model.scores({ data: big.X.data.subarray(i * 20, (i + 1) * 20), rows: 1, cols: 20 });
       assert.equal(arr(one.data), arr(all.data.subarray(i * 3, i * 3 + 3)), `${build} row ${i}`);
     }
     model.dispose();
   });
 });
 
-scores('gives the same scores for u8 pixels and the same values as f32 or number[][]', () => {
+scores('gives the same scores for u8 pixels and the same values as f32 or number[][]', async () => {
   for (const { model, p, label } of TRAINED.filter((t) => t.p.dtype === 'u8')) {
     const asF32 = { data: Float32Array.from(p.test.X.data), rows: p.test.X.rows, cols: p.D };
     const rows = Array.from({ length: asF32.rows }, (_, i) => arr(asF32.data.subarray(i * p.D, (i + 1) * p.D)));
-    const a = model.scores(p.test.X);
-    assert.equal(arr(model.scores(asF32).data), arr(a.data), label);
-    assert.equal(arr(model.scores(rows).data), arr(a.data), label);
+    const a = await model.scores(p.test.X);
+    assert.equal(arr((await model.scores(asF32)).data), arr(a.data), label);
+    assert.equal(arr((await model.scores(rows)).data), arr(a.data), label);
   }
 });
 
-scores('refuses X with the wrong column count, and returns 0 x C for no rows', () => {
+scores('refuses X with the wrong column count, and returns 0 x C for no rows', async () => {
   const { model } = TRAINED.find((t) => t.p === F32_20);
-  throwsCode(() => model.scores([[1, 2, 3]]), 'ERR_ARG_RANGE', /Expected X to have 20 columns like the training data, got 3/);
-  throwsCode(() => model.scores({ data: new Float32Array(21), rows: 1, cols: 21 }), 'ERR_ARG_RANGE', /20 columns.*got 21/);
-  const empty = model.scores({ data: new Float32Array(0), rows: 0, cols: 20 });
+  await rejectsCode(model.scores([[1, 2, 3]]), 'ERR_ARG_RANGE', /Expected X to have 20 columns like the training data, got 3/);
+  await rejectsCode(model.scores({ data: new Float32Array(21), rows: 1, cols: 21 }), 'ERR_ARG_RANGE', /20 columns.*got 21/);
+  const empty = await model.scores({ data: new Float32Array(0), rows: 0, cols: 20 });
   assert.is(empty.rows, 0);
   assert.is(empty.cols, 3);
   assert.is(empty.data.length, 0);
@@ -398,7 +398,7 @@ predict('equals the argmax of scores() and is right on separable blobs', async (
   for (const { model, p, label } of TRAINED) {
     const got = await model.predict(p.test.X);
     assert.ok(got instanceof Int32Array, label);
-    assert.equal(arr(got), argmaxRows(model.scores(p.test.X)), label);
+    assert.equal(arr(got), argmaxRows(await model.scores(p.test.X)), label);
   }
 });
 
@@ -407,13 +407,13 @@ predict('before train and after dispose is a StateError', async () => {
     const model = new Model();
     const err = await rejectsCode(model.predict([[1, 2]]), 'ERR_STATE', new RegExp(`${Model.name} is not trained: call train`));
     assert.ok(err instanceof StateError);
-    throwsCode(() => model.scores([[1, 2]]), 'ERR_STATE', /not trained/);
+    await rejectsCode(model.scores([[1, 2]]), 'ERR_STATE', /not trained/);
     throwsCode(() => model.weights, 'ERR_STATE', /not trained/);
     throwsCode(() => model.toJSON(), 'ERR_STATE', /not trained/);
     await model.train([[0, 0], [1, 1]], [0, 1], { numIters: 2 });
     model.dispose();
     await rejectsCode(model.predict([[1, 2]]), 'ERR_STATE', new RegExp(`${Model.name} was disposed`));
-    throwsCode(() => model.scores([[1, 2]]), 'ERR_STATE', /disposed/);
+    await rejectsCode(model.scores([[1, 2]]), 'ERR_STATE', /disposed/);
     throwsCode(() => model.bias, 'ERR_STATE', /disposed/);
     await rejectsCode(model.train([[0, 0], [1, 1]], [0, 1]), 'ERR_STATE', /disposed/);
     model.dispose();
@@ -448,7 +448,7 @@ const proba = suite('predictProba');
 
 proba('rows are probabilities summing to 1 whose argmax is predict', async () => {
   for (const { model, p, label } of TRAINED.filter((t) => t.Model === Softmax)) {
-    const P = model.predictProba(p.test.X);
+    const P = await model.predictProba(p.test.X);
     assert.is(P.rows, p.test.X.rows);
     assert.is(P.cols, 3);
     for (let i = 0; i < P.rows; i++) {
@@ -458,7 +458,7 @@ proba('rows are probabilities summing to 1 whose argmax is predict', async () =>
     }
     assert.equal(argmaxRows(P), arr(await model.predict(p.test.X)), label);
     // Softmax of the scores.
-    const s = model.scores(p.test.X);
+    const s = await model.scores(p.test.X);
     for (let i = 0; i < 5; i++) {
       const r = arr(s.data.subarray(i * 3, i * 3 + 3)), top = Math.max(...r);
       const e = r.map((v) => Math.exp(v - top)), sum = e.reduce((a, b) => a + b);
@@ -495,11 +495,11 @@ params('weights is D x C, bias has C values, mean is the column means of the tra
 
 params('returns copies: changing them does not change the model', async () => {
   const { model, p } = TRAINED.find((t) => t.Model === LinearSVM && t.p === F32_20);
-  const before = arr(model.scores(p.test.X).data);
+  const before = arr((await model.scores(p.test.X)).data);
   model.weights.data.fill(0);
   model.bias.fill(0);
   model.mean.fill(0);
-  assert.equal(arr(model.scores(p.test.X).data), before);
+  assert.equal(arr((await model.scores(p.test.X)).data), before);
 });
 
 params.run();
@@ -522,12 +522,12 @@ toJSON('carries format, version, model, shape and the arrays', () => {
   }
 });
 
-toJSON('JSON.stringify then fromJSON gives identical scores, weights and mean', () => {
+toJSON('JSON.stringify then fromJSON gives identical scores, weights and mean', async () => {
   for (const { Model, model, p, label } of TRAINED) {
     const text = JSON.stringify(model);
     for (const copy of [Model.fromJSON(JSON.parse(text)), Model.fromJSON(text)]) {
       assert.ok(copy instanceof Model, label);
-      assert.equal(arr(copy.scores(p.test.X).data), arr(model.scores(p.test.X).data), label);
+      assert.equal(arr((await copy.scores(p.test.X)).data), arr((await model.scores(p.test.X)).data), label);
       assert.equal(arr(copy.weights.data), arr(model.weights.data));
       assert.equal(arr(copy.bias), arr(model.bias));
       assert.equal(arr(copy.mean), arr(model.mean));

@@ -4,6 +4,7 @@
 import { OutOfMemoryError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { byteSize, formatBytes, type Core, type Scope } from '../runtime.js';
+import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
 import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf, writeRows, type RowChunk } from '../wasm-rows.js';
 
 /** Distance between images: 'l1' (Manhattan, sum of absolute differences) or 'l2' (Euclidean). */
@@ -107,11 +108,12 @@ export function freeTrainingRows(t: TrainingRows): void {
 }
 
 /**
- * Per-column centres: the mean rounded to a multiple of the largest power of two not above the
- * column's range (the range itself for a constant column). A column without an offset larger
- * than its spread keeps centre 0, so its distances are computed exactly as before; a column
- * whose values share a large offset (100 + U(0, 1)) loses it, and with it the cancellation.
- * Subtracting a multiple of such a power of two is exact for the values near the centre.
+ * Per-column centres. A column whose values share an offset larger than twice their range
+ * (100 + U(0, 1)) is centred on its mean rounded to a multiple of the largest power of two not
+ * above the range (a constant column on its value): the cancellation goes, and subtracting such a
+ * centre is exact for values near it. Every other column keeps centre 0, so its distances are
+ * computed exactly as before; centring a column without an offset would only trade the rounding
+ * of |x|^2 for that of |x - c|^2, which can be larger (x in [1e-6, 1e-3], query 0).
  */
 function columnCentres(x: Matrix): Float32Array {
   const sums = new Float64Array(x.cols), lo = new Float64Array(x.cols).fill(Infinity), hi = new Float64Array(x.cols).fill(-Infinity);
@@ -125,67 +127,130 @@ function columnCentres(x: Matrix): Float32Array {
     }
   }
   return Float32Array.from(sums, (sum, j) => {
-    const range = hi[j]! - lo[j]!;
+    const range = hi[j]! - lo[j]!, mean = sum / x.rows;
+    if (Math.abs(mean) <= 2 * range) return 0;
     if (range === 0) return lo[j]!;
     const grid = 2 ** Math.floor(Math.log2(range));
-    return Math.round(sum / x.rows / grid) * grid;
+    return Math.round(mean / grid) * grid;
   });
 }
 
-/** The k nearest training rows of each row of x, query block by query block. */
-export function searchNeighbors(t: TrainingRows, x: Matrix, k: number, onProgress?: (done: number, total: number) => void): Neighbors {
+export interface SearchOptions {
+  onProgress?: ((done: number, total: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A kernel call's share of the work: queries [first, first + count) against row ranges of chunks. */
+interface Task {
+  block: number;
+  first: number;
+  count: number;
+  parts: { chunk: KnnChunk; j0: number; rows: number }[];
+}
+
+/**
+ * The k nearest training rows of each row of x. Query blocks are spread over the executor's
+ * lanes; when there are fewer blocks than lanes (one query from a web app), each chunk's rows are
+ * split across lanes instead. Every part's top-k is merged into its query block's running top-k
+ * in (distance, index) order, so the result does not depend on the split or on the order in
+ * which parts finish: it equals brute force, ties to the lower index.
+ */
+export async function searchNeighbors(t: TrainingRows, x: Matrix, k: number, options: SearchOptions = {}): Promise<Neighbors> {
   const m = x.rows;
   const indices = new Int32Array(m * k);
   const distances = new Float32Array(m * k);
   if (m === 0) return { indices, distances, k };
-  const c = t.core;
-  const block = Math.min(QUERY_BLOCK, m);
-  const raw = new Float64Array(block * k);
-  const code = METRIC_CODES[t.metric];
-  c.scoped((scope) => {
-    const q = scope.alloc(byteSize('query rows', block, t.stride), 'query rows');
-    const outDist = scope.alloc(byteSize('neighbour distances', block, k, 4), 'neighbour distances');
-    const outIdx = scope.alloc(byteSize('neighbour indices', block, k, 4), 'neighbour indices');
-    const scratch = scope.alloc(c.kernels.knnScratchBytes(t.stride), 'kNN scratch');
-    for (let first = 0; first < m; first += block) {
-      const count = Math.min(block, m - first);
-      writeRows(c, x, first, count, q, t.stride, t.center);
-      const blockIndices = indices.subarray(first * k, (first + count) * k);
-      for (const [n, chunk] of t.chunks.entries()) {
-        const kc = Math.min(k, chunk.rows);
-        if (t.isU8) c.kernels.knnU8(code, q, count, chunk.ptr, chunk.norms, chunk.rows, t.stride, kc, outDist, outIdx, scratch);
-        else c.kernels.knnF32(code, q, count, chunk.ptr, chunk.panels, chunk.norms, chunk.rows, t.stride, kc, outDist, outIdx, scratch);
-        const chunkDist = t.isU8 ? c.i32.subarray(outDist >>> 2, (outDist >>> 2) + count * kc) : c.f32.subarray(outDist >>> 2, (outDist >>> 2) + count * kc);
-        const chunkIdx = c.i32.subarray(outIdx >>> 2, (outIdx >>> 2) + count * kc);
-        if (n === 0) {
-          raw.set(chunkDist);
-          blockIndices.set(chunkIdx);
-        } else {
-          mergeChunk(raw, blockIndices, k, chunkDist, chunkIdx, kc, chunk.first, count);
-        }
+  const c = t.core, exec = executorOf(c);
+  const block = Math.min(QUERY_BLOCK, Math.ceil(m / exec.lanes));
+  const tasks = planTasks(t, m, block, exec.lanes);
+  const maxParts = tasks[0]!.parts.length; // every task has the same number of parts
+  const partsPerBlock = tasks.length / Math.ceil(m / block);
+  const running = new Map<number, { dist: Float64Array; idx: Int32Array; partsLeft: number }>();
+  let done = 0;
+  await c.scopedAsync(async (scope) => {
+    const lanes = Array.from({ length: Math.min(exec.lanes, tasks.length) }, () => ({
+      q: scope.alloc(byteSize('query rows', block, t.stride), 'query rows'),
+      dist: scope.alloc(byteSize('neighbour distances', maxParts, block, k, 4), 'neighbour distances'),
+      idx: scope.alloc(byteSize('neighbour indices', maxParts, block, k, 4), 'neighbour indices'),
+      scratch: scope.alloc(c.kernels.knnScratchBytes(t.stride), 'kNN scratch'),
+    }));
+    await forEachInLanes(tasks, lanes.length, async (task, laneIndex) => {
+      const lane = lanes[laneIndex]!;
+      writeRows(c, x, task.first, task.count, lane.q, t.stride, t.center);
+      await exec.run(task.parts.map((part, p) => knnCall(t, part, lane, task.count, Math.min(k, part.rows), p * block * k * 4)));
+      let state = running.get(task.block);
+      if (state === undefined) {
+        state = { dist: new Float64Array(task.count * k).fill(Infinity), idx: new Int32Array(task.count * k).fill(EMPTY), partsLeft: partsPerBlock };
+        running.set(task.block, state);
       }
-      toDistances(raw.subarray(0, count * k), distances.subarray(first * k, (first + count) * k), t.metric);
-      onProgress?.(first + count, m);
-    }
+      for (const [p, { chunk, j0, rows }] of task.parts.entries()) {
+        const kc = Math.min(k, rows), at = p * block * k, n = task.count * kc;
+        const heap = t.isU8 ? c.i32 : c.f32, d = (lane.dist >>> 2) + at, i = (lane.idx >>> 2) + at;
+        mergeTopKInto(state.dist, state.idx, k, heap.subarray(d, d + n), c.i32.subarray(i, i + n), kc, chunk.first + j0, task.count);
+      }
+      if (--state.partsLeft > 0) return;
+      running.delete(task.block);
+      indices.set(state.idx, task.first * k);
+      toDistances(state.dist, distances.subarray(task.first * k, (task.first + task.count) * k), t.metric);
+      done += task.count;
+      options.onProgress?.(done, m);
+    }, options.signal, 'kneighbors');
   });
   return { indices, distances, k };
 }
 
+interface Lane { q: number; dist: number; idx: number; scratch: number }
+
+/** The fused distance + top-kc kernel call for the lane's queries against one part's rows. */
+function knnCall(t: TrainingRows, { chunk, j0, rows }: Task['parts'][number], lane: Lane, count: number, kc: number, out: number): KernelCall {
+  const norms = chunk.norms === 0 ? 0 : chunk.norms + j0 * 4;
+  const code = METRIC_CODES[t.metric], ptr = chunk.ptr + j0 * t.stride;
+  if (t.isU8) return ['knnU8', code, lane.q, count, ptr, norms, rows, t.stride, kc, lane.dist + out, lane.idx + out, lane.scratch];
+  const panels = chunk.panels === 0 ? 0 : chunk.panels + j0 * t.stride;
+  return ['knnF32', code, lane.q, count, ptr, panels, norms, rows, t.stride, kc, lane.dist + out, lane.idx + out, lane.scratch];
+}
+
+// An empty slot of a running top-k list: after every real index at equal (infinite) distance.
+const EMPTY = 0x7fffffff;
+
 /**
- * Merges a later chunk's sorted top-kc lists (indices relative to the chunk, which starts at
- * `offset`) into the running top-k lists of `count` queries. Every running index is below
- * `offset`, so on equal distances the running entry goes first: the lower index, as in brute force.
+ * Query blocks against all chunks when there are enough blocks to keep every lane busy;
+ * otherwise each chunk is cut into row ranges (whole 8-row panels) so that the lanes share the rows.
  */
-function mergeChunk(dist: Float64Array, idx: Int32Array, k: number, chunkDist: ArrayLike<number>, chunkIdx: ArrayLike<number>, kc: number, offset: number, count: number): void {
+function planTasks(t: TrainingRows, m: number, block: number, lanes: number): Task[] {
+  const blocks = Math.ceil(m / block);
+  const cuts = blocks >= lanes ? 1 : Math.ceil(lanes / blocks);
+  const tasks: Task[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const first = b * block, count = Math.min(block, m - first);
+    if (cuts === 1) {
+      tasks.push({ block: b, first, count, parts: t.chunks.map((chunk) => ({ chunk, j0: 0, rows: chunk.rows })) });
+      continue;
+    }
+    for (const chunk of t.chunks) {
+      const step = Math.ceil(chunk.rows / cuts / PANEL_ROWS) * PANEL_ROWS;
+      for (let j0 = 0; j0 < chunk.rows; j0 += step) tasks.push({ block: b, first, count, parts: [{ chunk, j0, rows: Math.min(step, chunk.rows - j0) }] });
+    }
+  }
+  return tasks;
+}
+
+/**
+ * Merges a part's sorted top-kc lists (indices relative to the part, which starts at training row
+ * `offset`) into the running top-k lists of `count` queries, in (distance, index) order.
+ */
+function mergeTopKInto(dist: Float64Array, idx: Int32Array, k: number, partDist: ArrayLike<number>, partIdx: ArrayLike<number>, kc: number, offset: number, count: number): void {
   const d = new Float64Array(k), ix = new Int32Array(k);
   for (let q = 0; q < count; q++) {
-    const base = q * k, cbase = q * kc;
+    const base = q * k, pbase = q * kc;
     let a = 0, b = 0;
     for (let out = 0; out < k; out++) {
-      if (b >= kc || dist[base + a]! <= chunkDist[cbase + b]!) {
-        d[out] = dist[base + a]!; ix[out] = idx[base + a]!; a++;
+      const pd = b < kc ? partDist[pbase + b]! : Infinity, pi = b < kc ? partIdx[pbase + b]! + offset : EMPTY;
+      const rd = dist[base + a]!, ri = idx[base + a]!;
+      if (rd < pd || (rd === pd && ri <= pi)) {
+        d[out] = rd; ix[out] = ri; a++;
       } else {
-        d[out] = chunkDist[cbase + b]!; ix[out] = chunkIdx[cbase + b]! + offset; b++;
+        d[out] = pd; ix[out] = pi; b++;
       }
     }
     dist.set(d, base);
