@@ -2,8 +2,8 @@
 export type { Build, InitOptions, RuntimeInfo, WasmSource } from './runtime.js';
 export * from './errors.js';
 export type { Matrix, MatrixLike, Labels, PixelArray } from './matrix.js';
-export { KNearestNeighbor, voteLabels } from './knn.js';
-export type { KNearestNeighborOptions, Metric, Neighbors, PredictOptions } from './knn.js';
+export { KNearestNeighbor, mergeTopK, voteLabels } from './knn.js';
+export type { KNearestNeighborOptions, KneighborsOptions, Metric, Neighbors, NeighborShard, PredictOptions } from './knn.js';
 export { accuracy, confusionMatrix } from './metrics.js';
 export { parseIdx, idxImages, idxLabels } from './data/idx.js';
 export type { IdxArray, IdxImages } from './data/idx.js';

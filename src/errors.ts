@@ -56,12 +56,3 @@ export class AbortedError extends SimdclassError {
 export class WasmLoadError extends SimdclassError {
   constructor(message: string) { super('ERR_WASM_LOAD', message); }
 }
-
-/** A new zeroed byte array of `length` bytes for `what`; an engine that cannot allocate it gives ERR_OUT_OF_MEMORY, not a RangeError. */
-export function allocateBytes(length: number, what: string): Uint8Array {
-  try {
-    return new Uint8Array(length);
-  } catch (err) {
-    throw new OutOfMemoryError(`Out of memory: ${what} needs ${length} bytes, which this JavaScript engine could not allocate (${(err as Error).message})`);
-  }
-}

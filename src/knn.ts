@@ -6,7 +6,8 @@ import { ModelState } from './model-state.js';
 import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { core } from './runtime.js';
 
-export type { Metric, Neighbors } from './exec/knn.js';
+export { mergeTopK } from './exec/knn.js';
+export type { Metric, Neighbors, NeighborShard } from './exec/knn.js';
 
 // u8 squared L2 sums D squares of at most 255^2 in an i32: exact up to this many columns.
 const MAX_U8_L2_COLS = Math.floor(0x7fffffff / (255 * 255));

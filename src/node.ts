@@ -30,7 +30,8 @@ function enableRelaxedSimd(): void {
 }
 
 function spawnWorker(): WorkerPort {
-  const worker = new Worker(new URL('./exec/worker-node.js', import.meta.url));
+  // No execArgv: flags such as --input-type=module or --eval are the main script's, not the worker's.
+  const worker = new Worker(new URL('./exec/worker-node.js', import.meta.url), { execArgv: [] });
   return {
     post: (message) => worker.postMessage(message),
     listen(onMessage, onFailure) {

@@ -238,6 +238,11 @@ export function core(): Core {
   return current;
 }
 
+/** How many model calls can usefully run at once: the pool's workers, or 1 (also before init). */
+export function parallelism(): number {
+  return current?.pool?.size ?? 1;
+}
+
 /** Platform hooks: where the wasm of a build is, how to start a worker, what to run before compiling. */
 export interface Platform {
   defaultSource(build: Build, threaded: boolean): WasmSource | Promise<WasmSource>;

@@ -7,7 +7,9 @@ import {
   type Labels, type Matrix, type MatrixLike,
 } from './matrix.js';
 import { accuracy } from './metrics.js';
-import { checkCallback, checkOptions } from './options.js';
+import { forEachInLanes } from './exec/executor.js';
+import { checkCallback, checkOptions, checkSignal } from './options.js';
+import { parallelism } from './runtime.js';
 import { Random } from './random.js';
 
 export interface Split {
@@ -109,6 +111,8 @@ export interface CrossValidateOptions {
   folds?: number;
   /** Called after each fold with the number done and the total. */
   onProgress?: (fold: number, folds: number) => void;
+  /** Cancels the search: it rejects with ERR_ABORTED once the folds in flight end. */
+  signal?: AbortSignal;
 }
 
 /** Trains a fresh model per fold (factory()) and scores it on the held-out fold. */
@@ -116,23 +120,27 @@ export async function crossValidate(factory: () => Estimator, X: MatrixLike, y: 
   if (typeof factory !== 'function') {
     throw new ArgumentTypeError(`Expected factory to be a function returning a new model (e.g. () => new KNearestNeighbor({ k: 5 })), got ${describe(factory)}`);
   }
-  const opts = checkOptions(options, 'options', ['folds', 'onProgress']);
+  const opts = checkOptions(options, 'options', ['folds', 'onProgress', 'signal']);
   const onProgress = checkCallback(opts.onProgress, 'onProgress');
+  const signal = checkSignal(opts.signal);
   const x = toMatrix(X, 'X');
   const labels = toLabels(y, x.rows, 'y');
-  const accuracies: number[] = [];
   const folds = kFold(x.rows, opts.folds ?? 5);
-  for (const [f, fold] of folds.entries()) {
+  const accuracies = new Array<number>(folds.length);
+  let done = 0;
+  // Folds train in parallel, as many at once as there are worker threads.
+  await forEachInLanes([...folds.keys()], parallelism(), async (f) => {
+    const fold = folds[f]!;
     const model = checkEstimator(factory());
     try {
       await model.train(takeRows(x, fold.train), Int32Array.from(fold.train, (i) => labels[i]!));
       const score = await model.score(takeRows(x, fold.val), Int32Array.from(fold.val, (i) => labels[i]!));
-      accuracies.push(checkNumber(score, `the score of fold ${f + 1}`));
+      accuracies[f] = checkNumber(score, `the score of fold ${f + 1}`);
     } finally {
       model.dispose?.();
     }
-    onProgress?.(f + 1, folds.length);
-  }
+    onProgress?.(++done, folds.length);
+  }, signal, 'crossValidate');
   return { accuracies, ...meanStd(accuracies) };
 }
 
@@ -161,6 +169,8 @@ export interface KnnCrossValidationOptions {
   metric?: Metric;
   /** Called as validation rows are classified, with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Cancels the search: it rejects with ERR_ABORTED once the work in flight ends. */
+  signal?: AbortSignal;
 }
 
 /** The ks compared when none are given (the lecture's, and the CLI's default). */
@@ -174,8 +184,9 @@ export const MAX_KS = 1000;
  * votes for smaller k come from the same sorted neighbours. bestK: highest mean, smallest k on ties.
  */
 export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCrossValidationOptions | null): Promise<KnnCrossValidation> {
-  const opts = checkOptions(options, 'options', ['ks', 'folds', 'metric', 'onProgress']);
+  const opts = checkOptions(options, 'options', ['ks', 'folds', 'metric', 'onProgress', 'signal']);
   const onProgress = checkCallback(opts.onProgress, 'onProgress');
+  const signal = checkSignal(opts.signal);
   const x = toMatrix(X, 'X');
   const labels = toLabels(y, x.rows, 'y');
   const folds = kFold(x.rows, opts.folds ?? 5);
@@ -188,14 +199,15 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
   const perK = ks.map(() => [] as number[]);
   const total = x.rows;
   let done = 0;
+  // One neighbour search per fold at the largest k serves every k. Each search already spreads
+  // its queries over the workers, so the folds run one after another.
   for (const fold of folds) {
     const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2' });
     try {
       const trainLabels = Int32Array.from(fold.train, (i) => labels[i]!);
       await knn.train(takeRows(x, fold.train), trainLabels);
-      const { indices } = await knn.kneighbors(takeRows(x, fold.val), {
-        onProgress: (d) => onProgress?.(done + d, total),
-      });
+      const before = done;
+      const { indices } = await knn.kneighbors(takeRows(x, fold.val), { onProgress: (d) => onProgress?.(before + d, total), signal });
       const truth = Int32Array.from(fold.val, (i) => labels[i]!);
       ks.forEach((k, i) => perK[i]!.push(accuracy(voteLabels(indices, kMax, trainLabels, numClasses, k), truth)));
     } finally {
@@ -244,7 +256,7 @@ export interface GridSearchOptions extends Omit<LinearTrainOptions, 'learningRat
  * TrainingDivergedError carrying the points is thrown.
  */
 export async function gridSearch(train: Split, val: Split, options: GridSearchOptions): Promise<{ points: GridPoint[]; best: GridPoint }> {
-  const opts = checkOptions(options, 'options', ['loss', 'learningRates', 'regs', 'numIters', 'batchSize', 'seed', 'replace', 'onProgress']);
+  const opts = checkOptions(options, 'options', ['loss', 'learningRates', 'regs', 'numIters', 'batchSize', 'seed', 'replace', 'onProgress', 'signal']);
   const { loss, learningRates: rates, regs: strengths, onProgress: progress, ...trainOptions } = opts;
   if (loss !== 'svm' && loss !== 'softmax') throw new ArgumentRangeError(`Expected loss to be 'svm' or 'softmax', got ${JSON.stringify(loss)}`);
   const learningRates = checkGridValues(rates, 'learningRates');
@@ -254,28 +266,30 @@ export async function gridSearch(train: Split, val: Split, options: GridSearchOp
   if (valSplit.X.cols !== trainSplit.X.cols) {
     throw new ArgumentRangeError(`Expected val.X to have ${trainSplit.X.cols} columns like train.X, got ${valSplit.X.cols}`);
   }
-  const points: GridPoint[] = [];
-  const total = learningRates.length * regs.length;
-  for (const learningRate of learningRates) {
-    for (const reg of regs) {
-      const model = newLinearModel(loss);
-      let point: GridPoint;
-      try {
-        const history = await model.train(trainSplit.X, trainSplit.y, { ...trainOptions, learningRate, reg });
-        point = {
-          learningRate, reg, history, finalLoss: history.at(-1)!,
-          trainAccuracy: await model.score(trainSplit.X, trainSplit.y), valAccuracy: await model.score(valSplit.X, valSplit.y),
-        };
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'ERR_DIVERGED') throw err;
-        point = { learningRate, reg, history: (err as { history: number[] }).history, finalLoss: NaN, trainAccuracy: 0, valAccuracy: 0 };
-      } finally {
-        model.dispose();
-      }
-      points.push(point);
-      onProgress?.(points.length, total, point);
+  const signal = checkSignal(trainOptions.signal);
+  const grid = learningRates.flatMap((learningRate) => regs.map((reg) => ({ learningRate, reg })));
+  const points = new Array<GridPoint>(grid.length);
+  let done = 0;
+  // Independent points train in parallel, as many at once as there are worker threads.
+  await forEachInLanes([...grid.keys()], parallelism(), async (g) => {
+    const { learningRate, reg } = grid[g]!;
+    const model = newLinearModel(loss);
+    let point: GridPoint;
+    try {
+      const history = await model.train(trainSplit.X, trainSplit.y, { ...trainOptions, learningRate, reg });
+      point = {
+        learningRate, reg, history, finalLoss: history.at(-1)!,
+        trainAccuracy: await model.score(trainSplit.X, trainSplit.y, { signal }), valAccuracy: await model.score(valSplit.X, valSplit.y, { signal }),
+      };
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_DIVERGED') throw err;
+      point = { learningRate, reg, history: (err as { history: number[] }).history, finalLoss: NaN, trainAccuracy: 0, valAccuracy: 0 };
+    } finally {
+      model.dispose();
     }
-  }
+    points[g] = point;
+    onProgress?.(++done, grid.length, point);
+  }, signal, 'gridSearch');
   let best: GridPoint | undefined;
   for (const p of points) if (Number.isFinite(p.finalLoss) && (best === undefined || p.valAccuracy > best.valAccuracy)) best = p;
   if (best === undefined) {

@@ -1,6 +1,6 @@
-import { DataFormatError, allocateBytes } from '../errors.js';
+import { DataFormatError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
-import { toBytes } from './idx.js';
+import { allocateBytes, toBytes } from './idx.js';
 
 const SIDE = 32;
 const PIXELS = SIDE * SIDE;

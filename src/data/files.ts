@@ -1,6 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { DataFormatError, allocateBytes } from '../errors.js';
+import { DataFormatError } from '../errors.js';
+import { allocateBytes } from './idx.js';
 
 /** O_NONBLOCK: should the path turn into a FIFO between the stat and the open, the open must not wait for a writer. */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);

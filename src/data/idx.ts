@@ -1,4 +1,4 @@
-import { ArgumentTypeError, DataFormatError, allocateBytes } from '../errors.js';
+import { ArgumentTypeError, DataFormatError, OutOfMemoryError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 
 /** An IDX array of unsigned bytes: `data` holds the product of `dims` values, row-major. */
@@ -35,6 +35,16 @@ export function toBytes(bytes: Uint8Array | ArrayBuffer, name: string): Uint8Arr
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   const got = bytes === null ? 'null' : typeof bytes === 'object' ? (bytes as object).constructor?.name ?? 'an object' : typeof bytes;
   throw new ArgumentTypeError(`Expected ${name} to be a Uint8Array or ArrayBuffer, got ${got}`);
+}
+
+/** @internal */
+/** A new zeroed byte array of `length` bytes for `what`; an engine that cannot allocate it gives ERR_OUT_OF_MEMORY, not a RangeError. */
+export function allocateBytes(length: number, what: string): Uint8Array {
+  try {
+    return new Uint8Array(length);
+  } catch (err) {
+    throw new OutOfMemoryError(`Out of memory: ${what} needs ${length} bytes, which this JavaScript engine could not allocate (${(err as Error).message})`);
+  }
 }
 
 function hex(n: number, digits: number): string {

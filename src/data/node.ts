@@ -1,11 +1,11 @@
 import { basename, join, resolve } from 'node:path';
-import { ArgumentRangeError, ArgumentTypeError, DataFormatError, allocateBytes } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, DataFormatError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { parseCifar10Batch } from './cifar10.js';
 import { CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES } from './classes.js';
 import type { Dataset, LabeledImages } from './dataset.js';
 import { listFolder, readRegularFile } from './files.js';
-import { idxImages, idxLabels, MAX_IDX_DATA_BYTES, parseIdx } from './idx.js';
+import { allocateBytes, idxImages, idxLabels, MAX_IDX_DATA_BYTES, parseIdx } from './idx.js';
 
 export interface LoadDatasetOptions {
   /** Keep only the first N training records (file order). */

@@ -1,8 +1,8 @@
 // Drives the kNN kernels (assembly/knn.ts) over the training rows held in wasm memory: the rows
 // live in chunks (wasm-rows.ts, so training sets up to the wasm32 limit fit), each query block is
 // searched chunk by chunk, and the per-chunk top-k lists are merged.
-import { OutOfMemoryError } from '../errors.js';
-import type { Matrix } from '../matrix.js';
+import { ArgumentRangeError, ArgumentTypeError, OutOfMemoryError } from '../errors.js';
+import { checkInt, describe, type Matrix } from '../matrix.js';
 import { byteSize, formatBytes, type Core, type Scope } from '../runtime.js';
 import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
 import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf, writeRows, type RowChunk } from '../wasm-rows.js';
@@ -286,4 +286,42 @@ export function distanceMatrix(t: TrainingRows, x: Matrix): Float32Array {
     }
   });
   return out;
+}
+
+/** Top-k lists of the same queries from one shard of the training rows (see mergeTopK). */
+export interface NeighborShard extends Neighbors {
+  /** Added to the shard's indices: the global index of its first training row (default 0). */
+  offset?: number;
+}
+
+/**
+ * Merges the top-k lists that shards of a training set (workers, processes, machines) found for
+ * the same m queries into the top-k over all of them: nearest first, equal distances to the
+ * lower global index, as one search over all the rows would give. Shards may hold fewer than k
+ * neighbours per query. Distances are compared as given: Euclidean distances that are equal
+ * only after rounding to f32 are ordered by index here, where one search orders them by their
+ * exact squared values.
+ */
+export function mergeTopK(shards: readonly NeighborShard[], k?: number): Neighbors {
+  if (!Array.isArray(shards) || shards.length === 0) throw new ArgumentTypeError(`Expected shards to be a non-empty array of { indices, distances, k }, got ${describe(shards)}`);
+  let m = -1, available = 0;
+  for (const [s, shard] of shards.entries()) {
+    const name = `shards[${s}]`;
+    if (typeof shard !== 'object' || shard === null || !(shard.indices instanceof Int32Array) || !(shard.distances instanceof Float32Array)) {
+      throw new ArgumentTypeError(`Expected ${name} to be { indices: Int32Array, distances: Float32Array, k }, got ${describe(shard)}`);
+    }
+    const ks = checkInt(shard.k, `${name}.k`, 1);
+    checkInt(shard.offset ?? 0, `${name}.offset`, 0, 0x7fffffff);
+    if (shard.indices.length !== shard.distances.length || shard.indices.length % ks !== 0) {
+      throw new ArgumentRangeError(`Expected ${name}.indices and .distances to hold m x k = m x ${ks} values each, got ${shard.indices.length} and ${shard.distances.length}`);
+    }
+    const rows = shard.indices.length / ks;
+    if (m >= 0 && rows !== m) throw new ArgumentRangeError(`Expected every shard to hold the same ${m} queries, got ${rows} in ${name}`);
+    m = rows;
+    available += ks;
+  }
+  const out = checkInt(k ?? shards[0]!.k, 'k', 1, available);
+  const dist = new Float64Array(m * out).fill(Infinity), idx = new Int32Array(m * out).fill(EMPTY);
+  for (const shard of shards) mergeTopKInto(dist, idx, out, shard.distances, shard.indices, shard.k, shard.offset ?? 0, m);
+  return { indices: idx, distances: Float32Array.from(dist), k: out };
 }

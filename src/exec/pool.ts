@@ -26,6 +26,8 @@ interface Batch {
 interface Slot {
   port: WorkerPort;
   ready: boolean;
+  /** Ready once: a later failure is a crash, not a failure to start. */
+  started: boolean;
   batch: Batch | null;
   /** While the pool starts: settles Pool.start's wait for this slot. */
   starting: { resolve(): void; reject(err: Error): void } | null;
@@ -79,13 +81,18 @@ export class Pool {
     for (const batch of this.queue.splice(0)) batch.reject(new WorkerError(this.broken));
   }
 
-  /** @internal For tests: terminates one worker as a crash would. */
+  /** Workers that have instantiated the module and are not known to have stopped. */
+  get readyWorkers(): number { return this.slots.filter((slot) => slot.ready).length; }
+
+  /** @internal For tests: terminates one worker as a crash would; the pool notices and replaces it. */
   crashWorker(index: number): void {
-    this.slots[index]?.port.terminate();
+    const slot = this.slots[index]!;
+    slot.ready = false;
+    slot.port.terminate();
   }
 
   private startSlot(starting: Slot['starting'] = null): Slot {
-    const slot: Slot = { port: this.spawn(), ready: false, batch: null, starting };
+    const slot: Slot = { port: this.spawn(), ready: false, started: false, batch: null, starting };
     slot.port.listen((message) => this.receive(slot, message), (reason) => this.fail(slot, reason));
     slot.port.hold(true);
     slot.port.post({ type: 'init', module: this.module, memory: this.memory });
@@ -94,7 +101,7 @@ export class Pool {
 
   private receive(slot: Slot, message: FromWorker): void {
     if (message.type === 'ready') {
-      slot.ready = true;
+      slot.ready = slot.started = true;
       this.startFailures = 0;
       slot.starting?.resolve();
       slot.starting = null;
@@ -116,7 +123,7 @@ export class Pool {
     slot.batch?.reject(new WorkerError(`A worker stopped while running kernels (${reason}); the call was not completed. The pool started a new worker.`));
     slot.batch = null;
     if (this.broken !== null) return;
-    if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
+    if (!slot.started && ++this.startFailures >= MAX_START_FAILURES) {
       this.broken = `The thread pool could not start its workers (${reason})`;
       slot.starting?.reject(new WorkerError(this.broken));
       for (const batch of this.queue.splice(0)) batch.reject(new WorkerError(this.broken));
