@@ -100,25 +100,28 @@ function storeLanes(out: usize, valid: i32, lo: v128, hi: v128): void {
 /** Floats per step of classGradF32's tile (3 v128): X and W^T row strides are multiples of this. */
 export const CLASS_DIMS: i32 = 12;
 
+/** Classes per panel of packClassPanels (the class width of classScoresF32's register tile). */
+export const CLASSES_PER_PANEL: i32 = 3;
+
 /**
  * Packs `classes` rows of W^T (stride ld bytes), each minus the row at `minus` unless it is 0,
  * into panels of 3 classes for classScoresF32: panel p holds, for each 4 dims, the v128 of
  * classes 3p, 3p+1 and 3p+2 (zeros past the last class). `out` takes ceil(classes / 3) * 3 * ld bytes.
  */
 export function packClassPanels(w: usize, ld: i32, classes: i32, minus: usize, out: usize): void {
-  const panels = (classes + 2) / 3;
+  const panels = (classes + CLASSES_PER_PANEL - 1) / CLASSES_PER_PANEL;
   for (let p = 0; p < panels; p++) {
-    for (let r = 0; r < 3; r++) {
-      const j = p * 3 + r, row = w + <usize>j * <usize>ld, to = out + <usize>p * 3 * <usize>ld + <usize>r * 16;
+    for (let r = 0; r < CLASSES_PER_PANEL; r++) {
+      const j = p * CLASSES_PER_PANEL + r, row = w + <usize>j * <usize>ld, to = out + <usize>p * CLASSES_PER_PANEL * <usize>ld + <usize>r * 16;
       // Each 4 dims of a class row move as one v128 to 48-byte steps of its panel.
       for (let d: usize = 0; d < <usize>ld; d += 16) {
         if (ASC_FEATURE_SIMD) {
           const v = j >= classes ? f32x4.splat(0) : minus != 0 ? f32x4.sub(v128.load(row + d), v128.load(minus + d)) : v128.load(row + d);
-          v128.store(to + d * 3, v);
+          v128.store(to + d * CLASSES_PER_PANEL, v);
         } else {
           for (let e: usize = 0; e < 16; e += 4) {
             const v: f32 = j >= classes ? 0 : minus != 0 ? load<f32>(row + d + e) - load<f32>(minus + d + e) : load<f32>(row + d + e);
-            store<f32>(to + d * 3 + e, v);
+            store<f32>(to + d * CLASSES_PER_PANEL + e, v);
           }
         }
       }

@@ -4,6 +4,7 @@ import { BLOCK_MAXSIZE } from 'rt/common';
 
 export { rowNormsF32, rowNormsU8 } from './distance';
 export { packPanels8, packClassPanels, classScoresF32, classGradF32 } from './gemm';
+import { CLASS_DIMS, CLASSES_PER_PANEL, PANEL_ROWS } from './gemm';
 export { knnU8, knnF32, distancesU8, distancesF32, knnScratchBytes } from './knn';
 export { lossGrad } from './loss';
 export { gatherCentered, sgdStep, linearScores } from './linear';
@@ -18,6 +19,21 @@ export function maxBlockBytes(): usize {
   return BLOCK_MAXSIZE;
 }
 
+/** Rows per panel of packPanels8 (f32 L2 kNN): training row blocks are padded to a multiple. */
+export function panelRows(): i32 {
+  return PANEL_ROWS;
+}
+
+/** Floats a class-major weight row (and the X rows it multiplies) is padded to a multiple of. */
+export function classDims(): i32 {
+  return CLASS_DIMS;
+}
+
+/** Classes per panel of packClassPanels. */
+export function classesPerPanel(): i32 {
+  return CLASSES_PER_PANEL;
+}
+
 /** Frees a block returned by alloc(). */
 export function free(ptr: usize): void {
   heap.free(ptr);
@@ -29,3 +45,4 @@ export function simdLevel(): i32 {
   if (ASC_FEATURE_SIMD) return 1;
   return 0;
 }
+

@@ -2,13 +2,13 @@ import { ArgumentRangeError, ArgumentTypeError, DataFormatError, TrainingDiverge
 import { checkAborted } from './exec/executor.js';
 import { linearScores, runSgd, type LinearWeights } from './exec/linear.js';
 import { F32_MAX, MAX_CLASSES, checkInt, checkNumber, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
-import { readWeights, weightLayout, writeWeights, type LossName, type WeightLayout } from './losses.js';
+import type { LossName } from './losses.js';
 import { accuracy } from './metrics.js';
 import { ModelState } from './model-state.js';
 import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { Random } from './random.js';
-import { byteSize, core, formatBytes, paddedStride, type Core } from './runtime.js';
-import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf } from './wasm-rows.js';
+import { byteSize, core, formatBytes, type Core } from './runtime.js';
+import { chunkRanges, paddedStride, readWeights, rowsPerChunk, storeRowChunk, strideOf, weightLayout, writeWeights, type WeightLayout } from './layout.js';
 
 export interface LinearTrainOptions {
   /** SGD step size (default 1e-3). */

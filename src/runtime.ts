@@ -38,6 +38,9 @@ export interface Kernels {
   alloc(size: number): number;
   free(ptr: number): void;
   maxBlockBytes(): number;
+  panelRows(): number;
+  classDims(): number;
+  classesPerPanel(): number;
   simdLevel(): number;
   rowNormsF32(x: number, rows: number, stride: number, out: number): void;
   rowNormsU8(x: number, rows: number, stride: number, out: number): void;
@@ -101,6 +104,8 @@ export class Core {
   threadsNote: string | undefined;
   /** The largest block the wasm allocator hands out (TLSF: just under 1 GiB). */
   readonly maxBlockBytes: number;
+  /** The kernels' layout constants (see src/layout.ts), read from the module. */
+  readonly layout: { panelRows: number; classDims: number; classesPerPanel: number };
   private readonly live = new Map<number, number>();
   private liveBytes = 0;
   private readonly baseBytes: number;
@@ -114,6 +119,7 @@ export class Core {
     this.kernels = kernels;
     this.memory = memory;
     this.maxBlockBytes = kernels.maxBlockBytes() >>> 0;
+    this.layout = { panelRows: kernels.panelRows(), classDims: kernels.classDims(), classesPerPanel: kernels.classesPerPanel() };
     this.baseBytes = memory.buffer.byteLength;
   }
 
@@ -377,9 +383,4 @@ function detectBuild(): Build {
   if (supports('relaxed')) return 'relaxed';
   if (supports('simd')) return 'simd';
   return 'scalar';
-}
-
-/** Bytes of u8 row storage: rows padded to 16 bytes so kernels read whole v128 lanes. */
-export function paddedStride(cols: number, bytesPerValue: 1 | 4): number {
-  return Math.max(16, Math.ceil((cols * bytesPerValue) / 16) * 16);
 }

@@ -4,9 +4,8 @@
 // the shifted classes of lossGrad, accumulation, and empty input.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { weightLayout } from '../dist/losses.js';
+import { weightLayout, writeRows } from '../dist/layout.js';
 import { core } from '../dist/runtime.js';
-import { writeRows } from '../dist/wasm-rows.js';
 import { eachBuild, mulberry32 } from './helpers.mjs';
 
 const ROWS = [0, 1, 2, 3, 4, 5, 7, 25];

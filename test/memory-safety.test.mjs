@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init, KNearestNeighbor, LinearSVM, Softmax, svmLoss, softmaxLoss } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
-import { ROW_CHUNK_BYTES } from '../dist/wasm-rows.js';
+import { ROW_CHUNK_BYTES } from '../dist/layout.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

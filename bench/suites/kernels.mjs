@@ -2,8 +2,8 @@
 // inputs that already live in each build's memory, against the same operation in plain JS.
 // Inputs are allocated and filled once per Core (seeded values, zero padding); outputs and
 // scratch are zeroed once, so no uninitialized memory can feed NaN or denormals into a kernel.
-import { weightLayout, writeWeights } from '../../dist/losses.js';
-import { paddedStride } from '../../dist/runtime.js';
+import { paddedStride, weightLayout, writeWeights } from '../../dist/layout.js';
+import { Scope } from '../../dist/runtime.js';
 import * as js from '../plain-js.mjs';
 import { randomBytes, randomLabels, seededRandom, normalFrom } from '../workloads.mjs';
 import { addRates, benchmarkMean, foldExtras, progress, runInterleaved } from '../timing.mjs';
@@ -26,20 +26,16 @@ export const KERNEL_SUITE_NAMES = [
   'kernel/loss-grad-softmax',
 ];
 
-/** Allocates zeroed blocks in one Core and frees them together. */
+/** Zeroed blocks in one Core's scope, freed together. */
 function arena(core) {
-  const blocks = [];
+  const scope = new Scope(core);
   return {
     alloc(bytes) {
-      const ptr = core.alloc(bytes);
-      blocks.push(ptr);
-      core.u8.fill(0, ptr, ptr + Math.max(16, bytes));
+      const ptr = scope.alloc(bytes, 'a benchmark block');
+      core.u8.fill(0, ptr, ptr + bytes);
       return ptr;
     },
-    free() {
-      for (const ptr of blocks) core.free(ptr);
-      blocks.length = 0;
-    },
+    free: () => scope.close(),
   };
 }
 

@@ -5,7 +5,7 @@ import { ArgumentRangeError, ArgumentTypeError, OutOfMemoryError } from '../erro
 import { checkInt, describe, type Matrix } from '../matrix.js';
 import { byteSize, formatBytes, type Core, type Scope } from '../runtime.js';
 import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
-import { chunkRanges, rowsPerChunk, storeRowChunk, strideOf, writeRows, type RowChunk } from '../wasm-rows.js';
+import { chunkRanges, panelPaddedRows, rowsPerChunk, storeRowChunk, strideOf, writeRows, type RowChunk } from '../layout.js';
 
 /** Distance between images: 'l1' (Manhattan, sum of absolute differences) or 'l2' (Euclidean). */
 export type Metric = 'l1' | 'l2';
@@ -16,8 +16,6 @@ const METRIC_CODES: Record<Metric, number> = { l1: 1, l2: 2 };
 // Queries copied into wasm per kernel call: bounds memory at O(block x D + queries x k).
 const QUERY_BLOCK = 256;
 
-// f32 L2 packs rows in panels of this many rows; twin: PANEL_ROWS in assembly/gemm.ts.
-const PANEL_ROWS = 8;
 
 export interface Neighbors {
   /** Training-row indices, m x k row-major, nearest first; equal distances list the lower index first. */
@@ -57,7 +55,8 @@ export interface TrainingRows {
 export function storeTrainingRows(c: Core, x: Matrix, metric: Metric): TrainingRows {
   const isU8 = x.data instanceof Uint8Array;
   const stride = strideOf(x);
-  const plan = chunkRanges(x.rows, rowsPerChunk(stride, PANEL_ROWS)).map((r) => ({ ...r, bytes: chunkBlockBytes(r.rows, stride, isU8, metric) }));
+  // Chunks (and the row ranges the pool splits them into) hold whole panels of f32 L2 rows.
+  const plan = chunkRanges(x.rows, rowsPerChunk(stride, c.layout.panelRows)).map((r) => ({ ...r, bytes: chunkBlockBytes(c, r.rows, stride, isU8, metric) }));
   const total = plan.reduce((sum, p) => sum + p.bytes.reduce((a, b) => a + b, 0), 0);
   if (total > c.freeBytes) {
     throw new OutOfMemoryError(`Out of WebAssembly memory: the training set (${x.rows} x ${x.cols} ${isU8 ? 'u8' : 'f32'}, ${metric}) needs ${formatBytes(total)}; ` +
@@ -72,11 +71,11 @@ export function storeTrainingRows(c: Core, x: Matrix, metric: Metric): TrainingR
 }
 
 /** Byte sizes of one chunk's blocks: rows, then norms and panels where the metric needs them. */
-function chunkBlockBytes(rows: number, stride: number, isU8: boolean, metric: Metric): number[] {
+function chunkBlockBytes(c: Core, rows: number, stride: number, isU8: boolean, metric: Metric): number[] {
   const bytes = [byteSize('training rows', rows, stride)];
   if (metric === 'l2' && isU8) bytes.push(byteSize('training norms', rows, 4));
   if (metric === 'l2' && !isU8) {
-    const padded = Math.ceil(rows / PANEL_ROWS) * PANEL_ROWS;
+    const padded = panelPaddedRows(c, rows);
     bytes.push(byteSize('training norms', padded, 4), byteSize('training panels', padded, stride));
   }
   return bytes;
@@ -228,7 +227,7 @@ function planTasks(t: TrainingRows, m: number, block: number, lanes: number): Ta
       continue;
     }
     for (const chunk of t.chunks) {
-      const step = Math.ceil(chunk.rows / cuts / PANEL_ROWS) * PANEL_ROWS;
+      const step = panelPaddedRows(t.core, Math.ceil(chunk.rows / cuts));
       for (let j0 = 0; j0 < chunk.rows; j0 += step) tasks.push({ block: b, first, count, parts: [{ chunk, j0, rows: Math.min(step, chunk.rows - j0) }] });
     }
   }

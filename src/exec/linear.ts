@@ -1,12 +1,13 @@
 // Drives the linear classifiers' kernels (assembly/linear.ts): the SGD loop, a group of steps per
 // executor call so that a worker trains while the caller's thread stays free, and the class
 // scores of many rows, blocks spread over the executor's lanes.
-import type { LossName, WeightLayout } from '../losses.js';
-import { LOSS_CODES } from '../losses.js';
+import type { WeightLayout } from '../layout.js';
+import type { LossName } from '../losses.js';
+import { LOSS_CODES } from './loss.js';
 import type { Matrix } from '../matrix.js';
 import type { Random } from '../random.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
-import { strideOf, writeRows, type RowChunk } from '../wasm-rows.js';
+import { strideOf, writeRows, type RowChunk } from '../layout.js';
 import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
 
 // Rows scored per kernel call at predict: bounds memory at O(block x D).
