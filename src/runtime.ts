@@ -275,7 +275,7 @@ export async function initWith(platform: Platform, initOptions?: InitOptions | n
   }
   const wanted = checkInt(options.threads ?? current?.threadsRequested ?? platform.defaultThreads(), 'threads', 0, 256);
   platform.prepare?.();
-  const build: Build = requested === 'auto' ? (current?.build ?? detectBuild()) : requested;
+  const build: Build = requested === 'auto' ? detectBuild() : requested;
   if (build !== 'scalar' && !supports(build)) {
     throw new WasmLoadError(`This engine cannot run the '${build}' build: WebAssembly ${build === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} is not supported. Use init({ build: 'auto' }) or 'scalar'.`);
   }

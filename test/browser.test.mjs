@@ -1,14 +1,15 @@
-// The browser demo (demo/) in Debian's Chromium, driven by playwright-core: builds the demo with
+// The browser demo (demo/) in Chromium (test/chromium.mjs finds one: CHROMIUM_PATH, then the usual
+// places; none: these tests are skipped with a line saying how to enable them, or fail under CI),
+// driven by playwright-core: builds the demo with
 // Vite, serves it with Vite's preview server (`preview()`, demo/vite.config.mjs) on an ephemeral
 // loopback port, loads it headless and checks (a) init() picked a SIMD build, (b) kNN predictions
 // equal the Node run on the same data, (c) the 2-D panels draw and react to their controls, (d) no
 // console errors; plus panel 3's worker training, the wrong-wasm-URL error, the bundle sizes (gzip),
 // and the server: cross-origin isolation, data files sent as raw gzip bytes, nothing served from
 // outside its root (by `..` or by a symlink), a 400 for a malformed URL. Leaves a screenshot and the
-// sizes in test/.artifacts/ (git-ignored).
+// sizes in test/.artifacts/ (git-ignored). Then the package bundled by esbuild, as README's recipe says.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -17,25 +18,25 @@ import { gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mulberry32 } from './helpers.mjs';
+import { CHROMIUM_ARGS, withChromium } from './chromium.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test', '.artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
 // The embedded sample the demo bundles (data/fashion-mnist-sample/), and the headers the demo's
 // server must send for cross-origin isolation (demo/vite.config.mjs).
 const DATA_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
 const browser = suite('browser demo');
+const { chromium: found, test: register } = withChromium(browser, 'the browser demo tests');
+const CHROMIUM = found.path;
 const ctx = { ready: false, server: null, url: null, context: null, page: null, userDataDir: null, outDir: null, outsideDir: null, consoleErrors: [], loaded: [] };
 
 // Setup is a test of its own (not a before hook, whose errors uvu does not print): a missing
 // Chromium or a failed build is a failure with its message, never a silent pass.
-browser('setup: builds the demo, serves it, and loads it in Chromium', async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the browser test needs Debian's Chromium. ` +
+register('setup: builds the demo, serves it, and loads it in Chromium', async () => {
+  if (!CHROMIUM) {
+    throw new Error(`Chromium not found (${found.why}): under CI the browser tests must run. ` +
       'Install it with `apt-get install -y chromium` (CI does this in .ci/run), or set CHROMIUM_PATH.');
   }
   // A private output folder: `npm run demo:web` (demo/dist) or another test run may build at the same time.
@@ -83,7 +84,7 @@ browser('setup: builds the demo, serves it, and loads it in Chromium', async () 
 
 /** Each later test: fails at once, pointing at the setup failure, when there is no page. */
 function test(name, fn) {
-  browser(name, async () => {
+  register(name, async () => {
     if (!ctx.ready) throw new Error('the browser demo could not be set up: see the failed setup test above');
     await fn();
   });
@@ -208,6 +209,58 @@ test('(c) the kNN panel paints regions and reacts to k, the distance and the cla
   await afterRender('knn-canvas', () => ctx.page.check('input[name="knn-metric"][value="l2"]'));
   const back = await afterRender('knn-canvas', () => setRange('knn-k', 1));
   assert.is(back.hash, start.hash, 'same settings, same picture');
+});
+
+test('(c) the lecture\'s k = 1 vs k = 5: the same points, white where the 5 votes tie, and a caption', async () => {
+  const stats = async (id) => ({ ...(await canvasStats(id)), ties: Number(await ctx.page.getAttribute(`#${id}`, 'data-ties')) });
+  const k1 = await stats('knn-k1'), k5 = await stats('knn-k5');
+  assert.is(k1.ties, 0, 'k = 1 never ties (no two points at one distance here)');
+  assert.ok(k5.ties > 0, `k = 5 ties somewhere among three classes (${k5.ties} cells)`);
+  assert.ok(k5.nonWhite < k1.nonWhite, `the tie cells are white: ${k5.nonWhite} vs ${k1.nonWhite} non-white pixels`);
+  assert.is.not(k1.hash, k5.hash);
+  // The main plot at k = 5 is the right-hand picture, scaled: as many tie cells per area.
+  await afterRender('knn-canvas', () => setRange('knn-k', 5));
+  const mainTies = Number(await ctx.page.getAttribute('#knn-canvas', 'data-ties'));
+  assert.ok(Math.abs(mainTies / 4 - k5.ties) <= Math.max(30, k5.ties * 0.3), `main ${mainTies} cells (200 x 200) vs ${k5.ties} (98 x 98)`);
+  await afterRender('knn-canvas', () => setRange('knn-k', 1));
+  const caption = await ctx.page.textContent('#knn-compare-caption');
+  assert.match(caption, /k = 1/);
+  assert.match(caption, /k = 5/);
+  assert.match(caption, /White/);
+});
+
+test('(c) the three hard cases: the same points in both panels; kNN gets them right, the linear classifier cannot', async () => {
+  const select = (id, value) => ctx.page.selectOption(`#${id}`, value);
+  const value = (text) => Number(/loss ([\d.]+)/.exec(text)[1]);
+  for (const preset of ['quadrants', 'ring', 'modes']) {
+    await afterRender('knn-canvas', () => select('knn-preset', preset));
+    await afterRender('lin-canvas', () => select('lin-preset', preset));
+    const knnPoints = await ctx.page.evaluate(() => window.simdclassTest.points.knn());
+    const linPoints = await ctx.page.evaluate(() => window.simdclassTest.points.linear());
+    assert.ok(knnPoints.length >= 40, `${preset}: ${knnPoints.length} points`);
+    assert.equal(knnPoints, linPoints, `${preset}: the same points in both panels`);
+    assert.equal([...new Set(knnPoints.map((p) => p[2]))].sort(), [0, 1], `${preset}: two classes`);
+    const loo = Number(await ctx.page.getAttribute('#knn-canvas', 'data-loo'));
+    assert.ok(loo >= 0.9, `${preset}: kNN (k = 1) leave-one-out accuracy ${loo}`);
+    assert.match(await ctx.page.textContent('#knn-stats'), /leave-one-out accuracy \d+%/);
+    const before = value(await ctx.page.textContent('#lin-loss'));
+    // 300 gradient steps (one render at the end).
+    await afterRender('lin-canvas', () => ctx.page.evaluate(() => { for (let i = 0; i < 300; i++) document.getElementById('lin-step').click(); }));
+    const text = await ctx.page.textContent('#lin-loss');
+    assert.match(text, /^Step 300: loss/);
+    assert.ok(value(text) < before, `${preset}: the SVM loss goes down (${before} -> ${value(text)})`);
+    const acc = Number(await ctx.page.getAttribute('#lin-canvas', 'data-accuracy'));
+    assert.ok(acc <= 0.8, `${preset}: a linear classifier cannot separate these (accuracy ${acc})`);
+    assert.ok(loo - acc >= 0.15, `${preset}: kNN ${loo} well above linear ${acc}`);
+    assert.match(await ctx.page.textContent('#lin-preset-caption'), /accuracy stays low/);
+    assert.ok((await ctx.page.textContent('#knn-preset-caption')).length > 40, 'the kNN panel explains the preset');
+    assert.is(await ctx.page.isDisabled('#knn-per-class'), true, 'points per class is for random clusters only');
+    assert.is(await ctx.page.locator('#lin-weights tbody tr[data-class="2"]').isHidden(), true, 'two classes: no third row of weights');
+  }
+  // Back to the panels' own starting points, for the tests that follow.
+  await afterRender('knn-canvas', () => select('knn-preset', 'clusters'));
+  await afterRender('lin-canvas', () => select('lin-preset', 'course'));
+  assert.match(await ctx.page.textContent('#lin-viewpoints'), /algebraic.*geometric.*visual/s);
 });
 
 test('(c) the linear panel paints regions, steps, and switches loss', async () => {
@@ -413,3 +466,112 @@ test('(d) no console errors, no failed requests', async () => {
 });
 
 browser.run();
+
+// ---- esbuild ----------------------------------------------------------------------------------------
+// esbuild (0.28) leaves `new URL('../build/simdclass-<build>.wasm', import.meta.url)` as it is and
+// copies no .wasm, so the README gives a recipe: bundle as ESM, then either copy build/*.wasm to a
+// build/ folder beside the bundle's folder (init() then finds them, every build), or copy one beside
+// the bundle and pass its URL to init({ wasm }). Both are checked here, and so is the error without them.
+
+const esbuild = suite('esbuild bundle');
+const { test: esbuildTest } = withChromium(esbuild, 'the esbuild bundle tests');
+const eb = { site: null, server: null, url: null, context: null, page: null, errors: [] };
+
+/** The consumer app of the recipe: init() as the page's query says, then one kNN prediction. */
+const APP = `import { init, KNearestNeighbor } from 'simdclass';
+const mode = new URLSearchParams(location.search).get('mode');
+try {
+  const info = mode === 'url'
+    ? await init({ build: 'simd', wasm: new URL('./simdclass-simd.wasm', import.meta.url) })
+    : await init();
+  const knn = new KNearestNeighbor({ k: 1 });
+  await knn.train({ data: Float32Array.from([0, 10]), rows: 2, cols: 1 }, [0, 1]);
+  const predicted = await knn.predict({ data: Float32Array.from([1, 9, 4]), rows: 3, cols: 1 });
+  window.result = { build: info.build, predictions: Array.from(predicted) };
+} catch (err) {
+  window.result = { error: err.message, code: err.code };
+}
+`;
+
+esbuildTest('setup: esbuild bundles a consumer app that imports simdclass by name', async () => {
+  if (!CHROMIUM) throw new Error(`Chromium not found (${found.why}): install it or set CHROMIUM_PATH`);
+  // A consumer project: its own folder with node_modules/simdclass (this package) and app.js.
+  const project = eb.project = await mkdtemp(join(tmpdir(), 'simdclass-esbuild-'));
+  await mkdir(join(project, 'node_modules'));
+  await symlink(root, join(project, 'node_modules', 'simdclass'), 'dir');
+  await writeFile(join(project, 'app.js'), APP);
+  eb.site = join(project, 'site');
+  for (const [dir, page] of [['with-build-folder', 'auto'], ['beside-bundle', 'url'], ['no-wasm', 'auto']]) {
+    await mkdir(join(eb.site, dir, 'assets'), { recursive: true });
+    await writeFile(join(eb.site, dir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>${page}</title><script type="module" src="./assets/app.js"></script>`);
+  }
+  const { build } = await import('esbuild');
+  for (const dir of ['with-build-folder', 'beside-bundle', 'no-wasm']) {
+    const result = await build({
+      entryPoints: [join(project, 'app.js')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+      outdir: join(eb.site, dir, 'assets'), absWorkingDir: project, logLevel: 'silent', write: true, metafile: true,
+    });
+    assert.equal(result.errors, []);
+    assert.equal(result.warnings.map((w) => w.text), []);
+    const inputs = Object.keys(result.metafile.inputs);
+    assert.ok(inputs.some((f) => f.endsWith('dist/index.js')), `the browser entry was bundled: ${inputs.join(', ')}`);
+    assert.not.ok(inputs.some((f) => f.endsWith('dist/node.js')), 'not the Node entry');
+  }
+  // The recipe's copy step, two ways.
+  await mkdir(join(eb.site, 'with-build-folder', 'build'));
+  for (const b of ['relaxed', 'simd', 'scalar']) {
+    await copyFile(join(root, 'build', `simdclass-${b}.wasm`), join(eb.site, 'with-build-folder', 'build', `simdclass-${b}.wasm`));
+  }
+  await copyFile(join(root, 'build', 'simdclass-simd.wasm'), join(eb.site, 'beside-bundle', 'assets', 'simdclass-simd.wasm'));
+
+  const { preview } = await import('vite');
+  eb.server = await preview({
+    configFile: false, root: eb.site, logLevel: 'silent', appType: 'mpa',
+    build: { outDir: eb.site }, preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+  });
+  eb.url = `http://127.0.0.1:${eb.server.httpServer.address().port}/`;
+  const { chromium } = await import('playwright-core');
+  eb.userDataDir = await mkdtemp(join(tmpdir(), 'simdclass-chromium-'));
+  eb.context = await chromium.launchPersistentContext(eb.userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  await eb.context.route('**/*', (route) => (route.request().url().startsWith(eb.url) ? route.continue() : route.abort()));
+  eb.page = eb.context.pages()[0] ?? await eb.context.newPage();
+  eb.page.on('pageerror', (err) => eb.errors.push(err.message));
+});
+
+esbuild.after(async () => {
+  await eb.context?.close().catch(() => {});
+  await eb.server?.close();
+  for (const dir of [eb.project, eb.userDataDir]) if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
+});
+
+async function runApp(path) {
+  if (!eb.page) throw new Error('the esbuild bundle could not be set up: see the failed setup test above');
+  await eb.page.goto(`${eb.url}${path}`, { waitUntil: 'load' });
+  await eb.page.waitForFunction(() => window.result !== undefined, null, { timeout: 20_000 });
+  return eb.page.evaluate(() => window.result);
+}
+
+esbuildTest('recipe 1: build/*.wasm copied to a build/ folder beside the bundle\'s folder: init() finds them and picks the best build', async () => {
+  const result = await runApp('with-build-folder/');
+  assert.is(result.error, undefined, result.error);
+  assert.is(result.build, 'relaxed');
+  assert.equal(result.predictions, [0, 1, 0]);
+});
+
+esbuildTest('recipe 2: one .wasm copied beside the bundle and passed as init({ build, wasm: url })', async () => {
+  const result = await runApp('beside-bundle/?mode=url');
+  assert.is(result.error, undefined, result.error);
+  assert.is(result.build, 'simd');
+  assert.equal(result.predictions, [0, 1, 0]);
+});
+
+esbuildTest('without the copy step: init() fails with ERR_WASM_LOAD naming the URL, the 404 and the fix', async () => {
+  const result = await runApp('no-wasm/');
+  assert.is(result.code, 'ERR_WASM_LOAD');
+  assert.match(result.error, /\/no-wasm\/build\/simdclass-relaxed\.wasm/);
+  assert.match(result.error, /404/);
+  assert.match(result.error, /init\(\{ wasm/);
+  assert.equal(eb.errors, [], 'no uncaught page errors');
+});
+
+esbuild.run();

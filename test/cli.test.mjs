@@ -167,10 +167,13 @@ Knn('--json prints one JSON object with the contract keys; progress only on stde
   assert.not.match(r.stdout, /kNN k=|data:|%\s*\(/);
 });
 
-Knn('defaults k 5, metric l1; without --json prints a readable line', () => {
+Knn('defaults are the library\'s (k 1, l2); without --json prints a readable line', () => {
   const out = jsonOf(cli('knn', '--data', IDX_DIR, '--json'));
-  assert.is(out.k, 5);
-  assert.is(out.metric, 'l1');
+  const library = new KNearestNeighbor();
+  assert.is(out.k, library.k);
+  assert.is(out.metric, library.metric);
+  assert.is(out.k, 1);
+  assert.is(out.metric, 'l2');
   const r = cli('knn', '--data', IDX_DIR, '--metric=l2', '--k=2');
   assert.is(r.code, 0, describe(r));
   assert.match(r.stdout, /kNN \(k=2, l2\): accuracy \d+\.\d\d% on 60 test images/);
@@ -191,7 +194,7 @@ Knn('--train-limit and --test-limit take the first records', async () => {
   const out = jsonOf(cli('knn', '--data', IDX_DIR, '--k', '1', '--train-limit', '120', '--test-limit', '25', '--json'));
   assert.is(out.nTrain, 120);
   assert.is(out.nTest, 25);
-  const knn = new KNearestNeighbor({ k: 1, metric: 'l1' });
+  const knn = new KNearestNeighbor({ k: 1, metric: 'l2' });
   await knn.train(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120));
   assert.is(out.accuracy, await knn.score(headRows(idxData.test.X, 25), idxData.test.y.subarray(0, 25)));
   knn.dispose();
@@ -202,6 +205,17 @@ Knn('--train-limit and --test-limit take the first records', async () => {
   // A limit above the size keeps everything.
   const all = jsonOf(cli('knn', '--data', IDX_DIR, '--train-limit', '5000', '--json'));
   assert.is(all.nTrain, N_TRAIN);
+});
+
+Knn('short aliases: -d, -k, -m give the same run as --data, --k, --metric', () => {
+  const long = jsonOf(cli('knn', '--data', IDX_DIR, '--k', '3', '--metric', 'l1', '--json'));
+  const short = jsonOf(cli('knn', '-d', IDX_DIR, '-k', '3', '-m', 'l1', '--json'));
+  const glued = jsonOf(cli('knn', `-d${IDX_DIR}`, '-k3', '-ml1', '--json'));
+  for (const out of [short, glued]) {
+    assert.is(out.k, 3);
+    assert.is(out.metric, 'l1');
+    assert.is(out.accuracy, long.accuracy);
+  }
 });
 
 Knn.run();
@@ -248,6 +262,25 @@ Linear('is deterministic for a seed; honours the limits and --batch-size', () =>
   assert.is.not(c.finalLoss, a.finalLoss, 'another seed draws other minibatches');
 });
 
+Linear('learning rate and reg default by the kind of data (IDX: 3e-6 / 1e2; CIFAR-10: the lecture\'s 1e-7 / 2.5e4), said on stderr', () => {
+  const idxRun = cli('linear', '--data', IDX_DIR, '--iters', '5', '--json');
+  const idxOut = jsonOf(idxRun);
+  assert.is(idxOut.learningRate, 3e-6);
+  assert.is(idxOut.reg, 100);
+  assert.match(idxRun.stderr, /defaults for IDX data: learning rate 3e-6, reg 100/);
+  const cifarRun = cli('linear', '--data', CIFAR_DIR, '-l', 'softmax', '--iters', '5', '--json');
+  const cifarOut = jsonOf(cifarRun);
+  assert.is(cifarOut.model, 'softmax');
+  assert.is(cifarOut.learningRate, 1e-7);
+  assert.is(cifarOut.reg, 2.5e4);
+  assert.match(cifarRun.stderr, /defaults for CIFAR-10 data: learning rate 1e-7, reg 25000/);
+  // Given values win, and no defaults note.
+  const given = cli('linear', '--data', IDX_DIR, '--iters', '5', '--learning-rate', '1e-5', '--reg', '3', '--json');
+  assert.is(jsonOf(given).learningRate, 1e-5);
+  assert.is(jsonOf(given).reg, 3);
+  assert.not.match(given.stderr, /defaults for/);
+});
+
 Linear('without --json prints a readable line', () => {
   const r = cli('linear', '--data', CIFAR_DIR, '--loss', 'svm', '--learning-rate', '1e-7', '--reg', '10', '--iters', '5');
   assert.is(r.code, 0, describe(r));
@@ -264,7 +297,9 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
   const plot = join(tmp, 'cv.svg');
   const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3,5', '--folds', '3', '--plot', plot, '--json');
   const out = jsonOf(r);
-  assert.equal(Object.keys(out).sort(), ['bestK', 'folds', 'results']);
+  assert.equal(Object.keys(out).sort(), ['bestK', 'folds', 'metric', 'nTrain', 'results']);
+  assert.is(out.metric, 'l2');
+  assert.is(out.nTrain, N_TRAIN);
   assert.is(out.folds, 3);
   assert.is(out.results.length, 3);
   for (const res of out.results) {
@@ -272,7 +307,7 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
     assert.ok(Array.isArray(res.accuracies) && res.accuracies.length === 3);
   }
   const expected = await crossValidateKnn(idxData.train.X, idxData.train.y, { ks: [1, 3, 5], folds: 3, metric: 'l2' });
-  assert.equal(out, JSON.parse(JSON.stringify(expected)));
+  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: N_TRAIN, ...expected })));
   assert.ok(existsSync(plot), 'plot written');
   const svg = readFileSync(plot, 'utf8');
   assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
@@ -283,10 +318,10 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
 Cv('--metric l1 and --train-limit, on CIFAR-10 too', async () => {
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--ks', '10,2', '--folds', '4', '--metric', 'l1', '--train-limit', '120', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120), { ks: [10, 2], folds: 4, metric: 'l1' });
-  assert.equal(out, JSON.parse(JSON.stringify(expected)));
+  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l1', nTrain: 120, ...expected })));
   const cifar = jsonOf(cli('cv', '--data', CIFAR_DIR, '--ks', '1,5', '--folds', '2', '--json'));
   const cifarExpected = await crossValidateKnn(cifarData.train.X, cifarData.train.y, { ks: [1, 5], folds: 2, metric: 'l2' });
-  assert.equal(cifar, JSON.parse(JSON.stringify(cifarExpected)));
+  assert.equal(cifar, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 240, ...cifarExpected })));
 });
 
 Cv('without --json prints one line per k and the best k', () => {
@@ -296,6 +331,19 @@ Cv('without --json prints one line per k and the best k', () => {
   assert.is(lines.length, 3);
   assert.match(lines[0], /^k=\s*1\s+accuracy \d+\.\d\d% ± \d+\.\d\d/);
   assert.match(lines[2], /^best k: [13]$/);
+});
+
+Cv('without --ks: the library\'s list, less the ks above the smallest training fold', async () => {
+  const out = jsonOf(cli('cv', '--data', IDX_DIR, '--folds', '5', '--train-limit', '60', '--json'));
+  const expected = await crossValidateKnn(headRows(idxData.train.X, 60), idxData.train.y.subarray(0, 60), { folds: 5 });
+  assert.equal(out.results.map((r) => r.k), [1, 3, 5, 8, 10, 12, 15, 20]);
+  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 60, ...expected })));
+});
+
+Cv('the best k is a note on stderr whether or not stderr is a terminal (here a pipe)', () => {
+  const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3', '--folds', '2', '--json');
+  const best = jsonOf(r).bestK;
+  assert.match(r.stderr, new RegExp(`^2-fold CV \\(l2\\): 100% \\(300/300\\) in [\\d.]+ s; best k = ${best} \\(`, 'm'));
 });
 
 Cv.run();
@@ -313,16 +361,96 @@ Demo('--quick on a given folder writes the report and prints the table', () => {
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines[0], /^model\s+hyperparameters\s+validation\s+test\s+train\s+predict$/);
   assert.match(lines[1], /^-+( +-+){5}$/);
-  // One row per model: kNN k=1 L2, the cross-validated kNN, Linear SVM, Softmax, each with a test accuracy.
-  const rows = lines.slice(2);
-  assert.ok(rows.length >= 4, `at least four model rows: ${describe(r)}`);
-  for (const name of [/^kNN \(k=1, L2\) /, /^kNN \(k=\d+, L[12]\) .*\d+\.\d\d% +\d+\.\d\d%/, /^Linear SVM /, /^Softmax /]) {
-    assert.ok(rows.some((row) => name.test(row) && /\d+\.\d\d%/.test(row)), `a row matching ${name}: ${describe(r)}`);
+  // One row per model: the cross-validated kNN for L1 and for L2, Linear SVM, Softmax, each with a validation and a test accuracy.
+  const rows = lines.slice(2, 6);
+  for (const [i, name] of [/^kNN \(k=\d+, L1\) /, /^kNN \(k=\d+, L2\) /, /^Linear SVM /, /^Softmax /].entries()) {
+    assert.match(rows[i], name, describe(r));
+    assert.match(rows[i], /\d+\.\d\d% +\d+\.\d\d% /, `a validation and a test accuracy: ${rows[i]}`);
   }
+  // The model kept is the best by validation accuracy (the test column chooses nothing).
+  const val = rows.map((row) => Number(/ (\d+\.\d\d)% +\d+\.\d\d% /.exec(row)[1]));
+  const chosen = rows[val.indexOf(Math.max(...val))].split(/\s{2,}/)[0];
+  assert.ok(lines.at(-1).startsWith(`chosen by validation accuracy: ${chosen} (`), `${lines.at(-1)}: ${chosen}`);
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.match(html, new RegExp(`<tr class="best"><td data-label="Model"><b>${chosen.replace(/[()]/g, '\\$&')}</b>`));
+  assert.match(html, new RegExp(`the prediction of the chosen model, ${chosen.replace(/[()]/g, '\\$&')}`));
+  // Notes reach stderr through a pipe: the k each cross-validation chose, the grid search's best.
+  assert.match(r.stderr, /kNN 3-fold CV \(l1\): 100% .*best k = \d+/);
+  assert.match(r.stderr, /kNN 3-fold CV \(l2\): 100% .*best k = \d+/);
+  assert.match(r.stderr, /^svm: best lr \S+, reg \S+ \(\d+\.\d\d% validation\)/m);
   assert.match(r.stderr, /report: .*index\.html/);
+  assert.not.match(r.stderr, /\x1b/, 'no escape codes into a pipe');
 });
 
 Demo.run();
+
+// ---- the demo's widened grid search (src/cli/grid.ts) ----------------------------------------------
+
+const Grid = suite('widenedGridSearch');
+
+/** A fake evaluate(): validation accuracy from `score(lr, reg)`, every call and pair recorded. */
+function fakeGrid(score) {
+  const calls = [];
+  const evaluate = async (lrs, regs) => {
+    calls.push([lrs, regs]);
+    return lrs.flatMap((learningRate) => regs.map((reg) => {
+      const valAccuracy = score(learningRate, reg);
+      return { learningRate, reg, valAccuracy, trainAccuracy: valAccuracy, finalLoss: Number.isNaN(valAccuracy) ? NaN : 1, history: [1] };
+    }));
+  };
+  return { evaluate, calls };
+}
+
+Grid('a best cell inside the grid: one search, no widening', async () => {
+  const { widenedGridSearch } = await import('../dist/cli/grid.js');
+  const { evaluate, calls } = fakeGrid((lr, reg) => -Math.abs(Math.log10(lr / 3e-6)) - Math.abs(Math.log10(reg / 1e2)));
+  const g = await widenedGridSearch(evaluate, [1e-6, 3e-6, 1e-5], [1e1, 1e2, 1e3]);
+  assert.is(calls.length, 1);
+  assert.equal([g.best.learningRate, g.best.reg], [3e-6, 1e2]);
+  assert.equal(g.widenings, []);
+  assert.is(g.stillOnEdge, false);
+});
+
+Grid('a best cell on an edge: the grid grows past it by its own ratio until the best is inside', async () => {
+  const { widenedGridSearch } = await import('../dist/cli/grid.js');
+  // The peak is at lr 1e-6 (the low edge) and reg 1e4 (past the high edge).
+  const { evaluate } = fakeGrid((lr, reg) => -Math.abs(Math.log10(lr / 1e-6)) - Math.abs(Math.log10(reg / 1e4)));
+  const g = await widenedGridSearch(evaluate, [1e-6, 3e-6, 1e-5], [1e1, 1e2, 1e3]);
+  assert.equal([g.best.learningRate, g.best.reg], [1e-6, 1e4]);
+  assert.equal(g.widenings.map((w) => [w.axis, w.direction, w.value]), [['learningRate', 'lower', 3.33e-7], ['reg', 'higher', 1e4], ['reg', 'higher', 1e5]]);
+  assert.equal(g.widenings[0].from, { learningRate: 1e-6, reg: 1e3 });
+  assert.is(g.stillOnEdge, false);
+  // Always a full cross product: every (lr, reg) of the final axes, once.
+  assert.equal(g.learningRates, [3.33e-7, 1e-6, 3e-6, 1e-5]);
+  assert.equal(g.regs, [1e1, 1e2, 1e3, 1e4, 1e5]);
+  assert.is(g.points.length, 4 * 5);
+  assert.is(new Set(g.points.map((p) => `${p.learningRate}/${p.reg}`)).size, 20);
+});
+
+Grid('bounded: at most maxRounds rounds and never past the bounds; says when the best is still on an edge', async () => {
+  const { widenedGridSearch } = await import('../dist/cli/grid.js');
+  // More reg is always better; lr 1e-6 is best.
+  const { evaluate } = fakeGrid((lr, reg) => Math.log10(reg) - 0.01 * Math.abs(Math.log10(lr / 1e-6)));
+  const g = await widenedGridSearch(evaluate, [1e-6], [1e1, 1e2], { maxRounds: 2 });
+  assert.equal(g.regs, [1e1, 1e2, 1e3, 1e4]);
+  assert.is(g.stillOnEdge, true);
+  // A single learning rate is widened both ways in the first round.
+  assert.equal(g.learningRates, [1e-7, 1e-6, 1e-5]);
+  const capped = await widenedGridSearch(fakeGrid((lr, reg) => Math.log10(reg)).evaluate, [1e-6, 3e-6, 1e-5], [1e5, 1e6], { maxRounds: 5 });
+  assert.equal(capped.regs, [1e5, 1e6, 1e7], 'stops at the upper bound of reg (1e7)');
+  assert.is(capped.stillOnEdge, false, 'nothing left to widen within the bounds');
+});
+
+Grid('diverged cells (NaN loss) are never the best, and a row that all diverged stops the widening there', async () => {
+  const { widenedGridSearch } = await import('../dist/cli/grid.js');
+  const { evaluate } = fakeGrid((lr) => (lr > 1e-5 ? NaN : Math.log10(lr)));
+  const g = await widenedGridSearch(evaluate, [1e-6, 3e-6, 1e-5], [1e2]);
+  assert.is(g.best.learningRate, 1e-5);
+  assert.ok(g.points.some((p) => p.learningRate > 1e-5 && Number.isNaN(p.finalLoss)), 'the higher learning rate was tried');
+  assert.is(g.learningRates.length, 4, 'and not widened again past the diverged one');
+});
+
+Grid.run();
 
 // ---- help --------------------------------------------------------------------------------------
 
@@ -332,17 +460,63 @@ const COMMAND_FLAGS = {
   knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--json'],
   linear: ['--data', '--loss', '--learning-rate', '--reg', '--iters', '--batch-size', '--seed', '--train-limit', '--test-limit', '--save', '--json'],
   cv: ['--data', '--ks', '--folds', '--metric', '--train-limit', '--plot', '--json'],
-  demo: ['--out', '--quick'],
-  bench: ['--quick', '--json'],
+  demo: ['--data', '--train-limit', '--test-limit', '--out', '--quick'],
+  bench: ['--quick', '--json', '--data', '--filter', '--peers'],
 };
 
-Help('every command --help: exit 0, usage and its flags on stdout', () => {
+/** The option lines of a --help text: { flag: { short, value, text } }, the text with its continuation lines. */
+function helpOptions(stdout) {
+  const options = {};
+  let last = null;
+  for (const line of stdout.split('\n\nOptions:\n')[1].split('\n\n')[0].split('\n')) {
+    const m = /^  (?:-(\w), |    )--([\w-]+)(?: (\S+))?\s+(.*)$/.exec(line);
+    if (m) options[last = m[2]] = { short: m[1], value: m[3], text: m[4] };
+    else options[last].text += ` ${line.trim()}`;
+  }
+  return options;
+}
+
+Help('every command --help: exit 0, usage and exactly its flags (from the one flag table) on stdout', async () => {
+  const { FLAGS, flagsOf } = await import('../dist/cli/flags.js');
   for (const [name, flags] of Object.entries(COMMAND_FLAGS)) {
     const r = cli(name, '--help');
     assert.is(r.code, 0, describe(r));
     assert.ok(r.stdout.startsWith(`Usage: simdclass ${name}`), describe(r));
-    for (const flag of flags) assert.ok(r.stdout.includes(`  ${flag}`), `${name} --help lists ${flag}`);
+    const options = helpOptions(r.stdout);
+    assert.equal(Object.keys(options).sort(), [...flags, '--help', '--version'].map((f) => f.slice(2)).sort(), `${name} --help lists its flags`);
+    assert.equal(Object.keys(options).sort(), Object.keys(flagsOf(name)).sort());
+    for (const [flag, o] of Object.entries(options)) {
+      const spec = FLAGS[flag];
+      assert.is(o.short, spec.short, `${name} --${flag}: short alias`);
+      const usage = r.stdout.split('\n\n')[0];
+      if (flag !== 'help' && flag !== 'version') assert.ok(usage.includes(`[${spec.short ? `-${spec.short}` : `--${flag}`}`), `${name}: the usage shows --${flag} as optional`);
+      const def = spec.for?.[name]?.defaultText ?? spec.defaultText ?? spec.for?.[name]?.default ?? spec.default;
+      if (def !== undefined && spec.type !== 'bool') assert.ok(o.text.includes(`(default: ${Array.isArray(def) ? def.join(',') : def})`), `${name} --${flag} shows its default: ${o.text}`);
+    }
     assert.is(r.stderr, '', `nothing on stderr: ${describe(r)}`);
+  }
+});
+
+Help('the defaults in --help are the library\'s and the ones the commands use', () => {
+  const knn = helpOptions(cli('knn', '--help').stdout);
+  const library = new KNearestNeighbor();
+  assert.match(knn.k.text, new RegExp(`\\(default: ${library.k}\\)`));
+  assert.match(knn.metric.text, new RegExp(`\\(default: ${library.metric}\\)`));
+  assert.match(helpOptions(cli('cv', '--help').stdout).metric.text, new RegExp(`\\(default: ${library.metric}\\)`));
+  const linear = helpOptions(cli('linear', '--help').stdout);
+  assert.match(linear['learning-rate'].text, /\(default: 1e-7 on CIFAR-10, 3e-6 on IDX\)/);
+  assert.match(linear.reg.text, /\(default: 2\.5e4 on CIFAR-10, 1e2 on IDX\)/);
+  assert.match(linear.loss.text, /\(default: svm\)/);
+  assert.match(helpOptions(cli('knn', '--help').stdout)['test-limit'].text, /first N test images/);
+});
+
+Help('--version and -v print the package version; so does a command given --version', () => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  for (const args of [['--version'], ['-v'], ['knn', '--version'], ['cv', '-v']]) {
+    const r = cli(...args);
+    assert.is(r.code, 0, describe(r));
+    assert.is(r.stdout, `simdclass ${version}\n`);
+    assert.is(r.stderr, '');
   }
 });
 
@@ -352,19 +526,54 @@ Help('--help wins over other arguments', () => {
   assert.ok(r.stdout.startsWith('Usage: simdclass knn'));
 });
 
-Help('simdclass --help lists the commands; no command prints usage and fails', () => {
+Help('simdclass --help lists the commands on stdout; bare simdclass prints the usage on stderr and exits 2', () => {
   for (const flag of ['--help', '-h', 'help']) {
     const r = cli(flag);
     assert.is(r.code, 0, describe(r));
     assert.match(r.stdout, /^Usage: simdclass <command>/);
     for (const name of Object.keys(COMMAND_FLAGS)) assert.match(r.stdout, new RegExp(`\\n  ${name} `));
+    assert.is(r.stderr, '');
   }
   const r = cli();
-  assert.ok(r.code !== 0 && r.code !== null, `non-zero exit: ${describe(r)}`);
-  assert.match(r.stdout + r.stderr, /Usage: simdclass <command>/);
+  assert.is(r.code, 2, describe(r));
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /^Usage: simdclass <command>/);
+  assert.match(r.stderr, /\n  knn /);
 });
 
 Help.run();
+
+// ---- on a terminal -------------------------------------------------------------------------------
+
+const Terminal = suite('terminal');
+const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`); returns what the terminal showed (stdout and stderr). */
+function onTerminal(env, ...args) {
+  const command = [process.execPath, MAIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync(SCRIPT, ['-qec', command, '/dev/null'], { cwd: tmp, encoding: 'utf8', timeout: 60_000, env: { ...childEnv, ...env } });
+  if (r.error) throw r.error;
+  return { code: r.status, screen: r.stdout };
+}
+
+Terminal('a redrawn bar with an erase-line code; with NO_COLOR no escape code at all; the note either way', () => {
+  if (!SCRIPT) {
+    process.stderr.write('  (skipped the terminal checks: no `script` command from util-linux)\n');
+    return;
+  }
+  const args = ['cv', '--data', IDX_DIR, '--ks', '1,3', '--folds', '2'];
+  const plain = onTerminal({ TERM: 'xterm' }, ...args);
+  assert.is(plain.code, 0, plain.screen);
+  assert.match(plain.screen, /\r\x1b\[K2-fold CV \(l2\) [█░]+ +\d+%/);
+  assert.match(plain.screen, /best k = [13]/);
+  const noColor = onTerminal({ TERM: 'xterm', NO_COLOR: '1' }, ...args);
+  assert.is(noColor.code, 0, noColor.screen);
+  assert.not.match(noColor.screen, /\x1b/);
+  assert.match(noColor.screen, /\r2-fold CV \(l2\) [█░]+ +\d+%/);
+  assert.match(noColor.screen, /best k = [13]/);
+});
+
+Terminal.run();
 
 // ---- argument errors: exit 2 -------------------------------------------------------------------
 
@@ -378,19 +587,26 @@ BadArguments('unknown command, unknown flag, missing value, stray argument', () 
   usageError(cli('cv', '--data'), /^simdclass: --data needs a value/);
   usageError(cli('knn', 'extra'), /^simdclass: Unexpected argument "extra"/);
   usageError(cli('knn', '--json=yes'), /^simdclass: --json takes no value/);
+  usageError(cli('knn', '-x'), /^simdclass: Unknown flag -x/);
+  usageError(cli('knn', '-k'), /^simdclass: --k needs a value/);
+  usageError(cli('knn', '--k', '-m', 'l1'), /^simdclass: --k needs a value/);
+  usageError(cli('cv', '--test-limit', '5'), /^simdclass: Unknown flag --test-limit/);
+  usageError(cli('--nope'), /^simdclass: Unknown flag "--nope"/);
+  usageError(cli('knn', '--', '--json'), /^simdclass: Unexpected argument "--json"/);
 });
 
 BadArguments('bad integers and integer lists', () => {
   usageError(cli('knn', '--data', IDX_DIR, '--k', 'abc'), /^simdclass: --k expects an integer, got "abc"/);
-  usageError(cli('knn', '--data', IDX_DIR, '--k', '0'), /^simdclass: --k expects values >= 1, got 0/);
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '0'), /^simdclass: --k expects an integer >= 1, got 0/);
+  usageError(cli('knn', '--data', IDX_DIR, '-k', '0'), /^simdclass: --k expects an integer >= 1, got 0/);
   usageError(cli('knn', '--data', IDX_DIR, '--k', '2.5'), /^simdclass: --k expects an integer/);
   usageError(cli('knn', '--data', IDX_DIR, '--k', '-3'), /^simdclass: --k /);
-  usageError(cli('knn', '--data', IDX_DIR, '--train-limit', '0'), /^simdclass: --train-limit expects values >= 1/);
+  usageError(cli('knn', '--data', IDX_DIR, '--train-limit', '0'), /^simdclass: --train-limit expects an integer >= 1/);
   usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,x,3'), /^simdclass: --ks expects a comma-separated list of integers/);
   usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,,3'), /^simdclass: --ks expects a comma-separated list of integers, got "1,,3"/);
   usageError(cli('cv', '--data', IDX_DIR, '--ks', ''), /^simdclass: --ks /);
   usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,0'), /^simdclass: --ks expects values >= 1, got 0/);
-  usageError(cli('linear', '--data', IDX_DIR, '--iters', '0'), /^simdclass: --iters expects values >= 1/);
+  usageError(cli('linear', '--data', IDX_DIR, '--iters', '0'), /^simdclass: --iters expects an integer >= 1/);
 });
 
 BadArguments('--folds below 2 or above the number of training images', () => {
@@ -417,6 +633,12 @@ BadArguments('numbers are decimal only: no hex, binary, octal, empty, Infinity o
     usageError(cli('knn', '--data', IDX_DIR, `--k=${raw}`), /^simdclass: --k expects an integer, got "/);
   }
   usageError(cli('cv', '--data', IDX_DIR, '--ks', '1,0x10'), /^simdclass: --ks expects a comma-separated list of integers, got "1,0x10"/);
+});
+
+BadArguments('with --json an error is still one line on stderr, nothing on stdout, and the exit code tells the kind', () => {
+  usageError(cli('knn', '--data', IDX_DIR, '--k', '301', '--json'), /^simdclass: Expected k <= nTrain \(300\), got 301/, { afterLoad: true });
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', 'x', '--json'), /^simdclass: --ks expects a comma-separated list of integers/);
+  checkFailure(cli('cv', '--data', join(tmp, 'missing'), '--json'), 1, /^simdclass: Dataset folder not found/);
 });
 
 BadArguments('k larger than the training set (ERR_ARG_RANGE from the library) exits 2', () => {
@@ -448,7 +670,7 @@ OtherErrors('a folder with a truncated IDX file, or no data set at all', async (
 
 OtherErrors('an unwritable --save or --plot path', () => {
   const nowhere = join(tmp, 'no-such-folder', 'out.json');
-  checkFailure(cli('linear', '--data', IDX_DIR, '--iters', '2', '--save', nowhere, '--json'), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|svm SGD): / });
+  checkFailure(cli('linear', '--data', IDX_DIR, '--iters', '2', '--save', nowhere, '--json'), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|defaults for IDX data|svm SGD): / });
   checkFailure(cli('cv', '--data', IDX_DIR, '--ks', '1', '--folds', '2', '--plot', join(tmp, 'no-such-folder', 'cv.svg')), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|2-fold CV \(l2\)): / });
 });
 

@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import * as browserEntry from '../dist/index.js';
 import { mulberry32, randomU8 } from './helpers.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const SAMPLE_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'README.md'];
 const wasmBytes = (build) => readFileSync(new URL(`../build/simdclass-${build}.wasm`, import.meta.url));
 
 /** Every module reachable from `file` through static and dynamic relative imports, plus the bare specifiers they name. */
@@ -32,13 +34,37 @@ entries('the browser entry reaches no Node built-in', () => {
   assert.not.ok([...seen].some((f) => f.endsWith('data/node.js') || f.includes('/cli/')), 'no Node-only module in the browser graph');
 });
 
-entries('package.json routes node and browser through exports conditions', () => {
+entries('package.json routes node and browser through exports conditions, each with its own types', () => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   const root = pkg.exports['.'];
-  assert.is(root.node, './dist/node.js');
+  assert.equal(root.node, { types: './dist/node.d.ts', default: './dist/node.js' });
   assert.is(root.default, './dist/index.js');
   assert.is(root.types, './dist/index.d.ts');
   assert.is(pkg.type, 'module');
+  assert.is(pkg.license, 'MIT');
+});
+
+entries('the package (npm pack) holds LICENSE, README, the entries, the wasm builds and the embedded sample', () => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const files = new Set(JSON.parse(r.stdout)[0].files.map((f) => f.path));
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts', 'dist/cli/main.js',
+    'build/simdclass-relaxed.wasm', 'build/simdclass-simd.wasm', 'build/simdclass-scalar.wasm',
+    ...SAMPLE_FILES.map((name) => `data/fashion-mnist-sample/${name}`)]) {
+    assert.ok(files.has(f), `${f} is in the package`);
+  }
+  assert.match(readFileSync(new URL('../LICENSE', import.meta.url), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} /);
+});
+
+entries('a consumer reaches the embedded sample through the "./data/*" export and loads it', async () => {
+  const readme = import.meta.resolve('simdclass/data/fashion-mnist-sample/README.md');
+  assert.is(readme, new URL('../data/fashion-mnist-sample/README.md', import.meta.url).href);
+  const ds = await nodeEntry.loadDataset(fileURLToPath(new URL('.', readme)), { trainLimit: 100, testLimit: 20 });
+  assert.is(ds.train.X.rows, 100);
+  assert.is(ds.test.X.rows, 20);
+  assert.equal(ds.shape, [28, 28, 1]);
+  assert.is(ds.classNames[0], 'T-shirt/top');
+  for (const name of SAMPLE_FILES) assert.ok(import.meta.resolve(`simdclass/data/fashion-mnist-sample/${name}`).endsWith(name));
 });
 
 entries('the Node entry adds the file loaders; both share the API', () => {

@@ -1,12 +1,16 @@
-// src/report.ts: writeReport writes a self-contained folder (index.html + assets/) whose every
-// reference resolves on disk, with PNGs that decode back to the expected size; formatMs.
+// src/cli/report.ts: writeReport writes a self-contained folder (index.html + assets/) whose every
+// reference resolves on disk, with PNGs that decode back to the expected size; the model kept is the
+// best by validation accuracy (chooseModel); the page fits a 1280 px and a 390 px wide window in
+// Chromium (screenshots in test/.artifacts/); formatMs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { decode } from 'fast-png';
-import { writeReport, formatMs } from '../dist/report.js';
+import { fileURLToPath } from 'node:url';
+import { writeReport, formatMs, chooseModel } from '../dist/cli/report.js';
+import { CHROMIUM_ARGS, withChromium } from './chromium.mjs';
 
 // A minimal XML well-formedness check: balanced tags, quoted attributes, only entity '&'s, one <svg> root.
 function checkSvg(xml) {
@@ -57,14 +61,15 @@ function fakeReport() {
     machine: { cpu: 'Test CPU <fast>', cores: 2, node: 'v20.0.0', build: 'relaxed' },
     createdAt: '2025-01-02T03:04:05.000Z',
     models: [
-      { name: 'kNN (k=1, L2)', hyperparameters: { k: 1, metric: 'l2' }, testAccuracy: 0.7, trainMs: 1.5, predictMs: 2300, confusion: cm(70) },
-      { name: 'Linear SVM', hyperparameters: { learningRate: 1e-7, reg: 2.5e4 }, valAccuracy: 0.79, testAccuracy: 0.8, trainMs: 1234, predictMs: 12, confusion: cm(80), weights: [0, 1, 2].map((s) => rgba(4, 4, s)) },
-      { name: 'Softmax', hyperparameters: { learningRate: 1e-6, reg: 1e3 }, valAccuracy: 0.77, testAccuracy: 0.78, trainMs: 1100, predictMs: 11, confusion: cm(78), weights: [3, 4, 5].map((s) => rgba(4, 4, s)) },
+      { name: 'kNN (k=1, L2)', hyperparameters: { k: 1, metric: 'l2' }, valAccuracy: 0.71, selection: '5-fold cross-validation mean', testAccuracy: 0.7, trainMs: 1.5, predictMs: 2300, confusion: cm(70) },
+      { name: 'Linear SVM', hyperparameters: { learningRate: 1e-7, reg: 2.5e4 }, valAccuracy: 0.79, selection: 'validation split', testAccuracy: 0.8, trainMs: 1234, predictMs: 12, confusion: cm(80), weights: [0, 1, 2].map((s) => rgba(4, 4, s)) },
+      // The best test accuracy, but not the best validation accuracy: it must not be the one chosen.
+      { name: 'Softmax', hyperparameters: { learningRate: 1e-6, reg: 1e3 }, valAccuracy: 0.77, selection: 'validation split', testAccuracy: 0.82, trainMs: 1100, predictMs: 11, confusion: cm(78), weights: [3, 4, 5].map((s) => rgba(4, 4, s)) },
     ],
     cv: { l1: cvFor(5, [1, 3, 5, 8]), l2: cvFor(5, [1, 3, 5, 8]) },
-    grids: [{ loss: 'svm', points }, { loss: 'softmax', points }],
+    grids: [{ loss: 'svm', points, widenings: [{ axis: 'reg', direction: 'higher', value: 1e4, from: { learningRate: 1e-6, reg: 1e3 } }] }, { loss: 'softmax', points, stillOnEdge: true }],
     lossCurves: [{ label: 'svm & co', values: curve(8) }, { label: 'softmax', values: curve(2) }],
-    samples: { images: [6, 7, 8, 9].map((s) => rgba(4, 4, s)), predicted: [0, 1, 2, 0], truth: [0, 1, 1, 0], model: 'Softmax' },
+    samples: { images: [6, 7, 8, 9].map((s) => rgba(4, 4, s)), predicted: [0, 1, 2, 0], truth: [0, 1, 1, 0], model: 'Linear SVM' },
   };
 }
 
@@ -100,14 +105,20 @@ Write('writes index.html and every file it references, relative and present on d
   assert.match(html, /<style>/);
 });
 
-Write('the page has the table (best highlighted), the sections, escaped names and the timings', async () => {
+Write('the page has the table (the model chosen by validation highlighted), the sections, escaped names and the timings', async () => {
   const { indexPath } = await writeReport(await fresh(), fakeReport());
   const html = await readFile(indexPath, 'utf8');
   for (const title of ['Results', 'Choosing k', 'Choosing learning rate and regularization', 'What the linear models learned', 'Where they go wrong', 'Sample predictions']) {
     assert.match(html, new RegExp(`<h2>${title}</h2>`), title);
   }
   assert.is((html.match(/<tr class="best">/g) ?? []).length, 1);
-  assert.match(html, /<tr class="best"><td><b>Linear SVM<\/b>/);
+  assert.match(html, /<tr class="best"><td data-label="Model"><b>Linear SVM<\/b><span class="badge">chosen<\/span>/);
+  assert.match(html, /highest validation accuracy \(Linear SVM, marked <i>chosen<\/i>\); the test set was used once per model, at the end, and chose nothing/);
+  assert.match(html, /79\.0% validation · 80\.0% test/);
+  assert.match(html, /the prediction of the chosen model, Linear SVM/);
+  assert.match(html, /5-fold cross-validation mean/);
+  assert.match(html, /the grid was widened and searched again: higher regularization 10000 \(best was lr 1e-6, reg 1000\)/);
+  assert.match(html, /still on an edge/);
   assert.match(html, /cats &amp; dogs/);
   assert.match(html, /&lt;plane&gt;/);
   assert.not.match(html, /cats & dogs|<plane>/);
@@ -175,7 +186,104 @@ Write('a 28 x 28 gray template is upscaled 4x to 112 x 112, samples 3x to 84 x 8
   assert.match(html, /28×28 grayscale/);
   assert.match(html, /0 right, 1 wrong/);
 });
+Write('chooseModel: the highest validation accuracy, first on a tie; models without one never; -1 when none has one', () => {
+  assert.is(chooseModel([{ valAccuracy: 0.7 }, { valAccuracy: 0.9 }, { valAccuracy: 0.9 }]), 1);
+  assert.is(chooseModel([{}, { valAccuracy: 0.5 }]), 1);
+  assert.is(chooseModel([{}, { valAccuracy: NaN }]), -1);
+  assert.is(chooseModel([]), -1);
+  const report = fakeReport();
+  assert.is(chooseModel(report.models), 1, 'Linear SVM, though Softmax has the better test accuracy');
+});
+
 Write.run();
+
+// ---- the page in Chromium: wide and phone-sized ----------------------------------------------------
+
+const Layout = suite('report layout in Chromium');
+const { chromium, test: layoutTest } = withChromium(Layout, 'the report layout tests');
+const artifacts = fileURLToPath(new URL('./.artifacts/', import.meta.url));
+
+/** A report shaped like the demo's: 10 classes of 28 x 28 gray images, four models, two grids. */
+function demoLikeReport() {
+  const base = fakeReport();
+  const classNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+  const C = classNames.length;
+  const cm = () => Int32Array.from({ length: C * C }, (_, i) => (i % (C + 1) === 0 ? 160 : (i * 7) % 9));
+  const gray = (seed) => rgba(28, 28, seed);
+  const knn = (k, metric, val, testAccuracy) => ({ name: `kNN (k=${k}, ${metric.toUpperCase()})`, hyperparameters: { k, metric }, valAccuracy: val, selection: '5-fold cross-validation mean', testAccuracy, trainMs: 2, predictMs: 291, confusion: cm() });
+  const linear = (name, learningRate, reg, val, testAccuracy, seed) => ({ name, hyperparameters: { learningRate, reg, iterations: 1500, batchSize: 200 }, valAccuracy: val, selection: 'validation split (20% of the training set)', testAccuracy, trainMs: 310, predictMs: 2, confusion: cm(), weights: classNames.map((_, j) => gray(seed + j)) });
+  return {
+    ...base, datasetName: 'fashion-mnist-sample', shape: [28, 28, 1], classNames, nTrain: 10000, nTest: 2000,
+    machine: { cpu: 'Intel(R) Xeon(R) Processor @ 2.40GHz', cores: 2, node: 'v20.20.2', build: 'relaxed' },
+    models: [knn(5, 'l1', 0.8294, 0.8265), knn(8, 'l2', 0.8229, 0.8255), linear('Linear SVM', 1e-6, 1e3, 0.8355, 0.834, 0), linear('Softmax', 3e-6, 1e2, 0.8385, 0.8305, 50)],
+    cv: { l1: cvFor(5, [1, 3, 5, 8, 10, 12, 15, 20]), l2: cvFor(5, [1, 3, 5, 8, 10, 12, 15, 20]) },
+    samples: { images: Array.from({ length: 40 }, (_, i) => gray(100 + i)), predicted: Array.from({ length: 40 }, (_, i) => i % C), truth: Array.from({ length: 40 }, (_, i) => (i % 7 === 3 ? (i + 1) % C : i % C)), model: 'Softmax' },
+  };
+}
+
+const layout = { context: null, dir: null, url: null };
+Layout.before(async () => {
+  if (!chromium.path) return;
+  layout.dir = await mkdtemp(join(tmpdir(), 'simdclass-report-layout-'));
+  const { indexPath } = await writeReport(layout.dir, demoLikeReport());
+  layout.url = `file://${indexPath}`;
+  const { chromium: launcher } = await import('playwright-core');
+  layout.userDataDir = await mkdtemp(join(tmpdir(), 'simdclass-chromium-'));
+  layout.context = await launcher.launchPersistentContext(layout.userDataDir, {
+    executablePath: chromium.path, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, timeout: 30_000,
+  });
+  // A file:// page and nothing else: anything else would be a network access.
+  await layout.context.route('**/*', (route) => (route.request().url().startsWith('file://') ? route.continue() : route.abort()));
+});
+Layout.after(async () => {
+  await layout.context?.close().catch(() => {});
+  for (const dir of [layout.dir, layout.userDataDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Loads the report at `width` px and measures what sticks out of the window or out of its card. */
+async function measure(width) {
+  if (!chromium.path) throw new Error(`Chromium not found: set CHROMIUM_PATH (${chromium.why})`);
+  const page = await layout.context.newPage();
+  await page.setViewportSize({ width, height: 900 });
+  await page.goto(layout.url, { waitUntil: 'load' });
+  const result = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const out = [];
+    for (const el of document.querySelectorAll('main *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || el.closest('.table-card') && el !== el.closest('.table-card')) continue;
+      if (r.right > vw + 0.5 || r.left < -0.5) out.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+    }
+    const table = document.querySelector('.table-card');
+    const images = [...document.querySelectorAll('img')];
+    return {
+      vw, scrollWidth: document.documentElement.scrollWidth, outside: out.slice(0, 10),
+      tableScrolls: table.scrollWidth > table.clientWidth + 1,
+      unloaded: images.filter((img) => !img.complete || img.naturalWidth === 0).map((img) => img.getAttribute('src')),
+      plots: [...document.querySelectorAll('img.plot')].map((img) => ({ w: img.getBoundingClientRect().width, box: img.parentElement.clientWidth })),
+      stacked: getComputedStyle(document.querySelector('table.results thead')).display === 'none',
+    };
+  });
+  await mkdir(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, `report-${width}.png`), fullPage: true });
+  await page.close();
+  return result;
+}
+
+for (const width of [1280, 390]) {
+  layoutTest(`at ${width} px: nothing wider than the window, the table whole, every picture loaded and inside its card (screenshot saved)`, async () => {
+    const m = await measure(width);
+    assert.is(m.vw, width);
+    assert.ok(m.scrollWidth <= width, `page is ${m.scrollWidth} px wide in a ${width} px window`);
+    assert.equal(m.outside, [], 'elements outside the window');
+    assert.is(m.tableScrolls, false, 'the results table fits its card (no hidden columns)');
+    assert.equal(m.unloaded, [], 'images that did not load');
+    for (const p of m.plots) assert.ok(p.w <= p.box + 0.5, `a plot ${p.w} px wide in a ${p.box} px card`);
+    assert.is(m.stacked, width < 720, 'phones get one card per model instead of table columns');
+  });
+}
+
+Layout.run();
 
 const Svg = suite('checkSvg (test helper)');
 Svg('rejects broken markup', () => {

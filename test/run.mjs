@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const uvu = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
-const result = spawnSync(process.execPath, [uvu, 'test', '\\.test\\.mjs$', ...process.argv.slice(2)], {
+// uvu colours its output even into a pipe (it sets FORCE_COLOR): only on a terminal, and never with NO_COLOR.
+const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const result = spawnSync(process.execPath, [uvu, 'test', '\\.test\\.mjs$', ...(color ? [] : ['--no-color']), ...process.argv.slice(2)], {
   cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024,
 });
 process.stdout.write(result.stdout ?? '');
-// uvu colours its summary even when piped: strip the escapes before reading the counts.
+// Strip any escapes (a terminal run) before reading the counts.
 const summary = (result.stdout ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 const count = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(summary)?.[1] ?? 0);
 const total = count('Total'), passed = count('Passed'), skipped = count('Skipped');

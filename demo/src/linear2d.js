@@ -1,13 +1,15 @@
-// Panel 2: a linear classifier in 2-D with 3 classes. Scores s_j = w_j · x + b_j; each class's
-// line is where its score is 0, and its arrow points where the score grows. Every step is one
-// full-batch gradient-descent update W -= stepSize * dL/dW, with the loss and gradient computed by
-// simdclass's svmLoss / softmaxLoss (the WebAssembly kernels, bias trick: x = (x1, x2, 1)).
+// Panel 2: a linear classifier in 2-D with 3 classes (2 for the lecture's hard cases). Scores
+// s_j = w_j · x + b_j; each class's line is where its score is 0, and its arrow points where the
+// score grows. Every step is one full-batch gradient-descent update W -= stepSize * dL/dW, with the
+// loss and gradient computed by simdclass's svmLoss / softmaxLoss (the WebAssembly kernels, bias
+// trick: x = (x1, x2, 1)). The presets are panel 1's, point for point.
 import { softmaxLoss, svmLoss } from 'simdclass';
 import { PALETTE, attachDrag, drawPoint, formatNumber, frameScheduler, gaussian, mulberry32, radioValue, setupCanvas, slider, tint } from './common.js';
+import { PRESETS } from './presets.js';
 
 const SIZE = 400;          // canvas, CSS px
 const HALF = 1;            // the view is [-HALF, HALF]^2 in data units
-const CLASSES = 3;
+const MAX_CLASSES = 3;
 const CHART_W = 300, CHART_H = 130;
 
 // The starting picture (as in the classic course demo): 3 points per class and fixed weights.
@@ -18,6 +20,8 @@ const START_POINTS = [
 ];
 // W is D x C (rows x1, x2, bias; one column per class), row-major.
 const START_W = [1, 2, 3, 2, -4, -1, 0, 0.5, -0.5];
+// Two classes (the hard cases): class 0's score grows to the right, class 1's to the left.
+const START_W_2 = [1, -1, 0.3, -0.3, 0.2, -0.2];
 
 const toPx = (v) => ((v + HALF) / (2 * HALF)) * SIZE;
 const toPy = (v) => ((HALF - v) / (2 * HALF)) * SIZE;
@@ -35,9 +39,12 @@ export function setupLinearPanel() {
   const lossText = document.getElementById('lin-loss');
   const table = document.getElementById('lin-weights');
   const runButton = document.getElementById('lin-run');
+  const presetSelect = document.getElementById('lin-preset');
+  const presetCaption = document.getElementById('lin-preset-caption');
 
   let points = [];
-  const W = new Float32Array(9);
+  let C = MAX_CLASSES;
+  let W = new Float32Array(3 * C);
   let history = [];
   let renders = 0;
   let rng = mulberry32(7);
@@ -46,18 +53,25 @@ export function setupLinearPanel() {
   const stepSize = slider('lin-lr', { map: (v) => 10 ** v, format: formatNumber });
   for (const input of document.querySelectorAll('input[name="lin-loss"]')) input.addEventListener('change', () => { history = []; schedule(); });
 
+  const startW = () => (C === 3 ? START_W : START_W_2);
   function reset() {
-    points = START_POINTS.map(([x, y, label]) => ({ x: toPx(x), y: toPy(y), label, active: false }));
-    W.set(START_W);
+    const preset = PRESETS[presetSelect.value];
+    C = preset ? preset.classes : MAX_CLASSES;
+    const data = preset ? preset.points(1) : START_POINTS;
+    points = data.map(([x, y, label]) => ({ x: toPx(x), y: toPy(y), label, active: false }));
+    W = Float32Array.from(startW());
+    presetCaption.textContent = preset ? `${preset.caption} Press Run: the loss goes down, the accuracy stays low.` : 'The course\'s starting picture: 3 classes of 3 points and fixed weights.';
+    for (const row of table.querySelectorAll('tbody tr')) row.hidden = Number(row.dataset.class) >= C;
     history = [];
     schedule();
   }
   function randomize() {
-    for (let i = 0; i < 6; i++) W[i] = gaussian(rng) * 2;
-    for (let i = 6; i < 9; i++) W[i] = gaussian(rng) * 0.5;
+    for (let i = 0; i < 2 * C; i++) W[i] = gaussian(rng) * 2;
+    for (let i = 2 * C; i < 3 * C; i++) W[i] = gaussian(rng) * 0.5;
     history = [];
     schedule();
   }
+  presetSelect.addEventListener('change', reset);
 
   /** Loss and gradient at the current W, from the library's WebAssembly kernels. */
   function lossAndGrad() {
@@ -65,7 +79,7 @@ export function setupLinearPanel() {
     const y = new Int32Array(points.length);
     points.forEach((p, i) => { X.set([fromPx(p.x), fromPy(p.y), 1], 3 * i); y[i] = p.label; });
     const fn = radioValue('lin-loss') === 'svm' ? svmLoss : softmaxLoss;
-    return fn({ data: W, rows: 3, cols: CLASSES }, { data: X, rows: points.length, cols: 3 }, y, reg.value());
+    return fn({ data: W, rows: 3, cols: C }, { data: X, rows: points.length, cols: 3 }, y, reg.value());
   }
 
   function step() {
@@ -73,7 +87,7 @@ export function setupLinearPanel() {
     const lr = stepSize.value();
     for (let i = 0; i < W.length; i++) W[i] -= lr * grad.data[i];
     if (!W.every(Number.isFinite)) {
-      W.set(START_W);
+      W.set(startW());
       history = [];
       lossText.dataset.note = 'The weights stopped being finite and were reset: try a smaller step size.';
     } else {
@@ -108,15 +122,15 @@ export function setupLinearPanel() {
     const regLoss = reg.value() * W.reduce((s, w) => s + w * w, 0);
 
     // Regions: the class with the highest score at every pixel.
-    const colors = PALETTE.slice(0, CLASSES).map((c) => tint(c, 0.6));
+    const colors = PALETTE.slice(0, C).map((c) => tint(c, 0.6));
     const px = image.data;
     for (let py = 0; py < SIZE; py++) {
       const y = fromPy(py + 0.5);
       for (let pxi = 0; pxi < SIZE; pxi++) {
         const x = fromPx(pxi + 0.5);
         let best = 0, bestScore = -Infinity;
-        for (let j = 0; j < CLASSES; j++) {
-          const s = W[j] * x + W[3 + j] * y + W[6 + j];
+        for (let j = 0; j < C; j++) {
+          const s = W[j] * x + W[C + j] * y + W[2 * C + j];
           if (s > bestScore) { bestScore = s; best = j; }
         }
         const o = 4 * (py * SIZE + pxi);
@@ -126,15 +140,33 @@ export function setupLinearPanel() {
     regionsCtx.putImageData(image, 0, 0);
     ctx.drawImage(regions, 0, 0, SIZE, SIZE);
     drawAxes();
-    for (let j = 0; j < CLASSES; j++) drawLine(j);
+    for (let j = 0; j < C; j++) drawLine(j);
     for (const p of points) drawPoint(ctx, p.x, p.y, PALETTE[p.label], { active: p.active });
 
+    const acc = accuracy();
+    canvas.dataset.accuracy = acc.toFixed(4);
     const note = lossText.dataset.note ? ` ${lossText.dataset.note}` : '';
     delete lossText.dataset.note;
-    lossText.textContent = `Step ${history.length - 1}: loss ${loss.toFixed(4)} = data ${(loss - regLoss).toFixed(4)} + regularization ${regLoss.toFixed(4)}.${note}`;
+    lossText.textContent = `Step ${history.length - 1}: loss ${loss.toFixed(4)} = data ${(loss - regLoss).toFixed(4)} + regularization ${regLoss.toFixed(4)}. ` +
+      `Accuracy on these ${points.length} points: ${(acc * 100).toFixed(0)}%.${note}`;
     updateTable();
     drawChart();
     canvas.dataset.renders = String(++renders);
+  }
+
+  /** The share of points whose highest score is their own class's. */
+  function accuracy() {
+    let right = 0;
+    for (const p of points) {
+      const x = fromPx(p.x), y = fromPy(p.y);
+      let best = 0, bestScore = -Infinity;
+      for (let j = 0; j < C; j++) {
+        const s = W[j] * x + W[C + j] * y + W[2 * C + j];
+        if (s > bestScore) { bestScore = s; best = j; }
+      }
+      if (best === p.label) right++;
+    }
+    return points.length ? right / points.length : NaN;
   }
 
   function drawAxes() {
@@ -152,7 +184,7 @@ export function setupLinearPanel() {
 
   /** Class j's zero-score line w_j · x + b_j = 0, clipped to the view, with an arrow along w_j. */
   function drawLine(j) {
-    const a = W[j], b = W[3 + j], c = W[6 + j];
+    const a = W[j], b = W[C + j], c = W[2 * C + j];
     const norm = Math.hypot(a, b);
     if (norm < 1e-9) return;
     const ends = [];
@@ -190,7 +222,7 @@ export function setupLinearPanel() {
     const cells = table.querySelectorAll('tbody td[data-w]');
     for (const cell of cells) {
       const [row, col] = cell.dataset.w.split(',').map(Number);
-      cell.textContent = W[row * CLASSES + col].toFixed(3);
+      cell.textContent = col < C ? W[row * C + col].toFixed(3) : '';
     }
   }
 
@@ -233,4 +265,7 @@ export function setupLinearPanel() {
     onChange: () => { history = []; schedule(); },
   });
   reset();
+
+  /** The points in data units, for the browser test (the same preset gives the same points in both panels). */
+  return { points: () => points.map((p) => [fromPx(p.x), fromPy(p.y), p.label]) };
 }

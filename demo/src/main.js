@@ -31,14 +31,16 @@ async function main() {
   const workerReady = new Promise((resolve) => {
     setupImagesPanel({ onWorkerReady: (build) => { workerBuild = build; resolve(build); } }).start();
   });
-  setupKnnPanel();
-  setupLinearPanel();
+  const knnPanel = setupKnnPanel();
+  const linearPanel = setupLinearPanel();
 
   // A small hook for the browser test (test/browser.test.mjs): the same kNN run as in Node.
   window.simdclassTest = {
     build: info.build,
     workerBuild: () => workerBuild,
     workerReady,
+    /** The points each 2-D panel draws, in data units ([-1, 1]^2, y up): [x, y, label] each. */
+    points: { knn: () => knnPanel.points(), linear: () => linearPanel.points() },
     /** train/test: { dtype: 'u8' | 'f32', rows, cols, data: number[] }; returns plain arrays. */
     async knnPredict(train, labels, test, k, metric) {
       const matrix = (m) => ({ data: m.dtype === 'u8' ? Uint8Array.from(m.data) : Float32Array.from(m.data), rows: m.rows, cols: m.cols });

@@ -1,18 +1,9 @@
 import { init } from '../node.js';
 import { KNearestNeighbor, type Metric } from '../knn.js';
 import { accuracy } from '../metrics.js';
-import type { FlagSpec, ParsedFlags } from './args.js';
+import type { ParsedFlags } from './args.js';
 import { loadData, timed } from './data.js';
 import { Progress } from './progress.js';
-
-export const knnFlags: Record<string, FlagSpec> = {
-  data: { type: 'string', help: 'IDX or CIFAR-10 binary folder (default: the embedded Fashion-MNIST sample)' },
-  k: { type: 'int', min: 1, default: 5, help: 'Neighbours that vote' },
-  metric: { type: 'string', choices: ['l1', 'l2'], default: 'l1', help: 'Distance' },
-  'train-limit': { type: 'int', min: 1, help: 'Use the first N training images' },
-  'test-limit': { type: 'int', min: 1, help: 'Use the first M test images' },
-  json: { type: 'bool', help: 'Print one JSON object on stdout' },
-};
 
 export async function runKnn(flags: ParsedFlags): Promise<void> {
   const ds = await loadData(flags);

@@ -1,64 +1,86 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { SimdclassError } from '../errors.js';
-import { helpText, parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './args.js';
+import { asks, helpText, parseFlags, UsageError, wrap, type ParsedFlags } from './args.js';
+import { flagsOf, type CommandName } from './flags.js';
 
 interface Command {
-  usage: string;
   summary: string;
-  flags: () => Promise<Record<string, FlagSpec>>;
+  /** Lines after the options in --help: rules behind defaults, what goes where. */
+  notes?: string[];
   run: (flags: ParsedFlags) => Promise<void>;
 }
 
-const commands: Record<string, Command> = {
+const OUTPUT_NOTE = 'Progress and notes go to stderr; results to stdout. Exit code 0 on success, 2 on bad arguments, 1 on other errors.';
+
+const commands: Record<CommandName, Command> = {
   demo: {
-    usage: 'simdclass demo [--out DIR] [--quick]',
-    summary: 'The main job on the embedded Fashion-MNIST sample: picks k by cross-validation, lr/reg on a validation split, evaluates kNN, SVM and softmax on the test set, prints a table and writes an HTML report.',
-    flags: async () => (await import('./demo.js')).demoFlags,
+    summary: 'Compares kNN, linear SVM and softmax the lecture\'s way and writes an HTML report (default data: the embedded ' +
+      'Fashion-MNIST sample). Picks k by cross-validation (for L1 and for L2) and learning rate and reg on a validation split ' +
+      '(widening the grid at its edges), evaluates each chosen model once on the test set, keeps the one with the best validation ' +
+      'accuracy, prints a table and writes the report.',
+    notes: [OUTPUT_NOTE],
     run: async (f) => (await import('./demo.js')).runDemo(f),
   },
   knn: {
-    usage: 'simdclass knn --data DIR [--k 5] [--metric l1|l2] [--train-limit N] [--test-limit M] [--json]',
     summary: 'Trains k-nearest neighbours on the training set and reports test accuracy.',
-    flags: async () => (await import('./knn.js')).knnFlags,
+    notes: ['The defaults are the library\'s (new KNearestNeighbor()): k = 1, L2. Choose k with `simdclass cv`.', OUTPUT_NOTE],
     run: async (f) => (await import('./knn.js')).runKnn(f),
   },
   linear: {
-    usage: 'simdclass linear --data DIR --loss svm|softmax [--learning-rate 1e-7] [--reg 2.5e4] [--iters 1500] [--batch-size 200] [--seed 0] [--train-limit N] [--test-limit M] [--save model.json] [--json]',
-    summary: 'Trains a linear classifier by minibatch SGD and reports test accuracy.',
-    flags: async () => (await import('./linear.js')).linearFlags,
+    summary: 'Trains a linear classifier (multiclass SVM or softmax) by minibatch SGD and reports test accuracy.',
+    notes: ['Learning rate and reg default by the kind of data: the lecture\'s values on CIFAR-10 (32x32x3), and on IDX ' +
+      '(MNIST, Fashion-MNIST) the values the demo\'s validation search finds on the embedded sample.', OUTPUT_NOTE],
     run: async (f) => (await import('./linear.js')).runLinear(f),
   },
   cv: {
-    usage: 'simdclass cv --data DIR [--ks 1,3,5,8,10,12,15,20,50,100] [--folds 5] [--metric l2] [--train-limit N] [--plot cv.svg] [--json]',
-    summary: 'k-fold cross-validation of kNN over a list of k (contiguous folds, one neighbour search per fold).',
-    flags: async () => (await import('./cv.js')).cvFlags,
+    summary: 'k-fold cross-validation of kNN over a list of k on the training set (contiguous folds, one neighbour search per fold); ' +
+      'the test set is not used.',
+    notes: ['The default distance is the library\'s (crossValidateKnn, new KNearestNeighbor()): L2.', OUTPUT_NOTE],
     run: async (f) => (await import('./cv.js')).runCv(f),
   },
   bench: {
-    usage: 'simdclass bench [--quick] [--json] [--data DIR] [--filter TEXT] [--peers]',
     summary: 'Benchmarks the kernels and models against plain JS, the scalar/SIMD/relaxed builds and peers.',
-    flags: async () => (await import('./bench.js')).benchFlags,
     run: async (f) => (await import('./bench.js')).runBench(f),
   },
 };
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 function usage(): string {
-  return ['Usage: simdclass <command> [options]', '', 'Commands:',
-    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`),
-    '', 'Run `simdclass <command> --help` for the options of one command.'].join('\n');
+  return ['Usage: simdclass <command> [options]', '       simdclass --help | --version', '', 'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)}${wrap(c.summary.split(/(?<=\.) /)[0]!, 100, 10)}`),
+    '', 'Run `simdclass <command> --help` for the options of one command and their defaults.'].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    process.stderr.write(`${usage()}\n`);
+    return 2;
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}`);
-  const specs = await command.flags();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(helpText(command.usage, command.summary, specs));
+  if (name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(`simdclass ${version()}`);
+    return 0;
+  }
+  if (!Object.hasOwn(commands, name)) {
+    throw new UsageError(`Unknown ${name.startsWith('-') ? 'flag' : 'command'} "${name}". Commands: ${Object.keys(commands).join(', ')} (simdclass --help)`);
+  }
+  const command = commands[name as CommandName];
+  const specs = flagsOf(name as CommandName);
+  if (asks(rest, specs, 'help')) {
+    console.log(helpText(name, command.summary, specs, command.notes));
+    return 0;
+  }
+  if (asks(rest, specs, 'version')) {
+    console.log(`simdclass ${version()}`);
     return 0;
   }
   await command.run(parseFlags(rest, specs));

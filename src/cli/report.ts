@@ -3,10 +3,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import type { GridPoint, KnnCrossValidation } from './selection.js';
+import type { GridPoint, KnnCrossValidation } from '../selection.js';
+import type { GridWidening } from './grid.js';
 import {
   confusionMatrixSvg, cvPlotSvg, escapeXml, formatNumber, gridSearchSvg, lossCurvesSvg, upscaleImage, type RgbaImage,
-} from './visualize.js';
+} from '../visualize.js';
 
 /** One evaluated model: a row of the results table, its confusion matrix and (linear models) its templates. */
 export interface ReportModel {
@@ -14,6 +15,8 @@ export interface ReportModel {
   hyperparameters: Record<string, string | number>;
   /** Accuracy on the validation split or the cross-validation mean that chose the hyperparameters. */
   valAccuracy?: number;
+  /** How valAccuracy was measured ("5-fold cross-validation mean", "validation split ..."). */
+  selection?: string;
   testAccuracy: number;
   trainMs: number;
   predictMs: number;
@@ -37,10 +40,31 @@ export interface DemoReport {
   createdAt: string;
   models: ReportModel[];
   cv?: { l1?: KnnCrossValidation; l2?: KnnCrossValidation };
-  grids?: { loss: string; points: GridPoint[] }[];
+  grids?: ReportGrid[];
   lossCurves?: { label: string; values: number[] }[];
-  /** Test images with a model's predictions; `model` names that model in the caption. */
+  /** Test images with the chosen model's predictions; `model` names that model in the caption. */
   samples?: { images: RgbaImage[]; predicted: number[]; truth: number[]; model?: string };
+}
+
+/** A learning rate x regularization search on the validation split, and how it was widened at its edges. */
+export interface ReportGrid {
+  loss: string;
+  points: GridPoint[];
+  widenings?: GridWidening[];
+  /** The best cell was still on an edge when the (bounded) widening stopped. */
+  stillOnEdge?: boolean;
+}
+
+/**
+ * The lecture's rule for the model to keep: the highest validation accuracy (the test set chooses
+ * nothing). Returns its index, the first on a tie, or -1 when no model has a validation score.
+ */
+export function chooseModel(models: readonly Pick<ReportModel, 'valAccuracy'>[]): number {
+  let best = -1;
+  models.forEach((m, i) => {
+    if (m.valAccuracy !== undefined && Number.isFinite(m.valAccuracy) && (best < 0 || m.valAccuracy > models[best]!.valAccuracy!)) best = i;
+  });
+  return best;
 }
 
 /** A duration for people: 420 µs, 3.14 ms, 12.3 ms, 456 ms, 1.23 s, 12.3 s, 2 min 05 s. */
@@ -74,6 +98,19 @@ function when(createdAt: string): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** Under a grid plot: how the grid was widened at its edges, in words. */
+function wideningNote(g: ReportGrid): string {
+  const w = g.widenings ?? [];
+  if (!w.length && !g.stillOnEdge) return '';
+  const axis = (a: string) => (a === 'learningRate' ? 'learning rate' : 'regularization');
+  const steps = w.map((s) => `${s.direction} ${axis(s.axis)} ${formatNumber(s.value)} (best was lr ${formatNumber(s.from.learningRate)}, reg ${formatNumber(s.from.reg)})`);
+  const text = w.length
+    ? `The best cell was on the grid's edge, so the grid was widened and searched again: ${steps.join('; ')}.`
+    : '';
+  const still = g.stillOnEdge ? ' The best cell is still on an edge: the widening stops after a few rounds or at the bounds of sensible values.' : '';
+  return `<p class="note">${esc(text)}${esc(still)}</p>`;
+}
+
 const CSS = `
 :root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f4f5f7; --card:#ffffff; --accent:#2563eb; --accent-soft:#eff6ff; --good:#15803d; --bad:#dc2626; }
 * { box-sizing: border-box; }
@@ -92,10 +129,11 @@ h2 { font-size: 21px; margin: 44px 0 2px; letter-spacing: -0.01em; }
 h3 { font-size: 16px; margin: 0 0 10px; }
 p.lead { color: var(--muted); margin: 0 0 16px; max-width: 820px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 12px; padding: 16px; box-shadow: 0 1px 2px rgba(16, 24, 40, .04); }
-.cards { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); align-items: stretch; }
+.cards { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(min(460px, 100%), 1fr)); align-items: stretch; }
+.cards > * { min-width: 0; }
 .stack > * + * { margin-top: 16px; }
 img.plot { display: block; max-width: 100%; height: auto; margin: 0 auto; }
-.kpis { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); margin-bottom: 16px; }
+.kpis { display: grid; gap: 12px; grid-template-columns: repeat(auto-fit, minmax(min(200px, 100%), 1fr)); margin-bottom: 16px; }
 .kpi .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .06em; }
 .kpi .value { font-size: 26px; font-weight: 650; letter-spacing: -0.01em; line-height: 1.25; }
 .kpi .note { color: var(--muted); font-size: 13px; }
@@ -124,6 +162,32 @@ img.pixels { image-rendering: pixelated; image-rendering: crisp-edges; border-ra
 .samples .truth { display: block; color: var(--muted); font-size: 12px; }
 .legend { color: var(--muted); font-size: 13px; margin: 0 0 12px; }
 .legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; vertical-align: -1px; margin: 0 4px 0 10px; }
+p.note { color: var(--muted); font-size: 13px; margin: 10px 4px 0; }
+.table-card { overflow-x: auto; }
+/* Phones: one column, and the results table as one card per model with the column names as labels. */
+@media (max-width: 720px) {
+  main { padding: 20px 12px 48px; }
+  h1 { font-size: 24px; }
+  h2 { margin-top: 32px; }
+  .meta { text-align: left; }
+  .card { padding: 12px; }
+  .kpi .value { font-size: 21px; }
+  table.results thead { display: none; }
+  table.results, table.results tbody, table.results tr, table.results td { display: block; width: 100%; }
+  table.results tr { padding: 8px 0; border-bottom: 1px solid var(--line); }
+  table.results tr:last-child { border-bottom: 0; }
+  table.results td { display: flex; flex-wrap: wrap; justify-content: flex-end; align-items: baseline; gap: 4px 6px; padding: 4px 8px; border: 0; text-align: right; white-space: normal; }
+  table.results td::before { content: attr(data-label); margin-right: auto; padding-right: 8px; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .05em; text-align: left; }
+  table.results td .chip { margin: 0; }
+  .kpis { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
+  table.results td:first-child { font-size: 16px; justify-content: flex-start; }
+  table.results td:first-child::before { content: none; }
+  table.results td .sub { width: 100%; }
+  table.results td .bar { width: 100%; }
+  tr.best td:first-child { box-shadow: none; }
+  table.results tr.best { box-shadow: inset 3px 0 0 var(--accent); background: var(--accent-soft); border-radius: 6px; }
+  table.results tr.best td { background: transparent; }
+}
 footer { margin-top: 56px; color: var(--muted); font-size: 13px; border-top: 1px solid var(--line); padding-top: 14px; }
 `;
 
@@ -156,29 +220,29 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
   const className = (i: number) => classNames[i] ?? String(i);
 
   // ---- results -----------------------------------------------------------------------------
-  let bestIndex = -1;
-  models.forEach((m, i) => { if (bestIndex < 0 || m.testAccuracy > models[bestIndex]!.testAccuracy) bestIndex = i; });
+  const bestIndex = chooseModel(models);
   const best = models[bestIndex];
   const sections: { id: string; title: string; html: string }[] = [];
 
   const rows = models.map((m, i) => {
     const hp = Object.entries(m.hyperparameters).map(([k, v]) => `<span class="chip">${esc(k)}=${esc(typeof v === 'number' ? formatNumber(v) : v)}</span>`).join('');
     const perImage = report.nTest > 0 ? `<span class="sub">${formatMs(m.predictMs / report.nTest)} / image</span>` : '';
-    return `<tr${i === bestIndex ? ' class="best"' : ''}><td><b>${esc(m.name)}</b>${i === bestIndex ? '<span class="badge">best</span>' : ''}</td><td>${hp}</td>` +
-      `<td class="num">${pct(m.valAccuracy)}</td>` +
-      `<td class="num"><b>${pct(m.testAccuracy)}</b><div class="bar"><span style="width:${(Math.max(0, Math.min(1, m.testAccuracy)) * 100).toFixed(1)}%"></span></div></td>` +
-      `<td class="num">${formatMs(m.trainMs)}</td><td class="num">${formatMs(m.predictMs)}${perImage}</td></tr>`;
+    const how = m.selection ? `<span class="sub">${esc(m.selection)}</span>` : '';
+    return `<tr${i === bestIndex ? ' class="best"' : ''}><td data-label="Model"><b>${esc(m.name)}</b>${i === bestIndex ? '<span class="badge">chosen</span>' : ''}</td><td data-label="Hyperparameters">${hp}</td>` +
+      `<td class="num" data-label="Validation">${pct(m.valAccuracy)}${how}</td>` +
+      `<td class="num" data-label="Test"><b>${pct(m.testAccuracy)}</b><div class="bar"><span style="width:${(Math.max(0, Math.min(1, m.testAccuracy)) * 100).toFixed(1)}%"></span></div></td>` +
+      `<td class="num" data-label="Train time">${formatMs(m.trainMs)}</td><td class="num" data-label="Predict time">${formatMs(m.predictMs)}${perImage}</td></tr>`;
   }).join('\n');
   const chance = classNames.length > 0 ? 1 / classNames.length : undefined;
   const kpis = [
-    ['Best test accuracy', best ? pct(best.testAccuracy, 1) : '–', best ? esc(best.name) : ''],
+    ['Chosen model', best ? esc(best.name) : '–', best ? `${pct(best.valAccuracy, 1)} validation · ${pct(best.testAccuracy, 1)} test` : 'no validation scores'],
     ['Models compared', String(models.length), esc(models.map((m) => m.name).join(' · '))],
     ['Images', `${int(report.nTrain)} / ${int(report.nTest)}`, 'training / test'],
     ['Chance level', pct(chance, 1), `${classNames.length} classes`],
   ].map(([label, value, note]) => `<div class="card kpi"><div class="label">${label}</div><div class="value">${value}</div><div class="note">${note}</div></div>`).join('');
   sections.push({
     id: 'results', title: 'Results',
-    html: `<div class="kpis">${kpis}</div><div class="card"><table><thead><tr><th>Model</th><th>Hyperparameters</th><th class="num">Validation</th><th class="num">Test</th><th class="num">Train time</th><th class="num">Predict time</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`,
+    html: `<p class="lead">As in the lecture, hyperparameters are chosen on validation data only: k by cross-validation on the training set (for each distance), learning rate and regularization on a held-out validation split. The model to keep is the one with the highest validation accuracy${best ? ` (${esc(best.name)}, marked <i>chosen</i>)` : ''}; the test set was used once per model, at the end, and chose nothing.</p><div class="kpis">${kpis}</div><div class="card table-card"><table class="results"><thead><tr><th>Model</th><th>Hyperparameters</th><th class="num">Validation</th><th class="num">Test</th><th class="num">Train time</th><th class="num">Predict time</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`,
   });
 
   // ---- choosing k --------------------------------------------------------------------------
@@ -193,7 +257,7 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
     const folds = report.cv?.l1?.folds ?? report.cv?.l2?.folds;
     sections.push({
       id: 'choosing-k', title: 'Choosing k',
-      html: `<p class="lead">${folds}-fold cross-validation on the training set: each dot is the accuracy on one held-out fold, the line joins the means and the bars show one standard deviation. The highlighted k has the best mean.</p><div class="cards">${cvCards.join('')}</div>`,
+      html: `<p class="lead">${folds}-fold cross-validation on the training set, for each distance: each dot is the accuracy on one held-out fold, the line joins the means and the bars show one standard deviation. The highlighted k has the best mean; for each distance that k is the kNN model evaluated on the test set in the results table.</p><div class="cards">${cvCards.join('')}</div>`,
     });
   }
 
@@ -204,7 +268,7 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
     if (!g.points.length) continue;
     const name = g.loss === 'svm' ? 'Linear SVM' : g.loss === 'softmax' ? 'Softmax' : g.loss;
     const src = await put(`grid-${slug(g.loss, gridSlugs)}.svg`, gridSearchSvg(g.points, { title: `${name}: learning rate × regularization` }));
-    gridCards.push(`<div class="card"><img class="plot" src="${src}" alt="${esc(`${name} grid search ${i + 1}`)}"></div>`);
+    gridCards.push(`<div class="card"><img class="plot" src="${src}" alt="${esc(`${name} grid search ${i + 1}`)}">${wideningNote(g)}</div>`);
   }
   let lossHtml = '';
   if (report.lossCurves?.length) {
@@ -214,7 +278,7 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
   if (gridCards.length || lossHtml) {
     sections.push({
       id: 'choosing-lr-reg', title: 'Choosing learning rate and regularization',
-      html: `<p class="lead">Each cell is a model trained by minibatch SGD on part of the training set and scored on a held-out validation split; the outlined cell was kept and retrained on all training images.</p>${gridCards.length ? `<div class="cards">${gridCards.join('')}</div>` : ''}${lossHtml}`,
+      html: `<p class="lead">Each cell is a model trained by minibatch SGD on part of the training set and scored on a held-out validation split; the outlined cell was kept and retrained on all training images. When the best cell lies on the grid's edge, the grid is widened in that direction and searched again (at most a few times), so the kept values are not just the border of the range tried.</p>${gridCards.length ? `<div class="cards">${gridCards.join('')}</div>` : ''}${lossHtml}`,
     });
   }
 
@@ -265,7 +329,7 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
     }
     sections.push({
       id: 'samples', title: 'Sample predictions',
-      html: `<p class="lead">${samples.images.length} test images with ${samples.model ? `the ${esc(samples.model)} prediction` : 'their predicted class'}: ${samples.images.length - wrong} right, ${wrong} wrong (outlined in red, with the true class).</p><div class="card"><div class="samples">${figs.join('')}</div></div>`,
+      html: `<p class="lead">${samples.images.length} test images with ${samples.model ? `the prediction of the chosen model, ${esc(samples.model)}` : 'their predicted class'}: ${samples.images.length - wrong} right, ${wrong} wrong (outlined in red, with the true class).</p><div class="card"><div class="samples">${figs.join('')}</div></div>`,
     });
   }
 
