@@ -260,6 +260,8 @@ export interface Platform {
   spawnWorker: SpawnWorker;
 }
 
+const BUILD_OF_LEVEL: Record<number, Build> = { 0: 'scalar', 1: 'simd', 2: 'relaxed' };
+
 /** Builds that have a threaded binary (the scalar build is for tests and engines without SIMD, which lack threads too). */
 const THREADED_BUILDS: readonly Build[] = ['relaxed', 'simd'];
 
@@ -287,7 +289,8 @@ export async function initWith(platform: Platform, initOptions?: InitOptions | n
     return info(current);
   }
   const source = options.wasm ?? await platform.defaultSource(build, threads > 0);
-  const next = await instantiate(build, source, threads, platform.spawnWorker);
+  // A binary given with build 'auto' is used as whatever build it is (its SIMD level says which).
+  const next = await instantiate(options.wasm !== undefined && requested === 'auto' ? null : build, source, threads, platform.spawnWorker);
   next.threadsRequested = wanted;
   if (unavailable !== null) next.threadsNote = `no worker threads: ${unavailable}`;
   if (options.wasm === undefined) cores.set(key, next);
@@ -301,7 +304,8 @@ function info(c: Core): RuntimeInfo {
   return out;
 }
 
-async function instantiate(build: Build, source: WasmSource, threads: number, spawnWorker: SpawnWorker): Promise<Core> {
+async function instantiate(wanted: Build | null, source: WasmSource, threads: number, spawnWorker: SpawnWorker): Promise<Core> {
+  const build = wanted ?? 'given';
   const where = source instanceof URL || typeof source === 'string' ? String(source) : null;
   let module: WebAssembly.Module;
   try {
@@ -323,10 +327,12 @@ async function instantiate(build: Build, source: WasmSource, threads: number, sp
       lastError = err;
       continue;
     }
-    const level = kernels.simdLevel();
-    const expected = { scalar: 0, simd: 1, relaxed: 2 }[build];
-    if (level !== expected) throw loadError(build, where, new Error(`the binary reports SIMD level ${level}, not the '${build}' build`));
-    const c = new Core(build, kernels, memory);
+    const level = BUILD_OF_LEVEL[kernels.simdLevel()];
+    if (level === undefined || (wanted !== null && level !== wanted)) {
+      throw loadError(build, where, new Error(`the binary reports SIMD level ${kernels.simdLevel()}, not the '${build}' build`));
+    }
+    if (level !== 'scalar' && !supports(level)) throw new WasmLoadError(`This engine cannot run the given '${level}' binary: WebAssembly ${level === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} is not supported`);
+    const c = new Core(level, kernels, memory);
     if (shared && threads > 0) {
       c.pool = await Pool.start(threads, spawnWorker, module, memory);
     } else if (threads > 0) {
@@ -343,10 +349,11 @@ async function compile(source: BufferSource | WebAssembly.Module | Response): Pr
   return WebAssembly.compile(source as BufferSource);
 }
 
-function loadError(build: Build, where: string | null, err: unknown): Error {
+function loadError(build: Build | 'given', where: string | null, err: unknown): Error {
   if (err instanceof WasmLoadError) return err;
   const detail = err instanceof Error ? err.message : String(err);
   const from = where !== null ? ` from ${where}` : '';
+  if (build === 'given') return new WasmLoadError(`Could not load the WebAssembly core given to init({ wasm })${from}: ${detail}`);
   return new WasmLoadError(`Could not load the simdclass '${build}' WebAssembly core${from}: ${detail}. ` +
     `If your bundler does not copy build/simdclass-${build}.wasm, serve that file and pass its URL or bytes: init({ wasm: url })`);
 }

@@ -130,6 +130,28 @@ init('a wrong build name, bad bytes or an unreachable URL give a clear error', a
   assert.is((await nodeEntry.init()).build, 'relaxed', 'a failed init leaves the loaded core in place');
 });
 
+init('init({ wasm }) with build auto runs the given binary as whatever build it is', async () => {
+  for (const build of ['simd', 'scalar']) {
+    const info = await browserEntry.init({ wasm: wasmBytes(build), threads: 0 });
+    assert.is(info.build, build);
+  }
+  assert.is((await nodeEntry.init({ build: 'relaxed' })).build, 'relaxed');
+});
+
+init('a Node entry whose wasm file is missing gives ERR_WASM_LOAD with the path and the fix', () => {
+  // A copy of the Node entry in a folder without ../build/: the way a bundled Node entry breaks.
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '.artifacts', 'no-wasm', 'dist');
+  const script = `import(${JSON.stringify(join(dir, 'node.js'))}).then((m) => m.init()).then(() => process.stdout.write('loaded'), (err) => process.stdout.write(err.code + ' ' + err.message));`;
+  spawnSync('rm', ['-rf', dirname(dir)]);
+  spawnSync('mkdir', ['-p', dirname(dir)]);
+  spawnSync('cp', ['-r', fileURLToPath(new URL('../dist', import.meta.url)), dir]);
+  spawnSync('cp', [fileURLToPath(new URL('../package.json', import.meta.url)), dirname(dir)]);
+  spawnSync('ln', ['-s', fileURLToPath(new URL('../node_modules', import.meta.url)), join(dirname(dir), 'node_modules')]);
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.match(r.stdout, /^ERR_WASM_LOAD Could not read the simdclass 'relaxed' WebAssembly core at .*no-wasm\/build\/simdclass-relaxed-threads\.wasm \(ENOENT\)/);
+  assert.match(r.stdout, /copy node_modules\/simdclass\/build\/\*\.wasm/);
+});
+
 init('models refuse to run before init', async () => {
   // A fresh module graph has no core: import the runtime under a query string to get a new instance.
   const fresh = await import(`../dist/runtime.js?fresh=${Date.now()}`);
