@@ -1,4 +1,5 @@
-// The three wasm builds of simdclass, each loaded as its own Core (own memory, own instance).
+// The three wasm builds of simdclass, each loaded as its own Core (own memory, own instance),
+// run in the caller's thread (threads: 0): every suite but threads/* measures one thread.
 import { init } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 
@@ -6,13 +7,20 @@ import { core } from '../dist/runtime.js';
 export const BUILDS = ['scalar', 'simd', 'relaxed'];
 
 /**
- * Switches simdclass to `build` and returns its Core. init() replaces the global core whenever
- * the build changes (a fresh instance and memory), so models and kernels must capture the Core
- * right after this call; a model keeps the Core it was trained on.
+ * Switches simdclass to `build` in the caller's thread (no worker pool) and returns its Core.
+ * The library keeps one Core per (build, threads), each with its own instance and memory, and
+ * init() makes one of them current, so models and kernels must capture the Core right after
+ * this call; a model keeps the Core it was trained on. The threads/* suites switch to pooled
+ * cores with useThreads().
  */
 export async function useBuild(build) {
-  await init({ build });
+  await init({ build, threads: 0 });
   return core();
+}
+
+/** Switches simdclass to `build` with a pool of `threads` workers (0: the caller's thread); returns the runtime info. */
+export async function useThreads(build, threads) {
+  return init({ build, threads });
 }
 
 /** The builds this engine can run, and a note for each one it cannot. */

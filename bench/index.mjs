@@ -1,8 +1,11 @@
 // `simdclass bench`: runs the kernel and end-to-end suites (plain JS, scalar, SIMD and relaxed
-// SIMD interleaved in this process), then the peers as separate processes, and prints a table
-// or one JSON object. Flags arrive parsed from src/cli/bench.ts: { quick, json, data, filter, peers }.
-// Run on its own: node bench/index.mjs [--quick] [--json] [--data DIR] [--filter TEXT] [--peers]
+// SIMD interleaved in this process, each in the caller's thread), the thread-scaling suites (the
+// default build's worker pool at 1..N threads), then the peers as separate processes, and prints
+// a table or one JSON object. Flags arrive parsed from src/cli/bench.ts:
+// { quick, json, data, filter, peers, threads }.
+// Run on its own: node bench/index.mjs [--quick] [--json] [--data DIR] [--filter TEXT] [--peers] [--threads N]
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { availableBuilds, defaultBuild, useBuild } from './builds.mjs';
 import { describeMachine, finishMachine } from './machine.mjs';
@@ -12,12 +15,13 @@ import { runTfjsPeer } from './peers/tfjs.mjs';
 import { renderTable } from './report.mjs';
 import { END_TO_END_SUITE_NAMES, runEndToEndSuites } from './suites/end-to-end.mjs';
 import { KERNEL_SUITE_NAMES, runKernelSuites } from './suites/kernels.mjs';
+import { runThreadSuites, THREAD_SUITE_NAMES, threadCounts } from './suites/threads.mjs';
 import { checkTargets } from './targets.mjs';
 import { addRates, progress } from './timing.mjs';
 import { loadFashion } from './workloads.mjs';
 
 /** Every suite, in report order. */
-export const SUITE_NAMES = [...KERNEL_SUITE_NAMES, ...END_TO_END_SUITE_NAMES];
+export const SUITE_NAMES = [...KERNEL_SUITE_NAMES, ...END_TO_END_SUITE_NAMES, ...THREAD_SUITE_NAMES];
 
 const TRAIN = { batch: 200, learningRate: 3e-6, reg: 1e2 };
 const LOSS = { rows: 500, dims: 3073, classes: 10, reg: 5e-6 };
@@ -39,6 +43,7 @@ export const SIZES = {
     train: { ...TRAIN, iters: 200, jsIters: 20 },
     cifar: { trainRows: 2000, totalQueries: 20, jsQueries: 2, scalarQueries: 10, simdQueries: 20, iters: 100, jsIters: 8 },
     peers: { numpyL1Rows: 5, numpyLossRepeats: 5, tfjsQueries: 50, tfjsGatherIters: 20, mlknnQueries: 3 },
+    threads: { responsiveness: { queries: 2000, intervalMs: 10 }, poolStartRuns: 3 },
   },
   full: {
     rounds: 5, longRounds: 3, maxTime: 0.5, minSamples: 3,
@@ -50,6 +55,7 @@ export const SIZES = {
     train: { ...TRAIN, iters: 3000, jsIters: 100 },
     cifar: { trainRows: 50000, totalQueries: 10000, jsQueries: 4, scalarQueries: 20, simdQueries: 200, iters: 500, jsIters: 20 },
     peers: { numpyL1Rows: 50, numpyLossRepeats: 20, tfjsQueries: 2000, tfjsGatherIters: 300, mlknnQueries: 5 },
+    threads: { responsiveness: { queries: 2000, intervalMs: 10 }, poolStartRuns: 7 },
   },
 };
 
@@ -62,13 +68,13 @@ function packageVersion() {
 }
 
 /** Runs the peers on the suites that ran, and merges their variants into those suites. */
-async function runPeers(suites, { fashion, sizes }) {
+async function runPeers(suites, { fashion, sizes, threadCounts: counts }) {
   const wanted = new Set(Object.keys(suites));
   const data = { dir: fashion.dir, trainLimit: sizes.fashion.trainLimit, testLimit: sizes.fashion.testLimit };
   const peers = { ran: true };
   for (const [name, run] of [['numpy', runNumpyPeer], ['tfjs', runTfjsPeer], ['mlknn', runMlKnnPeer]]) {
     progress(`peer ${name}`);
-    const { variants = {}, ...rest } = await run({ data, sizes, wanted });
+    const { variants = {}, ...rest } = await run({ data, sizes, wanted, threadCounts: counts });
     if (rest.available === false) progress(`  ${rest.note}`);
     peers[name] = rest;
     for (const [suiteName, list] of Object.entries(variants)) suites[suiteName]?.variants.push(...list);
@@ -76,9 +82,24 @@ async function runPeers(suites, { fashion, sizes }) {
   return peers;
 }
 
+/**
+ * The largest thread count of the scaling suites: `--threads N` (flags.threads, a number or a
+ * numeric string), else os.availableParallelism().
+ */
+export function maxThreadsOf(flags) {
+  const given = flags.threads;
+  if (given === undefined || given === null || given === '') return availableParallelism();
+  const n = typeof given === 'number' ? given : Number(String(given).trim());
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new Error(`bench --threads: expected an integer from 1 to 256 (the largest thread count of the threads/* suites), got ${String(given)}`);
+  }
+  return n;
+}
+
 /** Builds the whole result object (also used by tests through the CLI). */
 export async function collect(flags) {
   const mode = flags.quick ? 'quick' : 'full';
+  const maxThreads = maxThreadsOf(flags);
   const sizes = SIZES[mode];
   const filter = typeof flags.filter === 'string' && flags.filter !== '' ? flags.filter : null;
   const machine = describeMachine();
@@ -98,16 +119,17 @@ export async function collect(flags) {
   }
   progress(`Fashion-MNIST: ${fashion.dataset.train.X.rows} train x ${fashion.dataset.test.X.rows} test from ${fashion.dir}`);
 
-  const ctx = { sizes, builds, cores, fashion };
+  const ctx = { sizes, builds, cores, fashion, defaultBuild: defaultBuild(builds), maxThreads };
   const suites = {
     ...(await runKernelSuites(ctx, filter)),
     ...(await runEndToEndSuites(ctx, filter)),
+    ...(await runThreadSuites(ctx, filter)),
   };
   for (const key of Object.keys(cores)) delete cores[key];
 
   const runPeersNow = flags.peers === true || mode === 'full';
   const peers = runPeersNow
-    ? await runPeers(suites, { fashion, sizes })
+    ? await runPeers(suites, { fashion, sizes, threadCounts: threadCounts(maxThreads) })
     : { ran: false, note: 'peers (numpy, TensorFlow.js, ml-knn) run in full mode or with --peers; skipped' };
   for (const suite of Object.values(suites)) addRates(suite.variants, suite.work, suite.unit);
 
@@ -121,11 +143,14 @@ export async function collect(flags) {
     tool: 'simdclass bench',
     version: packageVersion(),
     mode,
-    flags: { quick: mode === 'quick', peers: runPeersNow, filter, data: dataDir },
+    flags: { quick: mode === 'quick', peers: runPeersNow, filter, data: dataDir, threads: flags.threads ?? null },
     machine,
     config: {
       builds, defaultBuild: defaultBuild(builds), rounds: sizes.rounds, longRounds: sizes.longRounds,
       maxTime: sizes.maxTime, minSamples: sizes.minSamples, sizes,
+      // The largest thread count of the threads/* suites (--threads, default os.availableParallelism());
+      // every other suite runs in the caller's thread (init({ threads: 0 })).
+      threads: maxThreads, threadCounts: threadCounts(maxThreads), availableParallelism: availableParallelism(),
     },
     data: {
       fashion: { dir: fashion.dir, fallback: fashion.fallback, trainRows: fashion.dataset.train.X.rows, testRows: fashion.dataset.test.X.rows },
@@ -146,9 +171,18 @@ export async function runBench(flags) {
   else process.stdout.write(`${renderTable(result).join('\n')}\n`);
 }
 
-// Standalone: parse the same flags as the CLI (the compiled parser in dist/).
+// Standalone: parse the same flags as the CLI (the compiled parser and flag table in dist/), plus
+// --threads while the CLI's table does not have it for bench yet.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { parseFlags } = await import('../dist/cli/args.js');
-  const { benchFlags } = await import('../dist/cli/bench.js');
-  await runBench(parseFlags(process.argv.slice(2), benchFlags));
+  const table = await import('../dist/cli/flags.js').then((m) => m.flagsOf('bench'), async () => (await import('../dist/cli/bench.js')).benchFlags);
+  const specs = { ...table };
+  specs.threads ??= { type: 'int', min: 1, value: 'N', help: 'Largest thread count of the threads/* suites', defaultText: 'os.availableParallelism()' };
+  try {
+    await runBench(parseFlags(process.argv.slice(2), specs));
+  } catch (err) {
+    if (err?.name !== 'UsageError' && err?.constructor?.name !== 'UsageError') throw err;
+    process.stderr.write(`bench: ${err.message}\n`);
+    process.exitCode = 2;
+  }
 }

@@ -12,28 +12,39 @@ Tie rules: among equal distances the lower training index wins; a vote tie goes 
 smallest label (np.bincount(...).argmax()). Distances on u8 data are exact: L1 summed in
 int32, squared L2 in float64 (every intermediate is an integer below 2**53).
 
-BLAS is pinned to one thread before numpy is imported. OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE (set on some machines for old OpenBLAS builds) slow a current numpy;
-this script only records them. The benchmark runner unsets both for this process:
+BLAS is pinned before numpy is imported, to SIMDCLASS_BLAS_THREADS threads (default 1; the
+thread-scaling suites run knn-l2-time at 1, 2, ... threads); the JSON output records it as
+blasThreads, and machine.blasRuntime says how many threads the loaded BLAS reports.
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (set on some machines for old OpenBLAS builds) slow a
+current numpy; this script only records them. The benchmark runner unsets both for this process:
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/numpy_reference.py ...
 """
 import os
+import sys
 
+
+def _blas_threads():
+    text = os.environ.get("SIMDCLASS_BLAS_THREADS", "1").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        sys.exit(f"SIMDCLASS_BLAS_THREADS must be a positive integer, got {text!r}")
+    return int(text)
+
+
+BLAS_THREADS = _blas_threads()
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+    os.environ[_var] = str(BLAS_THREADS)
 
 import argparse
 import ctypes
 import gzip
 import json
 import platform
-import sys
 import time
 
 import numpy as np
 
 NUM_CLASSES = 10
-ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+ENV_VARS = ("SIMDCLASS_BLAS_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 IDX_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
              "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 
@@ -92,7 +103,7 @@ def machine_info():
     except Exception as e:  # show_config layout differs between numpy versions
         blas = {"error": repr(e)}
     return {"cpuModel": cpu, "cpuCount": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "blasBuild": blas, "blasRuntime": openblas_runtime_info(),
+            "numpy": np.__version__, "blasThreads": BLAS_THREADS, "blasBuild": blas, "blasRuntime": openblas_runtime_info(),
             "env": {k: os.environ.get(k) for k in ENV_VARS}, "loadAvgBefore": list(os.getloadavg())}
 
 
@@ -211,6 +222,7 @@ def cmd_knn_l2_time(a):
     for dtype in (np.float32, np.float64):
         Xtr, Xte = Xtr_u8.astype(dtype), Xte_u8.astype(dtype)
         pred = np.empty(n, dtype=np.int64)
+        cpu0, wall0 = time.process_time(), now_ms()  # CPU time of all of this process's threads / wall ~ threads busy
         t0 = now_ms()
         tr2 = (Xtr ** 2).sum(axis=1)
         gemm_ms, topk_ms = now_ms() - t0, 0.0
@@ -228,10 +240,12 @@ def cmd_knn_l2_time(a):
             t2 = now_ms()
             gemm_ms, topk_ms = gemm_ms + t1 - t0, topk_ms + t2 - t1
             pred[s:s + a.block] = vote_rows(ytr[nn])
-        log(f"{np.dtype(dtype).name}: gemm+norms {gemm_ms:.0f} ms, top-k {topk_ms:.0f} ms")
+        cpu_ms, wall_ms = (time.process_time() - cpu0) * 1e3, now_ms() - wall0
+        log(f"{np.dtype(dtype).name}: gemm+norms {gemm_ms:.0f} ms, top-k {topk_ms:.0f} ms, {BLAS_THREADS} BLAS thread(s)")
         total = gemm_ms + topk_ms
         out[np.dtype(dtype).name] = {
             "gemmNormsMs": gemm_ms, "topKMs": topk_ms, "totalMs": total, "distancesPerSec": n * m / (total / 1e3),
+            "cpuMs": cpu_ms, "cpuPerWall": cpu_ms / wall_ms if wall_ms > 0 else None,
             "distancesPerSecGemmOnly": n * m / (gemm_ms / 1e3), "accuracyLectureTies": float((pred == yte).mean())}
     return out
 
@@ -374,7 +388,7 @@ def parse_args(argv=None):
 def main():
     a = parse_args()
     info = machine_info()
-    result = {"command": a.command, **a.fn(a)}
+    result = {"command": a.command, "blasThreads": BLAS_THREADS, **a.fn(a)}
     info["loadAvgAfter"] = list(os.getloadavg())
     result["machine"] = info
     print(json.dumps(result))

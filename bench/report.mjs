@@ -1,6 +1,7 @@
 // The readable form of a benchmark result: a header on the machine and the data, one table of
 // every suite's variants (simdclass builds, plain JS and the peers side by side), the targets.
 import { formatRate, formatRatio, formatSpread, formatTime } from './stats.mjs';
+import { formatTargetValue } from './targets.mjs';
 
 const COLUMNS = [
   { title: 'workload', width: 32 },
@@ -41,14 +42,34 @@ function variantNote(v, suite, defaultBuild) {
   }
   if (typeof v.agreesWithPlainJs === 'number' && v.agreesWithPlainJs !== 1) parts.push(`agrees with plain JS on ${(100 * v.agreesWithPlainJs).toFixed(1)}%`);
   if (typeof v.gflops === 'number') parts.push(`${v.gflops.toPrecision(3)} GFLOP/s`);
+  parts.push(...threadNotes(v));
   if (v.kind === 'peer') {
-    const ours = suite.variants.find((x) => x.name === defaultBuild);
+    // A peer at N threads is compared with simdclass at N threads; others with the default build.
+    const ours = v.threads !== undefined
+      ? suite.variants.find((x) => x.kind === 'threads' && x.build === defaultBuild && x.threads === v.threads)
+      : suite.variants.find((x) => x.name === defaultBuild);
     if (ours && Number.isFinite(ours.medianMs) && Number.isFinite(v.medianMs)) {
       const r = v.medianMs / ours.medianMs;
       parts.push(r >= 1 ? `simdclass ${defaultBuild} ${formatRatio(r)} faster` : `simdclass ${defaultBuild} ${formatRatio(1 / r)} slower`);
     }
   }
   return parts.join('; ');
+}
+
+/** Notes on a threads/* variant: scaling over one thread, agreement with it, the timer, memory. */
+function threadNotes(v) {
+  const parts = [];
+  if (v.kind === 'threads' && v.poolThreads !== undefined && v.poolThreads !== null && v.poolThreads !== v.threads) {
+    parts.push(`ran on ${v.poolThreads} threads${v.threadsNote ? ` (${v.threadsNote})` : ''}`);
+  }
+  if (typeof v.vsOneThread === 'number' && v.threads !== 1) parts.push(`${formatRatio(v.vsOneThread)} of x1`);
+  if (typeof v.agreesWithOneThread === 'number') parts.push(v.agreesWithOneThread === 1 ? 'predictions = x1' : `agrees with x1 on ${(100 * v.agreesWithOneThread).toFixed(2)}%`);
+  if (typeof v.timerFraction === 'number') {
+    parts.push(`timer ${(100 * v.timerFraction).toFixed(0)}% of expected (${v.timerFired} of ${v.timerExpected.toFixed(0)}), longest gap ${formatTime(v.maxGapMs)}`);
+  }
+  if (typeof v.rssMiB === 'number') parts.push(`RSS ${v.rssMiB.toFixed(1)} MiB after init (${v.runs} runs)`);
+  if (v.keptAlive) parts.push('process kept alive by idle workers');
+  return parts;
 }
 
 /** The table as lines of text. */
@@ -59,6 +80,8 @@ export function renderTable(result) {
   lines.push(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node} (V8 ${machine.v8})`);
   lines.push(`load average (1/5/15 min): before ${machine.loadBefore.join(' ')}, after ${machine.loadAfter?.join(' ')}: ${machine.busy ? 'BUSY: other processes competed for the CPU, treat the numbers with care' : 'quiet'}`);
   lines.push(`builds: ${config.builds.join(', ')} (default ${config.defaultBuild}); kernel suites: ${config.rounds} rounds of benchmark runs (maxTime ${config.maxTime} s); end-to-end: ${config.longRounds} rounds`);
+  lines.push(`threads: kernel/* and e2e/* run in the caller's thread (init({ threads: 0 })); threads/* run the ${config.defaultBuild} build's worker pool at ` +
+    `${(config.threadCounts ?? []).join(', ') || '-'} threads (xN: N workers; --threads sets the largest)`);
   for (const note of result.notes) lines.push(`note: ${note}`);
   lines.push('');
   lines.push('median: median over rounds of the time of the whole workload; spread: (max - min) / median over rounds;');
@@ -68,6 +91,8 @@ export function renderTable(result) {
   lines.push(row(COLUMNS.map((c) => '-'.repeat(Math.max(4, c.width === 0 ? 4 : c.width)))));
   for (const suite of Object.values(result.suites)) {
     lines.push(`${suite.name}: ${suite.title}${suite.shape ? ` [${shapeText(suite.shape)}]` : ''}`);
+    if (suite.summary?.text) lines.push(`  => ${suite.summary.text}`);
+    for (const err of suite.errors ?? []) lines.push(`  error: ${err}`);
     for (const v of suite.variants) {
       lines.push(row([
         '',
@@ -90,12 +115,13 @@ export function renderTable(result) {
   }
   if (result.peers.note) lines.push(`  ${result.peers.note}`);
   lines.push('');
-  lines.push('targets (Fashion-MNIST 60,000 train x 10,000 test, single thread; simdclass = default build, peer = its fastest variant):');
+  lines.push('targets (Fashion-MNIST 60,000 train x 10,000 test; simdclass = default build, in the caller\'s thread except threads/*; peer = its fastest variant):');
   for (const t of result.targets) {
-    const value = t.value === null ? '-' : t.measure === 'fractionOfPeak' ? `${(100 * t.value).toFixed(0)}%` : formatRatio(t.value);
-    const flag = t.indicative && t.status !== 'n/a' ? ` (${t.status}, indicative only)` : '';
+    const value = formatTargetValue(t);
+    const judged = t.status === 'PASS' || t.status === 'MISS';
+    const flag = t.indicative && judged ? ` (${t.status}, indicative only)` : '';
     const others = Object.entries(t.byVariant ?? {}).filter(([, r]) => r !== t.value).map(([name, r]) => `${name}: ${formatRatio(r)}`);
-    lines.push(`  ${(t.indicative && t.status !== 'n/a' ? '----' : t.status).padEnd(4)}  ${t.target.padEnd(86)} ${value.padStart(7)}${flag}` +
+    lines.push(`  ${(t.indicative && judged ? '----' : t.status).padEnd(4)}  ${t.target.padEnd(86)} ${value.padStart(7)}${flag}` +
       `${t.compared ? `  ${t.compared}` : ''}${others.length ? `; against ${others.join(', ')}` : ''}${t.note && t.status === 'n/a' ? `  (${t.note})` : ''}`);
   }
   if (result.targetsNote) lines.push(`  ${result.targetsNote}`);

@@ -1,7 +1,9 @@
 // The issue's performance targets, checked against one run's suites. simdclass is represented by
 // its default build (what init() picks: relaxed SIMD when the engine has it), and each peer by
-// its fastest variant (e.g. numpy float32 when that beats the lecture's float64).
-import { formatTime } from './stats.mjs';
+// its fastest variant (e.g. numpy float32 when that beats the lecture's float64). The thread
+// targets compare two variants of one threads/* suite (the default build's pool at N threads
+// against itself at M threads, or against a peer's fastest variant at the same thread count).
+import { formatRatio, formatTime } from './stats.mjs';
 
 // The best microkernel rate is the highest any class-product suite reached in the run.
 const CLASS_SUITES = ['kernel/class-scores-peak', 'kernel/class-scores-sgd', 'kernel/class-grad-sgd'];
@@ -51,6 +53,26 @@ const TARGETS = [
     id: 'class-grad-sgd-vs-peak', suite: 'kernel/class-grad-sgd', peakSuites: CLASS_SUITES, threshold: 0.8, op: '>=', measure: 'fractionOfPeak',
     text: 'f32 gradient product (SGD shape) >= 80% of the best microkernel rate in wasm',
   },
+  {
+    id: 'knn-l2-threads-2-vs-1', suite: 'threads/knn-fashion-l2', ours: { threads: 2 }, other: { threads: 1 }, threshold: 1.8, op: '>=', measure: 'variantSpeedup',
+    text: 'kNN predict L2, 2 threads >= 1.8x 1 thread',
+  },
+  {
+    id: 'knn-l1-threads-2-vs-1', suite: 'threads/knn-fashion-l1', ours: { threads: 2 }, other: { threads: 1 }, threshold: 1.8, op: '>=', measure: 'variantSpeedup',
+    text: 'kNN predict L1, 2 threads >= 1.8x 1 thread',
+  },
+  {
+    id: 'knn-l2-threads-2-vs-numpy-2', suite: 'threads/knn-fashion-l2', ours: { threads: 2 }, other: { peer: 'numpy', threads: 2 }, threshold: 1, op: '>=', measure: 'variantSpeedup',
+    text: 'kNN L2 with 2 threads >= 1.0x numpy + OpenBLAS with 2 threads, top-k included',
+  },
+  {
+    id: 'responsiveness-max-threads', suite: 'threads/responsiveness', threshold: 0.8, op: '>=', measure: 'timerFraction',
+    text: 'During a 2,000-query predict at max threads, a 10 ms timer fires >= 80% of expected',
+  },
+  {
+    id: 'pool-start-stated', suite: 'threads/pool-start', threshold: null, op: null, measure: 'stated',
+    text: 'Cost of starting the pool and memory per worker (stated, no threshold)',
+  },
 ];
 
 /** Target ids in report order (the smoke test checks they are all present). */
@@ -68,6 +90,69 @@ function describe(v) {
   return `${v.name} ${v.extrapolated ? '~' : ''}${formatTime(v.medianMs)}`;
 }
 
+/** A target's measured value as the table shows it: a percentage for fractions, ms for the pool's start, else a ratio. */
+export function formatTargetValue(t) {
+  if (t.value === null || t.value === undefined) return '-';
+  if (t.measure === 'fractionOfPeak' || t.measure === 'timerFraction') return `${(100 * t.value).toFixed(0)}%`;
+  if (t.measure === 'stated') return formatTime(t.value);
+  return formatRatio(t.value);
+}
+
+function pass(t, value) {
+  return t.op === '>=' ? value >= t.threshold : t.op === '<' ? value < t.threshold : value <= t.threshold;
+}
+
+/** The simdclass variant of a threads/* suite at `threads` (default build), or a peer's fastest variant there. */
+function threadVariant(suite, { threads, peer }, defaultBuild) {
+  if (peer) return fastest(suite.variants.filter((v) => v.kind === 'peer' && v.peer === peer && v.threads === threads && Number.isFinite(v.medianMs)));
+  return suite.variants.find((v) => v.kind === 'threads' && v.build === defaultBuild && v.threads === threads && Number.isFinite(v.medianMs)) ?? null;
+}
+
+function label(spec) {
+  return spec.peer ? `${spec.peer} at ${spec.threads} thread${spec.threads === 1 ? '' : 's'}` : `x${spec.threads}`;
+}
+
+/** The thread targets (measures variantSpeedup, timerFraction, stated); base is the common record. */
+function checkThreadTarget(t, suite, base, defaultBuild) {
+  if (t.measure === 'variantSpeedup') {
+    const ours = threadVariant(suite, t.ours, defaultBuild);
+    const other = threadVariant(suite, t.other, defaultBuild);
+    const largest = Math.max(0, ...suite.variants.filter((v) => v.kind === 'threads').map((v) => v.threads));
+    if (!ours) return { ...base, note: `no ${defaultBuild} x${t.ours.threads} result (threads up to ${largest}: --threads ${t.ours.threads} or more)` };
+    if (!other) {
+      return { ...base, note: t.other.peer ? `no ${label(t.other)} result: peers run in full mode or with --peers` : `no ${defaultBuild} x${t.other.threads} result` };
+    }
+    const value = other.medianMs / ours.medianMs;
+    const out = {
+      ...base, value, status: pass(t, value) ? 'PASS' : 'MISS',
+      compared: `simdclass ${describe(ours)} vs ${describe(other)}`,
+    };
+    if (t.other.peer) {
+      const peers = suite.variants.filter((v) => v.kind === 'peer' && v.peer === t.other.peer && v.threads === t.other.threads && Number.isFinite(v.medianMs));
+      out.byVariant = Object.fromEntries(peers.map((p) => [p.name, p.medianMs / ours.medianMs]));
+      if (other.blasThreadsVerified === false) out.compared += `; ${other.name} NOT verified to run ${t.other.threads} BLAS threads (reports ${other.blasThreadsReported ?? 'nothing'})`;
+      else if (other.blasThreadsVerified) out.compared += `; ${other.blasThreadsSource?.split(' ')[0] ?? 'BLAS'} reports ${other.blasThreadsReported} threads`;
+    }
+    return out;
+  }
+  if (t.measure === 'timerFraction') {
+    const pooled = suite.variants.filter((v) => v.kind === 'threads' && v.build === defaultBuild && v.threads > 0);
+    const ours = pooled.reduce((best, v) => (best === null || v.threads > best.threads ? v : best), null);
+    const contrast = suite.variants.find((v) => v.kind === 'threads' && v.threads === 0);
+    if (!ours || typeof ours.timerFraction !== 'number') return { ...base, note: `no ${defaultBuild} result with a worker pool` };
+    const value = ours.timerFraction;
+    const tick = (v) => `${v.name}: ${v.timerFired} of ${v.timerExpected.toFixed(0)} ticks (${(100 * v.timerFraction).toFixed(0)}%), longest gap ${formatTime(v.maxGapMs)}, predict ${formatTime(v.medianMs)}`;
+    return {
+      ...base, value, status: pass(t, value) ? 'PASS' : 'MISS',
+      compared: `${tick(ours)}${contrast && typeof contrast.timerFraction === 'number' ? `; ${tick(contrast)}` : ''}`,
+    };
+  }
+  // stated: the pool's start cost and memory per worker, no threshold.
+  const s = suite.summary;
+  if (!s || s.startMs === null) return { ...base, note: `not measured${suite.errors ? `: ${suite.errors.join('; ')}` : ''}` };
+  return { ...base, value: s.startMs, status: 'INFO', compared: s.text, perWorkerMiB: s.perWorkerMiB, threads: s.threads };
+}
+
 /**
  * Checks every target. `indicative` is set when the run's sizes are not the targets' workload
  * (quick mode, or the embedded sample instead of the full Fashion-MNIST): the status is then
@@ -78,6 +163,7 @@ export function checkTargets(suites, { defaultBuild, indicative }) {
     const base = { id: t.id, target: t.text, measure: t.measure, op: t.op, threshold: t.threshold, suite: t.suite, value: null, status: 'n/a', indicative };
     const suite = suites[t.suite];
     if (!suite) return { ...base, note: 'suite not run' };
+    if (['variantSpeedup', 'timerFraction', 'stated'].includes(t.measure)) return checkThreadTarget(t, suite, base, defaultBuild);
     if (t.measure === 'fractionOfPeak') {
       const ours = suite.variants.find((v) => v.name === defaultBuild);
       const candidates = t.peakSuites.flatMap((name) => (suites[name]?.variants ?? []).filter((v) => v.kind === 'build').map((v) => ({ ...v, suite: name })));
@@ -96,11 +182,10 @@ export function checkTargets(suites, { defaultBuild, indicative }) {
     if (!peer) return { ...base, note: `no ${t.peer} result: peers run in full mode or with --peers` };
     const ratio = (p) => (t.measure === 'speedup' ? p.medianMs / ours.medianMs : ours.medianMs / p.medianMs);
     const value = ratio(peer);
-    const pass = t.op === '>=' ? value >= t.threshold : t.op === '<' ? value < t.threshold : value <= t.threshold;
     // The same ratio against every variant of the peer (e.g. numpy float64, the lecture's dtype).
     const byVariant = Object.fromEntries(peers.map((p) => [p.name, ratio(p)]));
     return {
-      ...base, value, status: pass ? 'PASS' : 'MISS', byVariant,
+      ...base, value, status: pass(t, value) ? 'PASS' : 'MISS', byVariant,
       compared: `simdclass ${describe(ours)} vs ${describe(peer)}${ours.extrapolated || peer.extrapolated ? ' (~ extrapolated)' : ''}`,
     };
   });

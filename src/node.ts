@@ -5,6 +5,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { loadDataset, type LoadDatasetOptions } from './data/node.js';
+import type { Dataset } from './data/dataset.js';
 import { WasmLoadError } from './errors.js';
 import type { WorkerPort } from './exec/pool.js';
 import { initWith, type Build, type InitOptions, type RuntimeInfo } from './runtime.js';
@@ -12,6 +14,11 @@ import { initWith, type Build, type InitOptions, type RuntimeInfo } from './runt
 export * from './api.js';
 export { loadDataset } from './data/node.js';
 export type { LoadDatasetOptions } from './data/node.js';
+
+/** The Fashion-MNIST sample shipped in the package (first 10,000 training and 2,000 test images). */
+export function loadSample(options?: LoadDatasetOptions): Promise<Dataset> {
+  return loadDataset(fileURLToPath(new URL('../data/fashion-mnist-sample/', import.meta.url)), options);
+}
 
 async function wasmFile(build: Build, threaded: boolean): Promise<Uint8Array> {
   const url = new URL(`../build/simdclass-${build}${threaded ? '-threads' : ''}.wasm`, import.meta.url);

@@ -284,16 +284,17 @@ export async function initWith(platform: Platform, initOptions?: InitOptions | n
   const unavailable = wanted === 0 ? null : !THREADED_BUILDS.includes(build) ? `the ${build} build runs in the caller's thread` : platform.threadsUnavailable();
   const threads = unavailable === null ? wanted : 0;
   const key = `${build}/${threads}`;
-  if (options.wasm === undefined && cores.has(key)) {
-    current = cores.get(key)!;
-    return info(current);
+  let next = options.wasm === undefined ? cores.get(key) : undefined;
+  if (next === undefined) {
+    const source = options.wasm ?? await platform.defaultSource(build, threads > 0);
+    // A binary given with build 'auto' is used as whatever build it is (its SIMD level says which).
+    next = await instantiate(options.wasm !== undefined && requested === 'auto' ? null : build, source, threads, platform.spawnWorker);
+    if (options.wasm === undefined) cores.set(key, next);
   }
-  const source = options.wasm ?? await platform.defaultSource(build, threads > 0);
-  // A binary given with build 'auto' is used as whatever build it is (its SIMD level says which).
-  const next = await instantiate(options.wasm !== undefined && requested === 'auto' ? null : build, source, threads, platform.spawnWorker);
   next.threadsRequested = wanted;
+  // Why this request got fewer threads than it asked for (a cached core may serve several requests).
   if (unavailable !== null) next.threadsNote = `no worker threads: ${unavailable}`;
-  if (options.wasm === undefined) cores.set(key, next);
+  else if (next.pool !== null || wanted === 0) next.threadsNote = undefined;
   current = next;
   return info(current);
 }

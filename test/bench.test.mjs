@@ -2,14 +2,17 @@
 // well-formed JSON object with the machine record and every suite. No timing assertions: CI
 // machines are shared and noisy. Peers are not run (quick mode without --peers).
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readmeTable } from '../bench/readme-table.mjs';
+import { threadCounts } from '../bench/suites/threads.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // The suites and targets the issue asks for; a suite that silently disappears fails here.
+// SUITES run in the caller's thread (plain JS and every build); THREAD_SUITES run the default build's pool.
 const SUITES = [
   'kernel/distances-u8-l1', 'kernel/distances-u8-l2', 'kernel/distances-f32-l1', 'kernel/distances-f32-l2',
   'kernel/topk-u8-l2-k5', 'kernel/topk-u8-l2-k100',
@@ -19,10 +22,14 @@ const SUITES = [
   'e2e/sgd-iteration-svm', 'e2e/sgd-iteration-softmax', 'e2e/train-svm', 'e2e/train-softmax',
   'e2e/knn-cifar-l1', 'e2e/knn-cifar-l2', 'e2e/sgd-iteration-cifar-softmax',
 ];
+const THREAD_SUITES = ['threads/knn-fashion-l1', 'threads/knn-fashion-l2', 'threads/responsiveness', 'threads/pool-start'];
 const TARGETS = [
   'knn-l1-vs-numpy', 'knn-l2-vs-numpy', 'knn-l2-vs-tfjs', 'knn-l2-vs-mlknn',
   'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'loss-svm-vs-numpy', 'loss-softmax-vs-numpy', 'class-scores-sgd-vs-peak', 'class-grad-sgd-vs-peak',
+  'knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1', 'knn-l2-threads-2-vs-numpy-2', 'responsiveness-max-threads', 'pool-start-stated',
 ];
+// Without --threads the largest thread count is the machine's.
+const MAX_THREADS = availableParallelism();
 
 const runBench = suite('simdclass bench --quick --json');
 let run = null;
@@ -65,7 +72,7 @@ runBench('records the mode and the machine, with the load before and after', () 
 });
 
 runBench('has every suite, each with plain JS and every build, with medians, spreads, rates and ratios', () => {
-  assert.equal(Object.keys(result.suites).sort(), [...SUITES].sort());
+  assert.equal(Object.keys(result.suites).sort(), [...SUITES, ...THREAD_SUITES].sort());
   for (const name of SUITES) {
     const s = result.suites[name];
     assert.is(s.name, name);
@@ -94,11 +101,82 @@ runBench('marks extrapolated variants, checks kNN against plain JS, and skips th
   assert.type(result.peers.note, 'string');
 });
 
+runBench('records the largest thread count, os.availableParallelism() by default', () => {
+  assert.is(result.config.threads, MAX_THREADS);
+  assert.equal(result.config.threadCounts, threadCounts(MAX_THREADS));
+  assert.is(result.config.threadCounts[0], 1);
+  assert.is(result.config.threadCounts.at(-1), MAX_THREADS);
+});
+
+runBench('threads/knn-* suites: the default build at every thread count, each predicting exactly what x1 predicts', () => {
+  const build = result.config.defaultBuild;
+  for (const name of ['threads/knn-fashion-l1', 'threads/knn-fashion-l2']) {
+    const s = result.suites[name];
+    assert.is(s.name, name);
+    assert.type(s.title, 'string');
+    assert.is(s.unit, 'distances/s');
+    assert.equal(s.variants.map((v) => v.name), result.config.threadCounts.map((t) => `${build} x${t}`), `${name} variants`);
+    for (const v of s.variants) {
+      const where = `${name} / ${v.name}`;
+      assert.is(v.kind, 'threads');
+      assert.is(v.build, build);
+      assert.ok(Number.isInteger(v.threads) && v.threads >= 1, `${where}: threads ${v.threads}`);
+      assert.ok(isPositive(v.medianMs), `${where}: medianMs ${v.medianMs}`);
+      assert.ok(Array.isArray(v.roundsMs) && v.roundsMs.length === s.rounds, `${where}: ${v.roundsMs?.length} rounds, expected ${s.rounds}`);
+      assert.ok(isPositive(v.rate), `${where}: rate ${v.rate}`);
+      assert.ok(isPositive(v.vsOneThread), `${where}: vsOneThread ${v.vsOneThread}`);
+      assert.is(v.agreesWithOneThread, 1, `${where}: predictions differ from x1`);
+      // Where the build has threads, the pool really has that many workers.
+      if (build !== 'scalar') assert.is(v.poolThreads, v.threads, `${where}: pool of ${v.poolThreads}`);
+    }
+  }
+});
+
+runBench('threads/responsiveness: the timer at the largest thread count and in the caller\'s thread', () => {
+  const build = result.config.defaultBuild;
+  const s = result.suites['threads/responsiveness'];
+  assert.equal(s.variants.map((v) => v.name), [`${build} x${MAX_THREADS}`, `${build} x0 (caller's thread)`]);
+  assert.equal(s.variants.map((v) => v.threads), [MAX_THREADS, 0]);
+  for (const v of s.variants) {
+    const where = `threads/responsiveness / ${v.name}`;
+    assert.ok(isPositive(v.medianMs), `${where}: medianMs ${v.medianMs}`);
+    assert.ok(isPositive(v.timerExpected), `${where}: expected ${v.timerExpected}`);
+    assert.ok(typeof v.timerFraction === 'number' && v.timerFraction >= 0 && v.timerFraction <= 1.5, `${where}: fraction ${v.timerFraction}`);
+    assert.ok(typeof v.timerFired === 'number' && v.timerFired >= 0, `${where}: fired ${v.timerFired}`);
+    assert.ok(v.maxGapMs > 0 && v.maxGapMs <= v.maxMs + 1, `${where}: longest gap ${v.maxGapMs}`);
+  }
+});
+
+runBench('threads/pool-start: init time and RSS in child processes, start cost and memory per worker', () => {
+  const build = result.config.defaultBuild;
+  const s = result.suites['threads/pool-start'];
+  assert.is(s.errors, undefined, `errors: ${s.errors}`);
+  assert.equal(s.variants.map((v) => v.name), [`${build} x0 (caller's thread)`, `${build} x${MAX_THREADS}`]);
+  for (const v of s.variants) {
+    assert.ok(isPositive(v.medianMs), `${v.name}: init ${v.medianMs} ms`);
+    assert.ok(isPositive(v.rssMiB), `${v.name}: RSS ${v.rssMiB}`);
+    assert.is(v.runs, s.rounds);
+    assert.is(v.keptAlive, false, `${v.name}: idle workers kept the process alive`);
+  }
+  assert.is(s.summary.threads, MAX_THREADS);
+  assert.type(s.summary.startMs, 'number');
+  assert.type(s.summary.perWorkerMiB, 'number');
+  assert.type(s.summary.text, 'string');
+});
+
 runBench('lists every target with a status', () => {
   assert.equal(result.targets.map((t) => t.id), TARGETS);
   for (const t of result.targets) {
-    assert.ok(['PASS', 'MISS', 'n/a'].includes(t.status), `${t.id}: ${t.status}`);
+    assert.ok(['PASS', 'MISS', 'n/a', 'INFO'].includes(t.status), `${t.id}: ${t.status}`);
     assert.is(t.indicative, true, `${t.id}: quick sizes are not the targets' workload`);
+  }
+  const byId = Object.fromEntries(result.targets.map((t) => [t.id, t]));
+  // Peers are skipped, so the numpy comparison has nothing to compare; the others are measured.
+  assert.is(byId['knn-l2-threads-2-vs-numpy-2'].status, 'n/a');
+  assert.ok(['PASS', 'MISS'].includes(byId['responsiveness-max-threads'].status), 'responsiveness not judged');
+  assert.is(byId['pool-start-stated'].status, 'INFO');
+  for (const id of ['knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1']) {
+    assert.is(byId[id].status === 'n/a', MAX_THREADS < 2, `${id}: ${byId[id].status} (${byId[id].note ?? ''})`);
   }
 });
 
@@ -107,8 +185,21 @@ runBench('readme-table turns the result into a markdown table naming the machine
   assert.match(md, /^\| workload \| simdclass \(/m);
   assert.ok(md.includes(result.machine.cpu), 'machine missing');
   assert.ok(md.includes(result.machine.date.slice(0, 10)), 'date missing');
-  for (const name of SUITES) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
+  for (const name of [...SUITES, ...THREAD_SUITES]) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
+  for (const t of result.config.threadCounts) {
+    assert.ok(md.includes(`| \`threads/knn-fashion-l2\`, ${t} thread${t === 1 ? '' : 's'} |`), `threads/knn-fashion-l2 row for ${t} threads missing`);
+  }
+  assert.ok(md.includes("| `threads/responsiveness`, caller's thread |"), 'responsiveness contrast row missing');
   assert.throws(() => readmeTable({}), /Not a simdclass bench result/);
+});
+
+runBench('the in-thread suites run without a pool: useBuild() is init({ build, threads: 0 })', async () => {
+  const { useBuild } = await import('../bench/builds.mjs');
+  const { init } = await import('../dist/node.js');
+  await useBuild('simd');
+  const info = await init();
+  assert.is(info.build, 'simd');
+  assert.is(info.threads, 0);
 });
 
 runBench.run();

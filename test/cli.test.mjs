@@ -149,7 +149,7 @@ const Knn = suite('knn');
 Knn('--json prints one JSON object with the contract keys; progress only on stderr', async () => {
   const r = cli('knn', '--data', IDX_DIR, '--k', '3', '--metric', 'l1', '--json');
   const out = jsonOf(r);
-  checkTypes(out, { model: 'string', k: 'number', metric: 'string', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number' });
+  checkTypes(out, { model: 'string', k: 'number', metric: 'string', threads: 'number', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number' });
   assert.is(out.model, 'knn');
   assert.is(out.k, 3);
   assert.is(out.metric, 'l1');
@@ -229,7 +229,7 @@ for (const loss of ['svm', 'softmax']) {
     const modelPath = join(tmp, `${loss}-model.json`);
     const r = cli('linear', '--data', IDX_DIR, '--loss', loss, '--learning-rate', '1e-3', '--reg', '1e-3', '--iters', '50', '--save', modelPath, '--json');
     const out = jsonOf(r);
-    checkTypes(out, { model: 'string', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number', finalLoss: 'number' });
+    checkTypes(out, { model: 'string', threads: 'number', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number', finalLoss: 'number' });
     assert.is(out.model, loss);
     assert.is(out.nTrain, N_TRAIN);
     assert.is(out.nTest, N_TEST);
@@ -297,7 +297,7 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
   const plot = join(tmp, 'cv.svg');
   const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3,5', '--folds', '3', '--plot', plot, '--json');
   const out = jsonOf(r);
-  assert.equal(Object.keys(out).sort(), ['bestK', 'folds', 'metric', 'nTrain', 'results']);
+  assert.equal(Object.keys(out).sort(), ['bestK', 'folds', 'metric', 'nTrain', 'results', 'threads']);
   assert.is(out.metric, 'l2');
   assert.is(out.nTrain, N_TRAIN);
   assert.is(out.folds, 3);
@@ -307,7 +307,7 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
     assert.ok(Array.isArray(res.accuracies) && res.accuracies.length === 3);
   }
   const expected = await crossValidateKnn(idxData.train.X, idxData.train.y, { ks: [1, 3, 5], folds: 3, metric: 'l2' });
-  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: N_TRAIN, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: N_TRAIN, threads: out.threads, ...expected })));
   assert.ok(existsSync(plot), 'plot written');
   const svg = readFileSync(plot, 'utf8');
   assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
@@ -318,10 +318,10 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
 Cv('--metric l1 and --train-limit, on CIFAR-10 too', async () => {
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--ks', '10,2', '--folds', '4', '--metric', 'l1', '--train-limit', '120', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120), { ks: [10, 2], folds: 4, metric: 'l1' });
-  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l1', nTrain: 120, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l1', nTrain: 120, threads: out.threads, ...expected })));
   const cifar = jsonOf(cli('cv', '--data', CIFAR_DIR, '--ks', '1,5', '--folds', '2', '--json'));
   const cifarExpected = await crossValidateKnn(cifarData.train.X, cifarData.train.y, { ks: [1, 5], folds: 2, metric: 'l2' });
-  assert.equal(cifar, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 240, ...cifarExpected })));
+  assert.equal(cifar, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 240, threads: cifar.threads, ...cifarExpected })));
 });
 
 Cv('without --json prints one line per k and the best k', () => {
@@ -337,7 +337,7 @@ Cv('without --ks: the library\'s list, less the ks above the smallest training f
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--folds', '5', '--train-limit', '60', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 60), idxData.train.y.subarray(0, 60), { folds: 5 });
   assert.equal(out.results.map((r) => r.k), [1, 3, 5, 8, 10, 12, 15, 20]);
-  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 60, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 60, threads: out.threads, ...expected })));
 });
 
 Cv('the best k is a note on stderr whether or not stderr is a terminal (here a pipe)', () => {
@@ -457,11 +457,11 @@ Grid.run();
 const Help = suite('help');
 
 const COMMAND_FLAGS = {
-  knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--json'],
-  linear: ['--data', '--loss', '--learning-rate', '--reg', '--iters', '--batch-size', '--seed', '--train-limit', '--test-limit', '--save', '--json'],
-  cv: ['--data', '--ks', '--folds', '--metric', '--train-limit', '--plot', '--json'],
-  demo: ['--data', '--train-limit', '--test-limit', '--out', '--quick'],
-  bench: ['--quick', '--json', '--data', '--filter', '--peers'],
+  knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--threads', '--json'],
+  linear: ['--data', '--loss', '--learning-rate', '--reg', '--iters', '--batch-size', '--seed', '--train-limit', '--test-limit', '--save', '--threads', '--json'],
+  cv: ['--data', '--ks', '--folds', '--metric', '--train-limit', '--plot', '--threads', '--json'],
+  demo: ['--data', '--train-limit', '--test-limit', '--out', '--quick', '--threads'],
+  bench: ['--quick', '--json', '--data', '--filter', '--peers', '--threads'],
 };
 
 /** The option lines of a --help text: { flag: { short, value, text } }, the text with its continuation lines. */

@@ -223,7 +223,7 @@ LoadDataset('loads a gzipped IDX folder with Fashion-MNIST class names and limit
 LoadDataset('validates limits', async () => {
   const dir = join(tmp, 'mnist-plain');
   await rejects(loadDataset(dir, { trainLimit: 0 }), /Expected trainLimit to be a positive integer, got 0/, 'ERR_ARG_RANGE');
-  await rejects(loadDataset(dir, { testLimit: 2.5 }), /Expected testLimit to be a positive integer, got 2\.5/, 'ERR_ARG_RANGE');
+  await rejects(loadDataset(dir, { testLimit: 2.5 }), /Expected testLimit to be a non-negative integer, got 2\.5/, 'ERR_ARG_RANGE');
   await rejects(loadDataset(dir, { testLimit: -3 }), /got -3/, 'ERR_ARG_RANGE');
   await rejects(loadDataset(dir, { trainLimit: '5' }), /Expected trainLimit to be a positive integer, got string/, 'ERR_ARG_TYPE');
 });

@@ -2,16 +2,37 @@
 // thread) as separate python3 processes on the same data and sizes as the simdclass suites.
 // Started without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, like
 // `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/numpy_reference.py ...` (see README-numpy.md).
+// For threads/knn-fashion-l2, knn-l2-time runs once per thread count N with SIMDCLASS_BLAS_THREADS
+// and OPENBLAS_NUM_THREADS set to N; what the loaded BLAS reports (threadpoolctl when installed,
+// else openblas_get_num_threads) and the CPU / wall time of the run say whether N threads ran.
 import { spawnSync } from 'node:child_process';
 import { attempt, runJsonProcess } from './child.mjs';
 
 const SCRIPT = 'bench/numpy_reference.py';
 
-function pythonEnv() {
+function pythonEnv(blasThreads = 1) {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  env.SIMDCLASS_BLAS_THREADS = String(blasThreads);
+  env.OPENBLAS_NUM_THREADS = String(blasThreads);
   return env;
+}
+
+/**
+ * How many threads the BLAS of a run reports: threadpoolctl's num_threads of its OpenBLAS
+ * entries when threadpoolctl is installed, else openblas_get_num_threads() read through ctypes.
+ */
+export function reportedBlasThreads(blasRuntime) {
+  const pools = (blasRuntime?.threadpoolctl ?? []).filter((p) => p?.internal_api === 'openblas' || p?.internal_api === 'mkl' || p?.internal_api === 'blis');
+  if (pools.length > 0) {
+    const counts = [...new Set(pools.map((p) => p.num_threads))];
+    return { threads: counts.length === 1 ? counts[0] : Math.min(...counts), source: 'threadpoolctl', all: counts };
+  }
+  if (typeof blasRuntime?.numThreads === 'number') {
+    return { threads: blasRuntime.numThreads, source: 'openblas_get_num_threads (threadpoolctl not installed)' };
+  }
+  return { threads: null, source: 'not reported (neither threadpoolctl nor an OpenBLAS with openblas_get_num_threads)' };
 }
 
 /** numpy's version, or null when python3 or numpy is missing. */
@@ -28,7 +49,7 @@ function peerVariant(name, ms, extra = {}) {
  * Runs the numpy subcommands whose suites are wanted. `data` is { dir, trainLimit, testLimit },
  * `sizes` the run's sizes. Returns { available, note, version, machine, results, variants }.
  */
-export async function runNumpyPeer({ data, sizes, wanted }) {
+export async function runNumpyPeer({ data, sizes, wanted, threadCounts = [] }) {
   const version = numpyVersion();
   if (version === null) {
     return { available: false, note: 'numpy skipped: python3 with numpy is not installed', variants: {} };
@@ -37,7 +58,7 @@ export async function runNumpyPeer({ data, sizes, wanted }) {
   if (data.trainLimit) common.push('--train-limit', String(data.trainLimit));
   if (data.testLimit) common.push('--test-limit', String(data.testLimit));
   const k = String(sizes.knn.k);
-  const run = (label, args) => attempt(`numpy ${label}`, () => runJsonProcess(`numpy ${label}`, 'python3', [SCRIPT, ...args], { env: pythonEnv() }));
+  const run = (label, args, blasThreads = 1) => attempt(`numpy ${label}`, () => runJsonProcess(`numpy ${label}`, 'python3', [SCRIPT, ...args], { env: pythonEnv(blasThreads) }));
   const { train } = sizes;
   const plan = [
     { suites: ['e2e/knn-fashion-l1'], key: 'knnL1', args: ['knn-l1-time', ...common, '--k', k, '--time-rows', String(sizes.peers.numpyL1Rows)] },
@@ -48,13 +69,20 @@ export async function runNumpyPeer({ data, sizes, wanted }) {
         '--learning-rate', String(train.learningRate), '--reg', String(train.reg)],
     })),
     { suites: ['kernel/loss-grad-svm', 'kernel/loss-grad-softmax'], key: 'lossTime', args: ['loss-time', '--seed', '0', '--repeats', String(sizes.peers.numpyLossRepeats), '--reg', String(sizes.loss.reg)] },
+    // The thread-scaling suite: the same L2 run at each thread count.
+    ...threadCounts.map((threads) => ({
+      suites: ['threads/knn-fashion-l2'], key: `knnL2x${threads}`, blasThreads: threads, label: `knn-l2-time x${threads}`,
+      args: ['knn-l2-time', ...common, '--k', k, '--block', '1000'],
+    })),
   ];
   const results = {};
   let machine = null;
   for (const step of plan) {
     if (!step.suites.some((s) => wanted.has(s))) continue;
-    const out = await run(step.args[0], step.args);
+    const out = await run(step.label ?? step.args[0], step.args, step.blasThreads ?? 1);
     if (out.machine) {
+      // Each thread-count run keeps what its BLAS reported; the first run's machine record stands for all.
+      if (step.blasThreads !== undefined) out.blasRuntime = out.machine.blasRuntime;
       machine ??= out.machine;
       delete out.machine;
     }
@@ -96,6 +124,41 @@ export async function runNumpyPeer({ data, sizes, wanted }) {
       for (const t of dtypes) add(`kernel/loss-grad-${loss}`, peerVariant(`numpy ${t}`, results.lossTime[t][loss].medianMs, { extrapolated: false }));
     }
   }
+  const threadChecks = [];
+  const byThreads = new Map();
+  for (const threads of threadCounts) {
+    const r = results[`knnL2x${threads}`];
+    if (!r || r.error) continue;
+    const reported = reportedBlasThreads(r.blasRuntime);
+    const verified = reported.threads === threads && r.blasThreads === threads;
+    threadChecks.push({ threads, scriptThreads: r.blasThreads ?? null, reported: reported.threads, source: reported.source, verified });
+    for (const t of ['float32', 'float64']) {
+      const x = r[t];
+      const cpu = typeof x.cpuPerWall === 'number' ? `; CPU / wall ${x.cpuPerWall.toFixed(2)}` : '';
+      const check = verified
+        ? `BLAS reports ${reported.threads} thread${reported.threads === 1 ? '' : 's'} (${reported.source.split(' ')[0]})`
+        : `asked for ${threads} BLAS threads, BLAS reports ${reported.threads ?? 'nothing'} (${reported.source})`;
+      const v = peerVariant(`numpy x${threads} (${t})`, x.totalMs, {
+        extrapolated: false, threads, dtype: t, accuracy: x.accuracyLectureTies, gemmNormsMs: x.gemmNormsMs, topKMs: x.topKMs,
+        blasThreads: threads, blasThreadsReported: reported.threads, blasThreadsSource: reported.source, blasThreadsVerified: verified,
+        cpuPerWall: x.cpuPerWall ?? null,
+        note: `OpenBLAS; ${check}${cpu}; top-k ${Math.round((100 * x.topKMs) / x.totalMs)}% of it`,
+      });
+      byThreads.set(`${t}/${threads}`, v);
+      add('threads/knn-fashion-l2', v);
+    }
+  }
+  // Scaling of numpy against itself, as the simdclass thread variants have it.
+  for (const [key, v] of byThreads) {
+    const one = byThreads.get(`${key.split('/')[0]}/1`);
+    v.vsOneThread = one && v.medianMs > 0 ? one.medianMs / v.medianMs : null;
+  }
   const blas = machine?.blasRuntime?.corename ? `, OpenBLAS kernel ${machine.blasRuntime.corename}` : '';
-  return { available: true, version, note: `numpy ${version}${blas}, BLAS 1 thread`, machine, results, variants };
+  const threadNote = threadChecks.length === 0 ? ''
+    : `; threads/knn-fashion-l2: BLAS ${threadChecks.map((c) => `x${c.threads} ${c.verified ? 'verified' : `NOT verified (reports ${c.reported ?? 'nothing'})`}`).join(', ')} ` +
+      `(${threadChecks[0].source})`;
+  return {
+    available: true, version, note: `numpy ${version}${blas}, BLAS 1 thread${threadNote}`, machine, results, variants,
+    ...(threadChecks.length > 0 ? { blasThreadChecks: threadChecks } : {}),
+  };
 }

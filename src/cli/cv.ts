@@ -1,18 +1,18 @@
 import { writeFile } from 'node:fs/promises';
-import { init } from '../node.js';
 import type { Metric } from '../knn.js';
 import { crossValidateKnn } from '../selection.js';
 import { cvPlotSvg } from '../visualize.js';
 import { UsageError, type ParsedFlags } from './args.js';
-import { loadData } from './data.js';
+import { initCore, loadData } from './data.js';
 import { Progress, status } from './progress.js';
 
 export async function runCv(flags: ParsedFlags): Promise<void> {
   const folds = flags.folds as number;
-  const ds = await loadData(flags);
+  // Cross-validation uses the training split only: the test files are not read.
+  const ds = await loadData({ ...flags, testLimit: 0 });
   const X = ds.train.X;
   if (folds > X.rows) throw new UsageError(`--folds expects at most the number of training images (${X.rows}), got ${folds}`);
-  await init();
+  const { threads } = await initCore(flags);
   const ks = flags.ks as number[] | undefined;
   const metric = flags.metric as Metric;
   const progress = new Progress(`${folds}-fold CV (${metric})`, X.rows);
@@ -25,7 +25,7 @@ export async function runCv(flags: ParsedFlags): Promise<void> {
     status(`plot written to ${flags.plot}`);
   }
   if (flags.json) {
-    console.log(JSON.stringify({ metric, nTrain: X.rows, ...cv }));
+    console.log(JSON.stringify({ metric, threads, nTrain: X.rows, ...cv }));
   } else {
     for (const r of cv.results) console.log(`k=${String(r.k).padStart(3)}  accuracy ${(r.mean * 100).toFixed(2)}% ± ${(r.std * 100).toFixed(2)}`);
     console.log(`best k: ${cv.bestK}`);

@@ -4,7 +4,6 @@
 // evaluated once on the test set, and the model to keep is the one with the best validation accuracy.
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { init } from '../node.js';
 import type { Dataset } from '../data/dataset.js';
 import { KNearestNeighbor, type Metric } from '../knn.js';
 import { newLinearModel } from '../linear.js';
@@ -13,7 +12,7 @@ import { crossValidateKnn, gridSearch, trainValSplit, type GridPoint, type KnnCr
 import { formatNumber, imagesFromRows, weightImages } from '../visualize.js';
 import { chooseModel, writeReport, type DemoReport, type ReportGrid } from './report.js';
 import type { ParsedFlags } from './args.js';
-import { loadData, timed } from './data.js';
+import { initCore, loadData, timed } from './data.js';
 import { widenedGridSearch } from './grid.js';
 import { Progress, status } from './progress.js';
 
@@ -23,7 +22,7 @@ const BATCH_SIZE = 200;
 export async function runDemo(flags: ParsedFlags): Promise<void> {
   const started = performance.now();
   const ds = await loadData(flags);
-  const { build } = await init();
+  const { build } = await initCore(flags);
   const quick = Boolean(flags.quick);
   const { train, test, classNames, shape } = ds;
   const rows: ModelRow[] = [];

@@ -54,6 +54,8 @@ export const FLAGS: Record<string, FlagSpec> = {
     for: { bench: { help: 'Tiny sizes, a smoke test (under a minute)' } } },
   filter: { type: 'string', value: 'TEXT', in: ['bench'], help: 'Run only the suites whose name contains this text' },
   peers: { type: 'bool', in: ['bench'], help: 'Also run the peers (numpy, TensorFlow.js wasm, ml-knn) as separate processes' },
+  threads: { type: 'int', min: 0, value: 'N', in: [...MODELS, 'bench'], help: "Worker threads for the kernels (0: the caller's thread)", defaultText: "the machine's cores",
+    for: { bench: { help: 'Most worker threads in the thread-scaling suites (at least 1)' } } },
   json: { type: 'bool', in: ['knn', 'linear', 'cv', 'bench'], help: 'Print one JSON object on stdout' },
   help: { type: 'bool', short: 'h', in: '*', help: 'Show this help' },
   version: { type: 'bool', short: 'v', in: '*', help: 'Print the version' },

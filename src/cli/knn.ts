@@ -1,13 +1,12 @@
-import { init } from '../node.js';
 import { KNearestNeighbor, type Metric } from '../knn.js';
 import { accuracy } from '../metrics.js';
 import type { ParsedFlags } from './args.js';
-import { loadData, timed } from './data.js';
+import { initCore, loadData, timed } from './data.js';
 import { Progress } from './progress.js';
 
 export async function runKnn(flags: ParsedFlags): Promise<void> {
   const ds = await loadData(flags);
-  await init();
+  const { threads } = await initCore(flags);
   const k = flags.k as number, metric = flags.metric as Metric;
   const knn = new KNearestNeighbor({ k, metric });
   try {
@@ -15,7 +14,7 @@ export async function runKnn(flags: ParsedFlags): Promise<void> {
     const progress = new Progress(`kNN k=${k} ${metric}`, ds.test.X.rows);
     const [predicted, predictMs] = await timed(() => knn.predict(ds.test.X, { onProgress: (d) => progress.update(d) }));
     progress.finish();
-    const result = { model: 'knn', k, metric, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy: accuracy(predicted, ds.test.y), trainMs, predictMs };
+    const result = { model: 'knn', k, metric, threads, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy: accuracy(predicted, ds.test.y), trainMs, predictMs };
     if (flags.json) console.log(JSON.stringify(result));
     else console.log(`kNN (k=${k}, ${metric}): accuracy ${(result.accuracy * 100).toFixed(2)}% on ${result.nTest} test images; train ${trainMs.toFixed(0)} ms, predict ${predictMs.toFixed(0)} ms`);
   } finally {

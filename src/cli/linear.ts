@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
-import { init } from '../node.js';
 import type { Dataset } from '../data/dataset.js';
 import { newLinearModel } from '../linear.js';
 import { formatNumber } from '../visualize.js';
 import type { ParsedFlags } from './args.js';
-import { loadData, timed } from './data.js';
+import { initCore, loadData, timed } from './data.js';
 import { Progress, status } from './progress.js';
 
 /**
@@ -18,7 +17,7 @@ export function linearDefaults(ds: Pick<Dataset, 'format'>): { learningRate: num
 
 export async function runLinear(flags: ParsedFlags): Promise<void> {
   const ds = await loadData(flags);
-  await init();
+  const { threads } = await initCore(flags);
   const loss = flags.loss as 'svm' | 'softmax';
   const defaults = linearDefaults(ds);
   const learningRate = (flags.learningRate as number | undefined) ?? defaults.learningRate;
@@ -41,7 +40,7 @@ export async function runLinear(flags: ParsedFlags): Promise<void> {
       await writeFile(flags.save, JSON.stringify(model.toJSON()));
       status(`model saved to ${flags.save}`);
     }
-    const result = { model: loss, learningRate, reg, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy, trainMs, predictMs, finalLoss: history.at(-1)! };
+    const result = { model: loss, learningRate, reg, threads, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy, trainMs, predictMs, finalLoss: history.at(-1)! };
     if (flags.json) console.log(JSON.stringify(result));
     else console.log(`${loss}: accuracy ${(accuracy * 100).toFixed(2)}% on ${result.nTest} test images; final loss ${result.finalLoss.toFixed(4)}; train ${trainMs.toFixed(0)} ms, predict ${predictMs.toFixed(0)} ms`);
   } finally {

@@ -10,7 +10,7 @@ import { allocateBytes, idxImages, idxLabels, MAX_IDX_DATA_BYTES, parseIdx } fro
 export interface LoadDatasetOptions {
   /** Keep only the first N training records (file order). */
   trainLimit?: number;
-  /** Keep only the first M test records (file order). */
+  /** Keep only the first M test records (file order); 0 does not read the test files at all. */
   testLimit?: number;
 }
 
@@ -32,11 +32,17 @@ const MAX_DATA_FILE_BYTES = MAX_IDX_DATA_BYTES;
 /** Ten short class names; anything much longer is not a batches.meta.txt. */
 const MAX_META_FILE_BYTES = 64 * 1024;
 
-function checkLimit(value: unknown, name: string): number {
+function checkLimit(value: unknown, name: string, min: number): number {
+  const what = min === 0 ? 'a non-negative integer' : 'a positive integer';
   if (value === undefined) return Infinity;
-  if (typeof value !== 'number') throw new ArgumentTypeError(`Expected ${name} to be a positive integer, got ${typeof value}`);
-  if (!Number.isInteger(value) || value < 1) throw new ArgumentRangeError(`Expected ${name} to be a positive integer, got ${value}`);
+  if (typeof value !== 'number') throw new ArgumentTypeError(`Expected ${name} to be ${what}, got ${typeof value}`);
+  if (!Number.isInteger(value) || value < min) throw new ArgumentRangeError(`Expected ${name} to be ${what}, got ${value}`);
   return value;
+}
+
+/** The test split of a load with testLimit 0: no rows, the training images' columns. */
+function noRows(cols: number): LabeledImages {
+  return { X: { data: new Uint8Array(0), rows: 0, cols }, y: new Uint8Array(0) };
 }
 
 /** Keeps the first `limit` rows of the images and labels; copies, so the rest of the file can be freed. */
@@ -68,6 +74,7 @@ async function loadIdx(dir: string, files: Map<IdxRole, string>, trainLimit: num
   const name = basename(dir);
   const classNames = [...(/fashion/i.test(name) ? FASHION_MNIST_CLASSES : MNIST_CLASSES)];
   const train = await loadIdxPair(dir, files.get('trainImages')!, files.get('trainLabels')!, classNames.length, trainLimit);
+  if (testLimit === 0) return { train: train.split, test: noRows(train.split.X.cols), classNames, shape: train.shape, format: 'idx', name };
   const test = await loadIdxPair(dir, files.get('testImages')!, files.get('testLabels')!, classNames.length, testLimit);
   if (train.shape.join('x') !== test.shape.join('x')) {
     throw new DataFormatError(
@@ -128,7 +135,7 @@ async function loadCifar(dir: string, files: Set<string>, name: string, trainLim
   if (!files.has(CIFAR_TEST_FILE)) throw new DataFormatError(`CIFAR-10 folder ${dir} is incomplete: missing ${CIFAR_TEST_FILE}`);
   const classNames = files.has(CIFAR_META_FILE) ? await readCifarClassNames(join(dir, CIFAR_META_FILE)) : [...CIFAR10_CLASSES];
   const train = await loadCifarBatches(dir, trainFiles, trainLimit);
-  const test = await loadCifarBatches(dir, [CIFAR_TEST_FILE], testLimit);
+  const test = testLimit === 0 ? noRows(train.X.cols) : await loadCifarBatches(dir, [CIFAR_TEST_FILE], testLimit);
   return { train, test, classNames, shape: [...CIFAR_SHAPE], format: 'cifar10', name };
 }
 
@@ -143,8 +150,8 @@ function looksLikeCifar(files: Set<string>): boolean {
  */
 export async function loadDataset(dir: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
   if (typeof dir !== 'string') throw new ArgumentTypeError(`Expected dir to be a folder path string, got ${typeof dir}`);
-  const trainLimit = checkLimit(options.trainLimit, 'trainLimit');
-  const testLimit = checkLimit(options.testLimit, 'testLimit');
+  const trainLimit = checkLimit(options.trainLimit, 'trainLimit', 1);
+  const testLimit = checkLimit(options.testLimit, 'testLimit', 0);
   const root = resolve(dir);
   const entries = await listFolder(root);
   const files = new Set(entries);
