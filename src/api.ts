@@ -3,7 +3,7 @@ export type { Build, InitOptions, RuntimeInfo, WasmSource } from './runtime.js';
 export * from './errors.js';
 export type { Matrix, MatrixLike, Labels, PixelArray } from './matrix.js';
 export { KNearestNeighbor, mergeTopK, voteLabels } from './knn.js';
-export type { KNearestNeighborOptions, KneighborsOptions, Metric, Neighbors, NeighborShard, PredictOptions } from './knn.js';
+export type { KNearestNeighborOptions, KneighborsOptions, Metric, Neighbors, NeighborShard, PredictOptions, Weights } from './knn.js';
 export { accuracy, confusionMatrix } from './metrics.js';
 export { parseIdx, idxImages, idxLabels } from './data/idx.js';
 export type { IdxArray, IdxImages } from './data/idx.js';
@@ -21,3 +21,7 @@ export type { Split, Fold, Estimator, CrossValidationResult, KnnCrossValidation,
 export { takeRows, headRows } from './matrix.js';
 export { weightImages, imagesFromRows, upscaleImage, cvPlotSvg, confusionMatrixSvg, lossCurvesSvg, gridSearchSvg } from './visualize.js';
 export type { RgbaImage, ImageShape } from './visualize.js';
+export { loadModelBytes } from './models.js';
+export type { Model } from './models.js';
+export { fromImageData } from './image-input.js';
+export type { ImageDataLike, ImageInputOptions } from './image-input.js';

@@ -17,10 +17,11 @@ function wasmUrl(build: Build, threaded: boolean): WasmSource {
 }
 
 function threadsUnavailable(): string | null {
-  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available in this context';
+  // First: browsers hide SharedArrayBuffer from pages that are not cross-origin isolated, and the fix is the headers.
   if (globalThis.crossOriginIsolated === false) {
     return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   }
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available in this context';
   if (typeof Worker === 'undefined') return 'this context cannot start Web Workers';
   return null;
 }

@@ -1,13 +1,20 @@
-import { ArgumentRangeError, ArgumentTypeError } from './errors.js';
-import { distanceMatrix, freeTrainingRows, searchNeighbors, storeTrainingRows, type Metric, type Neighbors, type TrainingRows } from './exec/knn.js';
+import { ArgumentRangeError, ArgumentTypeError, DataFormatError } from './errors.js';
+import { distanceMatrix, searchNeighbors, type Neighbors } from './exec/knn.js';
+import { appendRows, freeUnshared, keepRows, readStoredRows, storeTrainingRows, trainingRowsFromStored, type TrainingRows } from './exec/knn-rows.js';
+import { METRIC_NAMES, type Metric } from './exec/metric.js';
 import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
+import { decodeModelFile, encodeModelFile } from './model-file.js';
 import { ModelState } from './model-state.js';
 import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { core } from './runtime.js';
+import { argmaxRows, voteShares, type Weights } from './votes.js';
 
 export { mergeTopK } from './exec/knn.js';
-export type { Metric, Neighbors, NeighborShard } from './exec/knn.js';
+export type { Neighbors, NeighborShard } from './exec/knn.js';
+export type { Metric } from './exec/metric.js';
+export type { Weights } from './votes.js';
+export { voteLabels } from './votes.js';
 
 // u8 squared L2 sums D squares of at most 255^2 in an i32: exact up to this many columns.
 const MAX_U8_L2_COLS = Math.floor(0x7fffffff / (255 * 255));
@@ -15,8 +22,10 @@ const MAX_U8_L2_COLS = Math.floor(0x7fffffff / (255 * 255));
 export interface KNearestNeighborOptions {
   /** Neighbours that vote (default 1). */
   k?: number;
-  /** Distance (default 'l2'). */
+  /** Distance (default 'l2'); 'cosine' (1 - cosine similarity) is meant for f32 embeddings. */
   metric?: Metric;
+  /** 'uniform' (default): one vote per neighbour; 'distance': 1 / distance, an exact match taking all the weight. */
+  weights?: Weights;
 }
 
 export interface PredictOptions {
@@ -26,12 +35,12 @@ export interface PredictOptions {
   signal?: AbortSignal;
 }
 
-const PREDICT_OPTIONS = ['onProgress', 'signal'] as const;
-
 export interface KneighborsOptions extends PredictOptions {
   /** Neighbours to return (default: the model's k). */
   k?: number;
 }
+
+const PREDICT_OPTIONS = ['onProgress', 'signal'] as const;
 
 interface TrainedState {
   rows: TrainingRows;
@@ -41,43 +50,85 @@ interface TrainedState {
 
 /**
  * k-nearest-neighbour classifier: train memorizes the images (copied once into wasm memory,
- * u8 stays u8); predict is a majority vote of the k closest, ties to the smallest label.
+ * u8 stays u8); predict is a majority vote of the k closest (or a distance-weighted one), ties
+ * to the smallest label. add() appends examples, as a web app collects them one at a time.
  */
 export class KNearestNeighbor {
   readonly k: number;
   readonly metric: Metric;
-  private readonly model = new ModelState<TrainedState>('KNearestNeighbor', (state) => freeTrainingRows(state.rows));
+  readonly weights: Weights;
+  // A replaced version's blocks are freed when no call reads it, except those the new one shares.
+  private readonly model: ModelState<TrainedState> = new ModelState('KNearestNeighbor', (old) => freeUnshared(old.rows, this.model.current?.rows ?? null));
 
   constructor(knnOptions?: KNearestNeighborOptions | null) {
-    const options = checkOptions(knnOptions, 'KNearestNeighbor options', ['k', 'metric']);
+    const options = checkOptions(knnOptions, 'KNearestNeighbor options', ['k', 'metric', 'weights']);
     this.k = checkInt(options.k ?? 1, 'k', 1);
     const metric = options.metric ?? 'l2';
-    if (metric !== 'l1' && metric !== 'l2') {
-      throw new ArgumentRangeError(`Expected metric to be 'l1' or 'l2', got ${JSON.stringify(metric)}`);
-    }
+    if (!METRIC_NAMES.includes(metric)) throw new ArgumentRangeError(`Expected metric to be 'l1', 'l2' or 'cosine', got ${JSON.stringify(metric)}`);
     this.metric = metric;
+    const weights = options.weights ?? 'uniform';
+    if (weights !== 'uniform' && weights !== 'distance') throw new ArgumentRangeError(`Expected weights to be 'uniform' or 'distance', got ${JSON.stringify(weights)}`);
+    this.weights = weights;
   }
 
   /** Number of training rows (0 before train). */
   get nTrain(): number { return this.model.current?.rows.rows ?? 0; }
+
+  /** Training rows per class, indexed by label (empty before train). */
+  get numExamples(): number[] {
+    const state = this.model.current;
+    const counts = new Array<number>(state?.numClasses ?? 0).fill(0);
+    for (const label of state?.labels ?? []) counts[label]!++;
+    return counts;
+  }
 
   /**
    * Memorizes the training images and labels. A failed call leaves the model as it was; calls
    * still running on the old training set finish on it.
    */
   async train(X: MatrixLike, y: Labels): Promise<void> {
+    const x = toMatrix(X, 'X');
+    if (x.rows > 0 && this.k > x.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${x.rows}), got ${this.k}`);
+    await this.store(x, y);
+  }
+
+  /** Stores a fresh training set (no k check: add() may start with fewer rows than k). */
+  private async store(x: Matrix, y: Labels): Promise<void> {
     this.model.checkAlive();
     const c = core();
-    const x = toMatrix(X, 'X');
-    const labels = toLabels(y, x.rows, 'y');
     if (x.rows === 0) throw new ArgumentRangeError('Expected X to have at least one training row, got 0');
-    if (x.cols === 0) throw new ArgumentRangeError('Expected X to have at least one column, got 0');
-    if (this.k > x.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${x.rows}), got ${this.k}`);
-    checkRange(x, this.metric, 'X');
-    if (x.data instanceof Uint8Array && this.metric === 'l2' && x.cols > MAX_U8_L2_COLS) {
-      throw new ArgumentRangeError(`Expected at most ${MAX_U8_L2_COLS} columns for u8 L2 (exact i32 sums), got ${x.cols}; pass Float32Array data instead`);
-    }
+    this.checkTrainingRows(x);
+    const labels = toLabels(y, x.rows, 'y');
     await this.model.train(() => ({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels) }));
+  }
+
+  /**
+   * Appends examples (and new classes) to the training set, as train on the concatenation would
+   * hold them, without copying the stored rows again unless their chunk must grow (capacity
+   * doubles). On an untrained model it is train().
+   */
+  async add(X: MatrixLike, y: Labels): Promise<void> {
+    const state = this.model.current;
+    if (state === null || state.rows.rows === 0) return this.store(toMatrix(X, 'X'), y);
+    const x = this.checkTrainingRows(X);
+    this.checkLike(x, state, 'X');
+    const labels = toLabels(y, x.rows, 'y');
+    if (x.rows === 0) return;
+    await this.model.train(() => {
+      const all = new Int32Array(state.labels.length + labels.length);
+      all.set(state.labels);
+      all.set(labels, state.labels.length);
+      return { rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)) };
+    });
+  }
+
+  /** Removes every training row of class `label` (the class keeps its number, with 0 examples). */
+  async clearClass(label: number): Promise<void> {
+    const state = this.model.trained();
+    checkInt(label, 'label', 0, MAX_CLASSES - 1);
+    const keep = Int32Array.from(state.labels.keys()).filter((i) => state.labels[i] !== label);
+    if (keep.length === state.labels.length) return;
+    await this.model.train(() => ({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses }));
   }
 
   /** The k nearest training rows of each row of X (k defaults to the model's). */
@@ -88,18 +139,23 @@ export class KNearestNeighbor {
     return this.model.read(async (state) => {
       const k = checkInt(options.k ?? this.k, 'k', 1);
       if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
-      const x = this.checkQueries(X, state);
-      return searchNeighbors(state.rows, x, k, { onProgress, signal });
+      return searchNeighbors(state.rows, this.checkQueries(X, state), k, { onProgress, signal });
     });
   }
 
-  /** Predicted label of each row of X: majority vote of the k nearest, ties to the smallest label. */
+  /**
+   * Per-class vote shares of each row of X (an m x C matrix whose rows sum to 1), as
+   * scikit-learn's predict_proba: the fraction of the k votes (or of the distance weights).
+   */
+  async predictProba(X: MatrixLike, predictOptions?: PredictOptions | null): Promise<Matrix<Float32Array>> {
+    const { shares, numClasses } = await this.votes(X, predictOptions);
+    return { data: Float32Array.from(shares), rows: shares.length / numClasses, cols: numClasses };
+  }
+
+  /** Predicted label of each row of X: the class with the largest vote share, ties to the smallest label. */
   async predict(X: MatrixLike, predictOptions?: PredictOptions | null): Promise<Int32Array> {
-    const options = checkOptions(predictOptions, 'predict options', PREDICT_OPTIONS);
-    return this.model.read(async (state) => {
-      const { indices } = await this.kneighbors(X, options);
-      return voteLabels(indices, this.k, state.labels, state.numClasses, this.k);
-    });
+    const { shares, numClasses } = await this.votes(X, predictOptions);
+    return argmaxRows(shares, numClasses);
   }
 
   /** Fraction of rows of X whose predicted label equals y. */
@@ -110,12 +166,65 @@ export class KNearestNeighbor {
   }
 
   /**
-   * The full m x n distance matrix (L1, or Euclidean L2) between X and the training rows.
-   * For teaching and small sets: predict never builds it.
+   * The full m x n distance matrix (L1, Euclidean L2 or cosine distance) between X and the
+   * training rows. For teaching and small sets: predict never builds it.
    */
   computeDistances(X: MatrixLike): Float32Array {
     const state = this.model.trained();
     return distanceMatrix(state.rows, this.checkQueries(X, state));
+  }
+
+  /**
+   * The model as bytes (a simdclass model file: options, labels and the stored rows, with a
+   * checksum); KNearestNeighbor.load(bytes) rebuilds it.
+   */
+  save(): Uint8Array {
+    const { rows, labels, numClasses } = this.model.trained();
+    const header = { k: this.k, metric: this.metric, weights: this.weights, algorithm: 'brute', dtype: rows.isU8 ? 'u8' : 'f32', rows: rows.rows, cols: rows.cols, stride: rows.stride, numClasses };
+    const sections = [
+      { name: 'labels', bytes: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength) },
+      { name: 'rows', bytes: readStoredRows(rows) },
+    ];
+    if (rows.center !== null) sections.push({ name: 'center', bytes: new Uint8Array(rows.center.buffer, rows.center.byteOffset, rows.center.byteLength) });
+    return encodeModelFile({ kind: 'knn', header, sections });
+  }
+
+  /** Small metadata, never the training set: save() writes the model. */
+  toJSON(): { model: 'knn'; k: number; metric: Metric; weights: Weights; nTrain: number; note: string } {
+    return { model: 'knn', k: this.k, metric: this.metric, weights: this.weights, nTrain: this.nTrain, note: 'kNN models are saved as bytes: use save() and KNearestNeighbor.load()' };
+  }
+
+  /**
+   * Rebuilds a model from save()'s bytes. The file is checked field by field (magic, version,
+   * kind, sizes against the header, the checksum) before anything large is allocated; a bad file
+   * is an ERR_DATA_FORMAT. The rows are copied once, into wasm memory.
+   */
+  static load(bytes: Uint8Array | ArrayBuffer): KNearestNeighbor {
+    const file = decodeModelFile(bytes, 'knn');
+    const h = file.header;
+    const fail = (what: string): never => { throw new DataFormatError(`Not a valid simdclass kNN model file: ${what}`); };
+    const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+      const v = h[name];
+      return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(`header.${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    };
+    const rows = int('rows', 1), cols = int('cols', 1), stride = int('stride', 16), numClasses = int('numClasses', 1, MAX_CLASSES), k = int('k', 1, rows);
+    if (!METRIC_NAMES.includes(h.metric as Metric)) fail(`header.metric must be one of ${METRIC_NAMES.join(', ')}, got ${JSON.stringify(h.metric)}`);
+    if (h.weights !== 'uniform' && h.weights !== 'distance') fail(`header.weights must be 'uniform' or 'distance', got ${JSON.stringify(h.weights)}`);
+    if (h.dtype !== 'u8' && h.dtype !== 'f32') fail(`header.dtype must be 'u8' or 'f32', got ${JSON.stringify(h.dtype)}`);
+    const isU8 = h.dtype === 'u8', unit = isU8 ? 1 : 4;
+    const section = (name: string, length: number): Uint8Array => {
+      const s = file.sections.get(name) ?? fail(`the ${name} section is missing`);
+      return s.length === length ? s : fail(`the ${name} section holds ${s.length} bytes; the header implies ${length}`);
+    };
+    const labels = bytesAs(section('labels', rows * 4), Int32Array);
+    labels.forEach((label, i) => { if (label < 0 || label >= numClasses) fail(`labels[${i}] is ${label}, not in [0, ${numClasses})`); });
+    const rowBytes = section('rows', rows * stride);
+    const data = isU8 ? rowBytes : bytesAs(rowBytes, Float32Array);
+    const center = file.sections.has('center') ? bytesAs(section('center', cols * 4), Float32Array) : null;
+    const model = new KNearestNeighbor({ k, metric: h.metric as Metric, weights: h.weights as Weights });
+    const training = trainingRowsFromStored(core(), model.metric, cols, isU8, { data, rows, cols: stride / unit }, center);
+    model.model.set({ rows: training, labels, numClasses });
+    return model;
   }
 
   /**
@@ -126,18 +235,48 @@ export class KNearestNeighbor {
     this.model.dispose();
   }
 
+  private async votes(X: MatrixLike, predictOptions?: PredictOptions | null): Promise<{ shares: Float64Array; numClasses: number }> {
+    const options = checkOptions(predictOptions, 'predict options', PREDICT_OPTIONS);
+    return this.model.read(async (state) => {
+      const { indices, distances } = await this.kneighbors(X, options);
+      return { shares: voteShares(indices, distances, this.k, state.labels, state.numClasses, this.k, this.weights), numClasses: state.numClasses };
+    });
+  }
+
+  private checkTrainingRows(X: MatrixLike): Matrix {
+    const x = toMatrix(X, 'X');
+    if (x.cols === 0) throw new ArgumentRangeError('Expected X to have at least one column, got 0');
+    checkRange(x, this.metric, 'X');
+    if (x.data instanceof Uint8Array && this.metric === 'l2' && x.cols > MAX_U8_L2_COLS) {
+      throw new ArgumentRangeError(`Expected at most ${MAX_U8_L2_COLS} columns for u8 L2 (exact i32 sums), got ${x.cols}; pass Float32Array data instead`);
+    }
+    return x;
+  }
+
   private checkQueries(X: MatrixLike, state: TrainedState): Matrix {
     const x = toMatrix(X, 'X');
-    if (x.cols !== state.rows.cols && x.rows > 0) {
-      throw new ArgumentRangeError(`Expected X to have ${state.rows.cols} columns like the training data, got ${x.cols}`);
-    }
-    if ((x.data instanceof Uint8Array) !== state.rows.isU8) {
-      const want = state.rows.isU8 ? 'Uint8Array' : 'Float32Array';
-      throw new ArgumentTypeError(`Expected X.data to be a ${want} like the training data, got ${x.data.constructor.name}`);
-    }
+    if (x.rows > 0) this.checkLike(x, state, 'X');
     checkRange(x, this.metric, 'X');
     return x;
   }
+
+  /** Rows must have the training data's columns, and (but for cosine, which stores f32) its type. */
+  private checkLike(x: Matrix, state: TrainedState, name: string): void {
+    if (x.cols !== state.rows.cols) throw new ArgumentRangeError(`Expected ${name} to have ${state.rows.cols} columns like the training data, got ${x.cols}`);
+    if (this.metric !== 'cosine' && (x.data instanceof Uint8Array) !== state.rows.isU8) {
+      const want = state.rows.isU8 ? 'Uint8Array' : 'Float32Array';
+      throw new ArgumentTypeError(`Expected ${name}.data to be a ${want} like the training data, got ${x.data.constructor.name}`);
+    }
+  }
+}
+
+/** A typed view of file bytes, or a copy when they are not aligned for it. */
+function bytesAs<T extends Int32Array | Float32Array>(bytes: Uint8Array, Type: { new (buffer: ArrayBufferLike, offset: number, length: number): T; new (length: number): T; BYTES_PER_ELEMENT: number }): T {
+  const n = bytes.length / Type.BYTES_PER_ELEMENT;
+  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer, bytes.byteOffset, n);
+  const copy = new Type(n);
+  new Uint8Array(copy.buffer).set(bytes);
+  return copy;
 }
 
 /**
@@ -145,39 +284,11 @@ export class KNearestNeighbor {
  * would overflow to Infinity are refused, since no neighbour order is left to find.
  */
 function checkRange(x: Matrix, metric: Metric, name: string): void {
-  if (!(x.data instanceof Float32Array) || x.cols === 0) return;
-  // L2 rows are centred (exec/knn.ts columnCentres), which can double a value.
+  if (!(x.data instanceof Float32Array) || x.cols === 0 || metric === 'cosine') return;
+  // L2 rows are centred (exec/knn-rows.ts columnCentres), which can double a value.
   const bound = metric === 'l1' ? F32_MAX / (2 * x.cols) : Math.sqrt(F32_MAX / (16 * x.cols));
   const largest = maxAbs(x.data);
   if (largest > bound) {
     throw new ArgumentRangeError(`Expected |${name}| <= ${bound.toPrecision(3)} so that f32 ${metric.toUpperCase()} distances over ${x.cols} columns stay finite, got ${largest}`);
   }
-}
-
-/**
- * Majority vote over the first k of each row of `indices` (rows of length `stride`), ties to the
- * smallest label. One neighbour search at the largest k serves every smaller k.
- */
-export function voteLabels(indices: Int32Array, stride: number, labels: Int32Array, numClasses: number, k: number): Int32Array {
-  checkInt(stride, 'stride', 1);
-  checkInt(k, 'k', 1, stride);
-  checkInt(numClasses, 'numClasses', 1, MAX_CLASSES);
-  if (indices.length % stride !== 0) throw new ArgumentRangeError(`Expected indices.length to be a multiple of stride (${stride}), got ${indices.length}`);
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i]! < 0 || labels[i]! >= numClasses) throw new ArgumentRangeError(`Expected labels[${i}] in [0, ${numClasses}), got ${labels[i]}`);
-  }
-  for (let i = 0; i < indices.length; i++) {
-    if (indices[i]! < 0 || indices[i]! >= labels.length) throw new ArgumentRangeError(`Expected indices[${i}] in [0, ${labels.length}), got ${indices[i]}`);
-  }
-  const m = indices.length / stride;
-  const out = new Int32Array(m);
-  const counts = new Int32Array(numClasses);
-  for (let i = 0; i < m; i++) {
-    counts.fill(0);
-    for (let j = 0; j < k; j++) counts[labels[indices[i * stride + j]!]!]!++;
-    let best = 0;
-    for (let label = 1; label < numClasses; label++) if (counts[label]! > counts[best]!) best = label;
-    out[i] = best;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@ import { linearScores, runSgd, type LinearWeights } from './exec/linear.js';
 import { F32_MAX, MAX_CLASSES, checkInt, checkNumber, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import type { LossName } from './losses.js';
 import { accuracy } from './metrics.js';
+import { decodeModelFile, encodeModelFile } from './model-file.js';
 import { ModelState } from './model-state.js';
 import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { Random } from './random.js';
@@ -203,8 +204,17 @@ export class LinearClassifier {
     this.model.dispose();
   }
 
-  protected load(json: unknown): this {
-    const j = checkJSON(json, this.loss);
+  /** The model as bytes (a simdclass model file, the family KNearestNeighbor.save writes); the class's load(bytes) rebuilds it. */
+  save(): Uint8Array {
+    const s = this.model.trained();
+    const f32 = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    return encodeModelFile({
+      kind: this.loss, header: { numFeatures: s.d, numClasses: s.classes },
+      sections: [{ name: 'mean', bytes: f32(this.mean) }, { name: 'weights', bytes: f32(this.weights.data) }, { name: 'bias', bytes: f32(this.bias) }],
+    });
+  }
+
+  protected restore(j: LinearParts): this {
     const c = core();
     const layout = weightLayout(j.numFeatures + 1, j.numClasses);
     c.checkFits(paddedStride(j.numFeatures, 4) + layout.bytes, `a ${this.loss} model of ${j.numFeatures} features and ${j.numClasses} classes`);
@@ -230,7 +240,12 @@ export class LinearSVM extends LinearClassifier {
 
   /** Rebuilds a model from toJSON() output; a wrong format, model or corrupted array is a DataFormatError. */
   static fromJSON(json: unknown): LinearSVM {
-    return new LinearSVM().load(json);
+    return new LinearSVM().restore(checkJSON(json, 'svm'));
+  }
+
+  /** Rebuilds a model from save()'s bytes; a wrong or corrupted file is a DataFormatError. */
+  static load(bytes: Uint8Array | ArrayBuffer): LinearSVM {
+    return new LinearSVM().restore(checkModelFile(bytes, 'svm'));
   }
 }
 
@@ -254,7 +269,12 @@ export class Softmax extends LinearClassifier {
 
   /** Rebuilds a model from toJSON() output; a wrong format, model or corrupted array is a DataFormatError. */
   static fromJSON(json: unknown): Softmax {
-    return new Softmax().load(json);
+    return new Softmax().restore(checkJSON(json, 'softmax'));
+  }
+
+  /** Rebuilds a model from save()'s bytes; a wrong or corrupted file is a DataFormatError. */
+  static load(bytes: Uint8Array | ArrayBuffer): Softmax {
+    return new Softmax().restore(checkModelFile(bytes, 'softmax'));
   }
 }
 
@@ -284,7 +304,16 @@ function initWeights(c: Core, ptr: number, rows: number, classes: number, layout
   writeWeights(c, ptr, { data, rows, cols: classes }, layout);
 }
 
-function checkJSON(json: unknown, loss: LossName): LinearModelJSON {
+/** The parameters of a saved linear model, from toJSON's object or a model file. */
+interface LinearParts {
+  numFeatures: number;
+  numClasses: number;
+  mean: ArrayLike<number>;
+  weights: ArrayLike<number>;
+  bias: ArrayLike<number>;
+}
+
+function checkJSON(json: unknown, loss: LossName): LinearParts {
   const fail = (what: string): never => { throw new DataFormatError(`Not a simdclass ${loss} model: ${what}`); };
   if (typeof json === 'string') {
     try { json = JSON.parse(json); } catch { fail('the text is not valid JSON'); }
@@ -294,6 +323,23 @@ function checkJSON(json: unknown, loss: LossName): LinearModelJSON {
   if (j.format !== FORMAT) fail(`expected format "${FORMAT}", got ${JSON.stringify(j.format)}`);
   if (j.version !== VERSION) fail(`expected version ${VERSION}, got ${JSON.stringify(j.version)}`);
   if (j.model !== loss) fail(`expected model "${loss}", got ${JSON.stringify(j.model)}`);
+  return checkParts(j, loss, fail);
+}
+
+/** A model file's parameters: the header's sizes, the mean, weights and bias sections as f32. */
+function checkModelFile(bytes: Uint8Array | ArrayBuffer, loss: LossName): LinearParts {
+  const file = decodeModelFile(bytes, loss);
+  const fail = (what: string): never => { throw new DataFormatError(`Not a valid simdclass ${loss} model file: ${what}`); };
+  const arrays: Record<string, unknown> = { ...file.header };
+  for (const name of ['mean', 'weights', 'bias']) {
+    const section = file.sections.get(name) ?? fail(`the ${name} section is missing`);
+    if (section.length % 4 !== 0) fail(`the ${name} section holds ${section.length} bytes, not whole f32 values`);
+    arrays[name] = new Float32Array(section.slice().buffer);
+  }
+  return checkParts(arrays, loss, fail);
+}
+
+function checkParts(j: Record<string, unknown>, loss: LossName, fail: (what: string) => never): LinearParts {
   const d = j.numFeatures, c = j.numClasses;
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) fail(`numFeatures must be a positive integer, got ${JSON.stringify(d)}`);
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 2 || c > MAX_CLASSES) fail(`numClasses must be an integer in [2, ${MAX_CLASSES}], got ${JSON.stringify(c)}`);
@@ -301,10 +347,11 @@ function checkJSON(json: unknown, loss: LossName): LinearModelJSON {
   const arrays: [string, number][] = [['mean', d as number], ['weights', (d as number) * (c as number)], ['bias', c as number]];
   for (const [name, length] of arrays) {
     const a = j[name];
-    if (!Array.isArray(a) || a.length !== length) fail(`${name} must be an array of ${length} numbers, got ${Array.isArray(a) ? a.length : typeof a}`);
+    const isList = Array.isArray(a) || a instanceof Float32Array;
+    if (!isList || (a as ArrayLike<unknown>).length !== length) fail(`${name} must be an array of ${length} numbers, got ${isList ? (a as ArrayLike<unknown>).length : typeof a}`);
     // Values past the largest f32 would become Infinity in the model.
-    const bad = (a as unknown[]).findIndex((v) => typeof v !== 'number' || !(Math.abs(v) <= F32_MAX));
-    if (bad >= 0) fail(`${name}[${bad}] is not a finite f32 number (|v| <= ${F32_MAX}), got ${String((a as unknown[])[bad])}`);
+    const bad = Array.prototype.findIndex.call(a, (v: unknown) => typeof v !== 'number' || !(Math.abs(v) <= F32_MAX));
+    if (bad >= 0) fail(`${name}[${bad}] is not a finite f32 number (|v| <= ${F32_MAX}), got ${String((a as ArrayLike<unknown>)[bad])}`);
   }
-  return j as unknown as LinearModelJSON;
+  return j as unknown as LinearParts;
 }

@@ -52,27 +52,31 @@ export class ModelState<S> {
       free(next);
       throw new StateError(`This ${this.modelName} was disposed while it trained; the new state was freed`);
     }
-    if (this.state !== null) this.retire(this.state);
-    this.state = next;
+    this.replace(next);
   }
 
   /** Puts a state built synchronously (a loaded model) in place of the current one. */
   set(next: S): void {
     this.checkAlive();
     if (this.training) throw new StateError(`This ${this.modelName} is training; await that train() call first`);
-    if (this.state !== null) this.retire(this.state);
-    this.state = next;
+    this.replace(next);
   }
 
   /** Drops the state; it is freed now, or when the reads still using it end. */
   dispose(): void {
-    if (this.state !== null) this.retire(this.state);
-    this.state = null;
     this.disposed = true;
+    this.replace(null);
   }
 
   checkAlive(): void {
     if (this.disposed) throw new StateError(`This ${this.modelName} was disposed; create a new one`);
+  }
+
+  /** The new state is in place before the old one is retired: freeing compares against it. */
+  private replace(next: S | null): void {
+    const old = this.state;
+    this.state = next;
+    if (old !== null) this.retire(old);
   }
 
   private retire(state: S): void {

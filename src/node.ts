@@ -14,6 +14,7 @@ import { initWith, type Build, type InitOptions, type RuntimeInfo } from './runt
 export * from './api.js';
 export { loadDataset } from './data/node.js';
 export type { LoadDatasetOptions } from './data/node.js';
+export { saveModel, loadModel } from './models-node.js';
 
 /** The Fashion-MNIST sample shipped in the package (first 10,000 training and 2,000 test images). */
 export function loadSample(options?: LoadDatasetOptions): Promise<Dataset> {

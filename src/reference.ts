@@ -3,17 +3,21 @@
 import type { Matrix } from './matrix.js';
 import type { Metric } from './knn.js';
 
-/** m x n distances (L1, or Euclidean L2) between rows of a and rows of b, computed directly. */
+/**
+ * m x n distances (L1, Euclidean L2, or cosine distance 1 - cos) between rows of a and rows of b,
+ * computed directly. A zero vector has cosine similarity 0 with every row (distance 1).
+ */
 export function referenceDistances(a: Matrix, b: Matrix, metric: Metric): Float64Array {
   const out = new Float64Array(a.rows * b.rows);
   for (let i = 0; i < a.rows; i++) {
     for (let j = 0; j < b.rows; j++) {
-      let s = 0;
+      let s = 0, dot = 0, na = 0, nb = 0;
       for (let d = 0; d < a.cols; d++) {
-        const diff = a.data[i * a.cols + d]! - b.data[j * b.cols + d]!;
-        s += metric === 'l1' ? Math.abs(diff) : diff * diff;
+        const x = a.data[i * a.cols + d]!, y = b.data[j * b.cols + d]!;
+        s += metric === 'l1' ? Math.abs(x - y) : (x - y) * (x - y);
+        dot += x * y; na += x * x; nb += y * y;
       }
-      out[i * b.rows + j] = metric === 'l1' ? s : Math.sqrt(s);
+      out[i * b.rows + j] = metric === 'l1' ? s : metric === 'l2' ? Math.sqrt(s) : na === 0 || nb === 0 ? 1 : 1 - dot / Math.sqrt(na * nb);
     }
   }
   return out;

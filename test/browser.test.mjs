@@ -5,6 +5,9 @@
 // loopback port, loads it headless and checks (a) init() picked a SIMD build, (b) kNN predictions
 // equal the Node run on the same data, (c) the 2-D panels draw and react to their controls, (d) no
 // console errors; plus panel 3's worker training, the wrong-wasm-URL error, the bundle sizes (gzip),
+// threads (the page and panel 3's worker each run a pool of >= 2 workers; panel 3 predicts what Node
+// predicts; requestAnimationFrame keeps firing while it predicts; a second server without COOP/COEP
+// gives a page that runs on one thread, says why, and predicts the same labels),
 // and the server: cross-origin isolation, data files sent as raw gzip bytes, nothing served from
 // outside its root (by `..` or by a symlink), a 400 for a malformed URL. Leaves a screenshot and the
 // sizes in test/.artifacts/ (git-ignored). Then the package bundled by esbuild, as README's recipe says.
@@ -30,7 +33,13 @@ const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-e
 const browser = suite('browser demo');
 const { chromium: found, test: register } = withChromium(browser, 'the browser demo tests');
 const CHROMIUM = found.path;
-const ctx = { ready: false, server: null, url: null, context: null, page: null, userDataDir: null, outDir: null, outsideDir: null, consoleErrors: [], loaded: [] };
+const ctx = {
+  ready: false, server: null, url: null, context: null, page: null, userDataDir: null, outDir: null, outsideDir: null, consoleErrors: [], loaded: [],
+  // Origins the browser may reach (the demo's server, and the second one without COOP/COEP).
+  origins: [],
+  // The same demo build served without the COOP/COEP headers, and its page.
+  plain: { server: null, url: null, page: null, errors: [] },
+};
 
 // Setup is a test of its own (not a before hook, whose errors uvu does not print): a missing
 // Chromium or a failed build is a failure with its message, never a silent pass.
@@ -57,6 +66,7 @@ register('setup: builds the demo, serves it, and loads it in Chromium', async ()
   const address = ctx.server.httpServer.address();
   assert.is(address.address, '127.0.0.1', 'the preview server listens on loopback only');
   ctx.url = `http://127.0.0.1:${address.port}/`;
+  ctx.origins.push(ctx.url);
 
   const { chromium } = await import('playwright-core');
   ctx.userDataDir = await mkdtemp(join(tmpdir(), 'simdclass-chromium-'));
@@ -67,7 +77,7 @@ register('setup: builds the demo, serves it, and loads it in Chromium', async ()
   // Only the loopback server: anything else would be a network access.
   await ctx.context.route('**/*', (route) => {
     const url = route.request().url();
-    return url.startsWith(ctx.url) || url.startsWith('data:') ? route.continue() : route.abort();
+    return ctx.origins.some((origin) => url.startsWith(origin)) || url.startsWith('data:') ? route.continue() : route.abort();
   });
   const page = ctx.page = ctx.context.pages()[0] ?? await ctx.context.newPage();
   page.on('console', (msg) => { if (msg.type() === 'error') ctx.consoleErrors.push(msg.text()); });
@@ -93,6 +103,7 @@ function test(name, fn) {
 browser.after(async () => {
   await ctx.context?.close().catch(() => {});
   await ctx.server?.close();
+  await ctx.plain.server?.close();
   for (const dir of [ctx.userDataDir, ctx.outDir, ctx.outsideDir]) if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
 });
 
@@ -313,6 +324,220 @@ test('panel 3: Fashion-MNIST kNN and softmax train in the worker', async () => {
   await ctx.page.evaluate(() => window.scrollTo(0, 0));
   await mkdir(artifacts, { recursive: true });
   await ctx.page.screenshot({ path: join(artifacts, 'demo.png'), fullPage: true });
+});
+
+/** What a page's init() and panel 3's worker said about threads (the data attributes the demo sets). */
+async function runtimeOf(page) {
+  await page.evaluate(() => window.simdclassTest.workerReady);
+  return page.evaluate(() => {
+    const read = (id) => {
+      const el = document.getElementById(id);
+      return { threads: el.dataset.threads === '' ? null : Number(el.dataset.threads), note: el.dataset.threadsNote ?? '', text: el.textContent, visible: el.checkVisibility() };
+    };
+    return {
+      isolated: self.crossOriginIsolated, sab: typeof SharedArrayBuffer, cores: navigator.hardwareConcurrency,
+      info: window.simdclassTest.runtime, page: read('threads'), worker: read('img-runtime'),
+    };
+  });
+}
+
+test('threads: the page is cross-origin isolated and the page and panel 3\'s worker each run >= 2 workers', async () => {
+  const r = await runtimeOf(ctx.page);
+  assert.is(r.isolated, true, 'self.crossOriginIsolated');
+  assert.is(r.sab, 'function', 'SharedArrayBuffer');
+  // init() with no options: navigator.hardwareConcurrency workers (2 on the test machine).
+  assert.is(r.info.threads, r.cores, `init() default = navigator.hardwareConcurrency (${r.cores})`);
+  assert.is(r.info.threadsNote, undefined, 'no threadsNote');
+  for (const [who, el] of [['page (panels 1 and 2)', r.page], ['panel 3\'s worker', r.worker]]) {
+    assert.ok(el.threads >= 2, `${who}: data-threads = ${el.threads}, expected >= 2 workers`);
+    assert.is(el.threads, r.cores, `${who}: as many workers as navigator.hardwareConcurrency`);
+    assert.is(el.note, '', `${who}: no threads note`);
+    assert.ok(el.visible, `${who}: the runtime info is visible`);
+    assert.match(el.text, new RegExp(`threads: ${el.threads}\\b`), `${who}: the text says so`);
+  }
+  process.stderr.write(`  isolated page: hardwareConcurrency ${r.cores}; "${r.page.text}"; "${r.worker.text}"\n`);
+});
+
+/** Panel 3's last run: its settings, and the labels it predicted (kNN and softmax), once it is done. */
+async function panelRun(page) {
+  await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('panel-images').dataset.state), null, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const panel = document.getElementById('panel-images');
+    return {
+      state: panel.dataset.state, status: document.getElementById('img-status').textContent,
+      params: JSON.parse(panel.dataset.params ?? 'null'), knn: panel.dataset.knnPredictions, softmax: panel.dataset.softmaxPredictions,
+      knnMs: Number(panel.dataset.knnMs),
+    };
+  });
+}
+
+const nodeRuns = new Map();
+/**
+ * Panel 3's run in Node (dist/node.js, same build): the same files read with parseIdx, the same first
+ * nTrain / nTest images, kNN with the same k and metric, softmax with the same SGD settings and seed.
+ */
+function nodeFashion(build, params) {
+  const key = JSON.stringify([build, params]);
+  if (!nodeRuns.has(key)) {
+    nodeRuns.set(key, (async () => {
+      const node = await import('../dist/node.js');
+      const info = await node.init({ build });
+      const read = async (file) => node.parseIdx(new Uint8Array(await readFile(join(root, 'data', 'fashion-mnist-sample', file))), file);
+      const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(DATA_FILES.map(read));
+      const train = node.idxImages(trainImages), test = node.idxImages(testImages);
+      const Xtrain = node.headRows({ data: train.data, rows: train.rows, cols: train.cols }, params.nTrain);
+      const ytrain = node.idxLabels(trainLabels).subarray(0, params.nTrain);
+      const Xtest = node.headRows({ data: test.data, rows: test.rows, cols: test.cols }, params.nTest);
+      assert.is(Xtest.rows, params.nTest);
+      assert.ok(node.idxLabels(testLabels).length >= params.nTest);
+      const knn = new node.KNearestNeighbor({ k: params.k, metric: params.metric });
+      let knnPred;
+      try {
+        await knn.train(Xtrain, ytrain);
+        knnPred = await knn.predict(Xtest);
+      } finally {
+        knn.dispose();
+      }
+      const softmax = new node.Softmax();
+      let softmaxPred;
+      try {
+        await softmax.train(Xtrain, ytrain, { learningRate: params.learningRate, reg: params.reg, numIters: params.iters, batchSize: params.batchSize, seed: params.seed });
+        softmaxPred = await softmax.predict(Xtest);
+      } finally {
+        softmax.dispose();
+      }
+      return { threads: info.threads, knn: Array.from(knnPred).join(''), softmax: Array.from(softmaxPred).join('') };
+    })());
+  }
+  return nodeRuns.get(key);
+}
+
+/** Where two label strings differ (for a readable failure). */
+function firstDifferences(a, b) {
+  const out = [];
+  for (let i = 0; i < Math.max(a.length, b.length) && out.length < 5; i++) if (a[i] !== b[i]) out.push(`#${i}: ${a[i]} vs ${b[i]}`);
+  return out.join(', ');
+}
+
+test('threads: panel 3 (kNN and softmax on its worker pool) predicts exactly what Node predicts', async () => {
+  const run = await panelRun(ctx.page);
+  assert.is(run.state, 'done', run.status);
+  const { params } = run;
+  assert.ok(params && params.nTrain > 0 && params.nTest > 0, `the panel reports what it ran: ${JSON.stringify(params)}`);
+  assert.is(run.knn.length, params.nTest, 'one kNN label per test image');
+  assert.is(run.softmax.length, params.nTest, 'one softmax label per test image');
+  const build = await ctx.page.evaluate(() => window.simdclassTest.workerReady);
+  const node = await nodeFashion(build, params);
+  assert.ok(node.threads >= 1, `Node runs on its worker pool too (threads ${node.threads})`);
+  assert.ok(run.knn === node.knn, `kNN (k = ${params.k}, ${params.metric}, ${params.nTrain} x ${params.nTest}): browser and Node differ at ${firstDifferences(run.knn, node.knn)}`);
+  assert.ok(run.softmax === node.softmax, `softmax: browser and Node differ at ${firstDifferences(run.softmax, node.softmax)}`);
+  process.stderr.write(`  panel 3 = Node: ${params.nTest} kNN labels (k = ${params.k}, ${params.metric}, ${params.nTrain} training images) and ${params.nTest} softmax labels\n`);
+});
+
+// Panel 3's largest kNN (10,000 training x 2,000 test images): long enough to count frames over.
+const LARGE = { train: '10000', test: '2000' };
+
+/**
+ * Picks panel 3's LARGE setting, presses "Train and evaluate" and counts requestAnimationFrame
+ * callbacks in the page while the panel is in its kNN stage (the worker's kNN train + predict).
+ * Returns the frame count, the stage's length in the page (ms) and the panel's run.
+ */
+async function framesWhilePredicting(page) {
+  await page.selectOption('#img-train', LARGE.train);
+  await page.selectOption('#img-test', LARGE.test);
+  await page.evaluate(() => {
+    const panel = document.getElementById('panel-images');
+    const log = window.frameLog = { frames: 0, enter: null, leave: null };
+    new MutationObserver(() => {
+      const now = performance.now();
+      if (panel.dataset.stage === 'knn' && log.enter === null) log.enter = now;
+      else if (panel.dataset.stage !== 'knn' && log.enter !== null && log.leave === null) log.leave = now;
+    }).observe(panel, { attributes: true, attributeFilter: ['data-stage'] });
+    const tick = () => {
+      if (panel.dataset.stage === 'knn' && log.leave === null) log.frames++;
+      if (log.leave === null) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.click('#img-run');
+  const run = await panelRun(page);
+  const log = await page.evaluate(() => window.frameLog);
+  assert.is(run.state, 'done', run.status);
+  assert.ok(log.enter !== null && log.leave !== null, `the panel went through its kNN stage: ${JSON.stringify(log)}`);
+  const ms = log.leave - log.enter;
+  return { frames: log.frames, ms, fps: log.frames / (ms / 1000), run };
+}
+
+test('threads: requestAnimationFrame keeps firing while panel 3 predicts', async () => {
+  const { frames, ms, fps, run } = await framesWhilePredicting(ctx.page);
+  ctx.fps = { frames, ms, fps, knnMs: run.knnMs };
+  process.stderr.write(`  rAF during panel 3's kNN (${run.params.nTrain} x ${run.params.nTest}, worker pool of ${await ctx.page.getAttribute('#img-runtime', 'data-threads')}): ` +
+    `${frames} frames in ${ms.toFixed(0)} ms = ${fps.toFixed(1)} frames/s (the worker's kNN: ${run.knnMs} ms)\n`);
+  assert.ok(frames > 0, `no animation frame while the panel predicted for ${ms.toFixed(0)} ms`);
+  assert.is(run.params.nTest, Number(LARGE.test), 'the large setting ran');
+  // This run is checked against Node too.
+  const node = await nodeFashion(await ctx.page.evaluate(() => window.simdclassTest.workerReady), run.params);
+  assert.ok(run.knn === node.knn, `kNN ${run.params.nTrain} x ${run.params.nTest}: browser and Node differ at ${firstDifferences(run.knn, node.knn)}`);
+  assert.ok(run.softmax === node.softmax, `softmax ${run.params.nTrain} x ${run.params.nTest}: browser and Node differ at ${firstDifferences(run.softmax, node.softmax)}`);
+});
+
+test('threads: a page served without COOP/COEP runs on one thread, says why, and predicts the same labels', async () => {
+  // The demo's config with no headers: the same build, another port, no cross-origin isolation.
+  // (An inline `preview.headers: {}` next to configFile would be merged into the file's headers.)
+  const { preview } = await import('vite');
+  const { default: config } = await import('../demo/vite.config.mjs');
+  ctx.plain.server = await preview({
+    ...config, configFile: false,
+    build: { ...config.build, outDir: ctx.outDir },
+    preview: { ...config.preview, headers: {}, port: 0, strictPort: true, open: false },
+  });
+  ctx.plain.url = `http://127.0.0.1:${ctx.plain.server.httpServer.address().port}/`;
+  ctx.origins.push(ctx.plain.url);
+  const res = await fetch(ctx.plain.url);
+  assert.is(res.status, 200);
+  for (const name of Object.keys(ISOLATION)) assert.is(res.headers.get(name), null, `the second server sends no ${name}`);
+
+  const page = ctx.plain.page = await ctx.context.newPage();
+  page.on('console', (msg) => { if (msg.type() === 'error') ctx.plain.errors.push(msg.text()); });
+  page.on('pageerror', (err) => ctx.plain.errors.push(`pageerror: ${err.message}`));
+  page.on('requestfailed', (req) => ctx.plain.errors.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+  await page.goto(ctx.plain.url, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.querySelector('#build.error'), null, { timeout: 20_000 });
+  assert.is(await page.evaluate(() => document.body.dataset.ready), 'true', await page.textContent('#build'));
+
+  const r = await runtimeOf(page);
+  assert.is(r.isolated, false, 'self.crossOriginIsolated is false without the headers');
+  assert.is(r.info.threads, 0, 'init(): threads 0');
+  assert.match(r.info.threadsNote ?? '', /cross-origin isolated/, `init() says why: threadsNote is ${JSON.stringify(r.info.threadsNote)}`);
+  for (const [who, el] of [['page', r.page], ['panel 3\'s worker', r.worker]]) {
+    assert.is(el.threads, 0, `${who}: data-threads`);
+    assert.match(el.note, /cross-origin isolated/, `${who}: data-threads-note names cross-origin isolation`);
+    assert.match(el.note, /Cross-Origin-Opener-Policy: same-origin/, `${who}: and the headers that fix it`);
+    assert.ok(el.visible, `${who}: the runtime info is visible`);
+    assert.match(el.text, /\b1 thread\b.*cross-origin isolated/, `${who}: the text says one thread and why`);
+  }
+  process.stderr.write(`  page without COOP/COEP: "${r.page.text}"\n`);
+
+  // Panel 1 still paints on the page's thread; panel 3 predicts the same labels as Node (and as the isolated page).
+  await page.waitForFunction(() => Number(document.getElementById('knn-canvas').dataset.renders) > 0, null, { timeout: 20_000 });
+  const run = await panelRun(page);
+  assert.is(run.state, 'done', run.status);
+  const node = await nodeFashion(await page.evaluate(() => window.simdclassTest.workerReady), run.params);
+  assert.ok(run.knn === node.knn, `kNN on one thread vs Node: differ at ${firstDifferences(run.knn, node.knn)}`);
+  assert.ok(run.softmax === node.softmax, `softmax on one thread vs Node: differ at ${firstDifferences(run.softmax, node.softmax)}`);
+  const isolated = await panelRun(ctx.page);
+  if (JSON.stringify(isolated.params) === JSON.stringify(run.params)) assert.is(run.knn, isolated.knn, 'the same labels as the isolated page');
+
+  const large = await framesWhilePredicting(page);
+  process.stderr.write(`  rAF during panel 3's kNN (${large.run.params.nTrain} x ${large.run.params.nTest}) with threads 0 (kernels on the panel's worker thread): ` +
+    `${large.frames} frames in ${large.ms.toFixed(0)} ms = ${large.fps.toFixed(1)} frames/s (the worker's kNN: ${large.run.knnMs} ms)` +
+    (ctx.fps ? `; with the pool: ${ctx.fps.fps.toFixed(1)} frames/s, kNN ${ctx.fps.knnMs} ms` : '') + '\n');
+  assert.ok(large.frames > 0, 'animation frames while the panel predicts on one thread too');
+  const nodeLarge = await nodeFashion(await page.evaluate(() => window.simdclassTest.workerReady), large.run.params);
+  assert.ok(large.run.knn === nodeLarge.knn, `kNN ${large.run.params.nTrain} x ${large.run.params.nTest} on one thread vs Node: differ at ${firstDifferences(large.run.knn, nodeLarge.knn)}`);
+  assert.equal(ctx.plain.errors, [], ctx.plain.errors.join('\n'));
+  await page.close();
+  ctx.plain.page = null;
 });
 
 test('a wrong wasm URL gives an error that names the URL and the fix', async () => {

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -452,13 +452,57 @@ Grid('diverged cells (NaN loss) are never the best, and a row that all diverged 
 
 Grid.run();
 
+// ---- predict -------------------------------------------------------------------------------------
+
+const Predict = suite('predict');
+
+Predict('knn --save and linear --save (binary or .json) then predict --model: the same accuracy; --out writes CSV', async () => {
+  const knnPath = join(tmp, 'model.knn'), svmPath = join(tmp, 'model.svm'), jsonPath = join(tmp, 'softmax.json'), csv = join(tmp, 'predictions.csv');
+  const knn = jsonOf(cli('knn', '--data', IDX_DIR, '-k', '3', '--save', knnPath, '--json'));
+  const fromKnn = jsonOf(cli('predict', '--model', knnPath, '--data', IDX_DIR, '--out', csv, '--json'));
+  assert.equal(Object.keys(fromKnn).sort(), ['accuracy', 'model', 'nTest', 'predictMs', 'threads']);
+  assert.is(fromKnn.model, 'knn');
+  assert.is(fromKnn.nTest, N_TEST);
+  assert.is(fromKnn.accuracy, knn.accuracy);
+  const lines = readFileSync(csv, 'utf8').trim().split('\n');
+  assert.is(lines[0], 'index,label,predicted');
+  assert.is(lines.length, N_TEST + 1);
+  const correct = lines.slice(1).filter((line) => { const [, label, predicted] = line.split(','); return label === predicted; }).length;
+  assert.is(correct / N_TEST, knn.accuracy);
+  for (const [loss, path] of [['svm', svmPath], ['softmax', jsonPath]]) {
+    const trained = jsonOf(cli('linear', '--data', IDX_DIR, '-l', loss, '--iters', '100', '--save', path, '--json'));
+    const again = jsonOf(cli('predict', '--model', path, '--data', IDX_DIR, '--test-limit', '20', '--json'));
+    assert.is(again.model, loss);
+    assert.is(again.nTest, 20);
+    const whole = jsonOf(cli('predict', '--model', path, '--data', IDX_DIR, '--json'));
+    assert.is(whole.accuracy, trained.accuracy, `${loss}: the saved model predicts as the trained one`);
+  }
+  assert.ok(readFileSync(jsonPath, 'utf8').startsWith('{'), 'a .json path gets the JSON form');
+});
+
+Predict('output paths are checked before any training; a missing or corrupt model is a one-line error', async () => {
+  const missingDir = join(tmp, 'no-such-folder', 'model.knn');
+  for (const args of [['knn', '--save', missingDir], ['linear', '--save', missingDir], ['cv', '--plot', join(tmp, 'nope', 'cv.svg')], ['predict', '--model', join(tmp, 'model.knn'), '--out', join(tmp, 'nope', 'p.csv')]]) {
+    const r = cli(...args, '--data', IDX_DIR);
+    usageError(r, /cannot be written \(ENOENT/);
+  }
+  usageError(cli('predict', '--data', IDX_DIR), /--model FILE is required/);
+  checkFailure(cli('predict', '--model', join(tmp, 'absent.knn'), '--data', IDX_DIR), 1, /absent\.knn.*ENOENT/);
+  const bad = join(tmp, 'bad.knn');
+  writeFileSync(bad, 'SIMDCLS\0 not really');
+  checkFailure(cli('predict', '--model', bad, '--data', IDX_DIR), 1, /bad\.knn: Not a simdclass model file/);
+});
+
+Predict.run();
+
 // ---- help --------------------------------------------------------------------------------------
 
 const Help = suite('help');
 
 const COMMAND_FLAGS = {
-  knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--threads', '--json'],
+  knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--save', '--threads', '--json'],
   linear: ['--data', '--loss', '--learning-rate', '--reg', '--iters', '--batch-size', '--seed', '--train-limit', '--test-limit', '--save', '--threads', '--json'],
+  predict: ['--model', '--data', '--test-limit', '--out', '--threads', '--json'],
   cv: ['--data', '--ks', '--folds', '--metric', '--train-limit', '--plot', '--threads', '--json'],
   demo: ['--data', '--train-limit', '--test-limit', '--out', '--quick', '--threads'],
   bench: ['--quick', '--json', '--data', '--filter', '--peers', '--threads'],
@@ -668,10 +712,10 @@ OtherErrors('a folder with a truncated IDX file, or no data set at all', async (
   checkFailure(cli('knn', '--data', join(IDX_DIR, 't10k-labels-idx1-ubyte')), 1, /^simdclass: Dataset path is not a folder/);
 });
 
-OtherErrors('an unwritable --save or --plot path', () => {
+OtherErrors('an unwritable --save or --plot path fails before the data is loaded', () => {
   const nowhere = join(tmp, 'no-such-folder', 'out.json');
-  checkFailure(cli('linear', '--data', IDX_DIR, '--iters', '2', '--save', nowhere, '--json'), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|defaults for IDX data|svm SGD): / });
-  checkFailure(cli('cv', '--data', IDX_DIR, '--ks', '1', '--folds', '2', '--plot', join(tmp, 'no-such-folder', 'cv.svg')), 1, /^simdclass: .*no-such-folder/, { preamble: /^(data|2-fold CV \(l2\)): / });
+  usageError(cli('linear', '--data', IDX_DIR, '--iters', '2', '--save', nowhere, '--json'), /^simdclass: --save .*no-such-folder.* cannot be written/);
+  usageError(cli('cv', '--data', IDX_DIR, '--ks', '1', '--folds', '2', '--plot', join(tmp, 'no-such-folder', 'cv.svg')), /^simdclass: --plot .*no-such-folder.* cannot be written/);
 });
 
 OtherErrors('training that diverges exits 1 with one line', () => {

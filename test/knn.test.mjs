@@ -109,8 +109,8 @@ ctor('refuses a k that is not a positive integer', () => {
 });
 
 ctor('refuses an unknown metric', () => {
-  for (const metric of ['l3', 'L2', 'cosine', '', 2]) {
-    throws(() => new KNearestNeighbor({ metric }), { code: 'ERR_ARG_RANGE', message: /Expected metric to be 'l1' or 'l2'/ });
+  for (const metric of ['l3', 'L2', 'Cosine', '', 2]) {
+    throws(() => new KNearestNeighbor({ metric }), { code: 'ERR_ARG_RANGE', message: /Expected metric to be 'l1', 'l2' or 'cosine'/ });
   }
 });
 

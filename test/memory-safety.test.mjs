@@ -142,6 +142,24 @@ for (const [dtype, metric] of [['u8', 'l1'], ['u8', 'l2'], ['f32', 'l2'], ['f32'
 }
 
 
+test('kNN add() grows chunks (doubling, then new chunks past 64 MiB): equal to train on the concatenation', async () => {
+  const cols = 784, perChunk = Math.floor(ROW_CHUNK_BYTES / (cols * 8)) * 8;
+  const rows = perChunk + 20000;
+  const big = randomU8(rng, rows, cols, 16), labels = randomLabels(rng, rows, 5), Q = randomU8(rng, 12, cols, 16);
+  const part = (first, n) => ({ data: big.data.subarray(first * cols, (first + n) * cols), rows: n, cols });
+  for (const metric of ['l1', 'l2']) {
+    const whole = new KNearestNeighbor({ k: 7, metric }), grown = new KNearestNeighbor({ k: 7, metric });
+    await whole.train(big, labels);
+    for (const [first, n] of [[0, 3], [3, 1000], [1003, 30000], [31003, rows - 31003]]) await grown.add(part(first, n), labels.subarray(first, first + n));
+    const a = await whole.kneighbors(Q), b = await grown.kneighbors(Q);
+    assert.equal(Array.from(b.indices), Array.from(a.indices), `${metric}: indices`);
+    assert.equal(Array.from(b.distances), Array.from(a.distances), `${metric}: distances`);
+    whole.dispose();
+    grown.dispose();
+  }
+  await assertBystandersIntact('kNN add across chunks');
+});
+
 test('linear training reads rows from several chunks: a full-batch loss equals svmLoss on the same rows', async () => {
   const cols = 784, perChunk = Math.floor(ROW_CHUNK_BYTES / cols);
   const rows = perChunk + 300;

@@ -28,6 +28,23 @@ export function gaussian(rng) {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
+/**
+ * Shows what init() said about threads on `el`: its text ("threads: 2" or "1 thread: <why>") and
+ * `data-threads` / `data-threads-note` (the browser test reads them). `where` names whose runtime it is.
+ */
+export function showThreads(el, info, where) {
+  const note = info.threadsNote ?? '';
+  el.dataset.threads = String(info.threads);
+  el.dataset.threadsNote = note;
+  el.classList.toggle('single', info.threads === 0);
+  el.textContent = info.threads > 0
+    ? `${where}: threads: ${info.threads} (Web Workers over one shared memory)`
+    : `${where}: 1 thread${note ? `: ${note.replace(/^no worker threads: /, '')}` : ' (threads: 0 asked for)'}`;
+  el.title = info.threads > 0
+    ? 'The kernels run on a pool of Web Workers; the page stays free while they work.'
+    : 'The kernels run in this thread, without workers.';
+}
+
 /** Sizes a canvas for the screen's pixel ratio; drawing uses CSS pixels. */
 export function setupCanvas(canvas, width, height) {
   const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));

@@ -1,7 +1,9 @@
 // Panel 3: real images. The heavy work (download, parse, kNN, softmax) runs in a Web Worker
-// (worker.js); this side collects the settings, shows progress and draws the results.
+// (worker.js); this side collects the settings, shows progress and draws the results. The panel
+// shows the worker's runtime (its own pool of workers, or one thread and why) and keeps, for the
+// browser test, data-stage (download, parse, knn, softmax, done) and the labels it predicted.
 import { FASHION_MNIST_CLASSES } from 'simdclass';
-import { PALETTE, formatInt, formatNumber, radioValue, setupCanvas, slider } from './common.js';
+import { PALETTE, formatInt, formatNumber, radioValue, setupCanvas, showThreads, slider } from './common.js';
 
 const GRID_COUNT = 36;
 const CELL_SCALE = 2;     // test images drawn at 56 x 56
@@ -13,6 +15,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
   const bar = document.getElementById('img-progress');
   const status = document.getElementById('img-status');
   const panel = document.getElementById('panel-images');
+  const runtime = document.getElementById('img-runtime');
   const k = slider('img-k');
   const iters = slider('img-iters', { format: formatInt });
   let last = null;
@@ -23,8 +26,10 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
   worker.onmessage = (event) => {
     const msg = event.data;
     if (msg.type === 'ready') {
+      showThreads(runtime, msg, 'This panel\'s worker');
       onWorkerReady?.(msg.build);
     } else if (msg.type === 'progress') {
+      panel.dataset.stage = msg.stage;
       const [a, b] = stageWeights[msg.stage] ?? [0, 1];
       bar.value = a + (b - a) * msg.fraction;
       status.textContent = msg.text;
@@ -36,7 +41,17 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
         ` · ${(msg.downloadBytes / 1e6).toFixed(1)} MB of gzipped IDX read with parseIdx`;
       last = msg;
       panel.dataset.downloadBytes = String(msg.downloadBytes);
+      // What was trained and predicted (the first nTrain training images, the first nTest test
+      // images, the kNN and softmax settings) and the labels predicted, one digit per test image.
+      panel.dataset.params = JSON.stringify({
+        nTrain: msg.nTrain, nTest: msg.nTest, k: msg.knn.k, metric: msg.knn.metric,
+        iters: msg.softmax.iters, learningRate: msg.softmax.learningRate, reg: msg.softmax.reg, batchSize: msg.softmax.batchSize, seed: msg.softmax.seed,
+      });
+      panel.dataset.knnMs = msg.knn.ms.toFixed(1);
+      panel.dataset.knnPredictions = msg.knn.all.join('');
+      panel.dataset.softmaxPredictions = msg.softmax.all.join('');
       showResults(msg);
+      panel.dataset.stage = 'done';
       panel.dataset.state = 'done';
     } else if (msg.type === 'error') {
       running = false;
@@ -58,6 +73,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
     button.disabled = true;
     status.classList.remove('error');
     panel.dataset.state = 'running';
+    panel.dataset.stage = 'start';
     bar.value = 0;
     status.textContent = 'Starting…';
     worker.postMessage({

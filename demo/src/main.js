@@ -5,6 +5,7 @@ import { KNearestNeighbor, init } from 'simdclass';
 import { setupKnnPanel } from './knn2d.js';
 import { setupLinearPanel } from './linear2d.js';
 import { setupImagesPanel } from './images.js';
+import { showThreads } from './common.js';
 import './style.css';
 
 const BUILD_NAMES = { relaxed: 'relaxed SIMD (with FMA)', simd: 'SIMD', scalar: 'scalar (no SIMD)' };
@@ -18,6 +19,8 @@ async function main() {
   const chip = document.getElementById('build');
   let info;
   try {
+    // No options: navigator.hardwareConcurrency workers over one shared memory when the page is
+    // cross-origin isolated (the server's COOP + COEP headers), else the page's thread and a threadsNote.
     info = await init();
   } catch (err) {
     chip.textContent = `WebAssembly core failed to load: ${err.message}`;
@@ -26,6 +29,8 @@ async function main() {
   }
   chip.textContent = `WebAssembly core: ${BUILD_NAMES[info.build]} build${wasmSize(info.build)}`;
   chip.dataset.build = info.build;
+  // The page's runtime (panels 1 and 2): its worker pool, or one thread and why.
+  showThreads(document.getElementById('threads'), info, 'Page');
 
   let workerBuild = null;
   const workerReady = new Promise((resolve) => {
@@ -37,6 +42,8 @@ async function main() {
   // A small hook for the browser test (test/browser.test.mjs): the same kNN run as in Node.
   window.simdclassTest = {
     build: info.build,
+    /** What the page's init() returned: { build, memoryBytes, threads, threadsNote? }. */
+    runtime: info,
     workerBuild: () => workerBuild,
     workerReady,
     /** The points each 2-D panel draws, in data units ([-1, 1]^2, y up): [x, y, label] each. */

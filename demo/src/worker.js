@@ -1,6 +1,9 @@
 // Panel 3's Web Worker: downloads the embedded Fashion-MNIST sample, parses it with parseIdx,
 // trains kNN and a softmax classifier with simdclass, and posts progress and results back, so the
-// page never freezes. The worker has its own copy of the WebAssembly core (its own init()).
+// page never freezes. The worker has its own copy of the WebAssembly core (its own init()), and with
+// it its own pool of Web Workers (nested workers) when the page is cross-origin isolated: init() with
+// no options starts navigator.hardwareConcurrency of them, or none (kernels in this worker's thread)
+// with a threadsNote saying why.
 import { FASHION_MNIST_CLASSES, KNearestNeighbor, Softmax, accuracy, headRows, idxImages, idxLabels, init, parseIdx, weightImages } from 'simdclass';
 
 // Bundled by Vite as static files (gzipped IDX, exactly the files in data/fashion-mnist-sample).
@@ -11,8 +14,14 @@ const FILES = {
   testLabels: new URL('../../data/fashion-mnist-sample/t10k-labels-idx1-ubyte.gz', import.meta.url).href,
 };
 
+// Softmax minibatch size and SGD seed (the panel says "batch 200").
+const BATCH_SIZE = 200, SEED = 0;
+
 const ready = init();
-ready.then((info) => postMessage({ type: 'ready', build: info.build }), (err) => postMessage({ type: 'error', message: err.message }));
+ready.then(
+  (info) => postMessage({ type: 'ready', build: info.build, threads: info.threads, threadsNote: info.threadsNote ?? null }),
+  (err) => postMessage({ type: 'error', message: err.message }),
+);
 
 let dataset = null;
 let busy = false;
@@ -115,13 +124,14 @@ async function run(p) {
   const knnMs = performance.now() - tk;
 
   // Softmax: minibatch SGD, progress every few iterations.
+  progress('softmax', 0, `Softmax: ${p.iters} SGD iterations on ${nTrain} training images`);
   const softmax = new Softmax();
   const ts = performance.now();
   let history, softmaxPred, templates;
   try {
     let last = 0;
     history = await softmax.train(Xtrain, ytrain, {
-      learningRate: p.learningRate, reg: p.reg, numIters: p.iters, batchSize: 200, seed: 0,
+      learningRate: p.learningRate, reg: p.reg, numIters: p.iters, batchSize: BATCH_SIZE, seed: SEED,
       onProgress: (it, total, loss) => {
         const now = performance.now();
         if (now - last > 40 || it === total - 1) {
@@ -139,16 +149,17 @@ async function run(p) {
 
   const shown = Math.min(p.gridCount, nTest);
   const gridImages = Xtest.data.slice(0, shown * Xtest.cols);
+  const knnAll = knnPred.slice(), softmaxAll = Int32Array.from(softmaxPred);
   const result = {
     type: 'result',
     nTrain, nTest, shape: ds.shape, classNames: [...FASHION_MNIST_CLASSES], downloadBytes: ds.downloadBytes,
     totalMs: performance.now() - t0,
-    knn: { k: p.k, metric: p.metric, accuracy: accuracy(knnPred, ytest), ms: knnMs, predictions: knnPred.slice(0, shown) },
+    knn: { k: p.k, metric: p.metric, accuracy: accuracy(knnPred, ytest), ms: knnMs, predictions: knnPred.slice(0, shown), all: knnAll },
     softmax: {
-      accuracy: accuracy(softmaxPred, ytest), ms: softmaxMs, predictions: softmaxPred.slice(0, shown),
-      history: Float32Array.from(history), templates, iters: p.iters, learningRate: p.learningRate, reg: p.reg,
+      accuracy: accuracy(softmaxPred, ytest), ms: softmaxMs, predictions: softmaxPred.slice(0, shown), all: softmaxAll,
+      history: Float32Array.from(history), templates, iters: p.iters, learningRate: p.learningRate, reg: p.reg, batchSize: BATCH_SIZE, seed: SEED,
     },
     grid: { images: gridImages, labels: Int32Array.from(ytest.subarray(0, shown)), count: shown },
   };
-  postMessage(result, [gridImages.buffer, ...templates.map((t) => t.data.buffer)]);
+  postMessage(result, [gridImages.buffer, knnAll.buffer, softmaxAll.buffer, ...templates.map((t) => t.data.buffer)]);
 }

@@ -4,9 +4,11 @@ import { crossValidateKnn } from '../selection.js';
 import { cvPlotSvg } from '../visualize.js';
 import { UsageError, type ParsedFlags } from './args.js';
 import { initCore, loadData } from './data.js';
+import { checkWritableFile } from './outputs.js';
 import { Progress, status } from './progress.js';
 
 export async function runCv(flags: ParsedFlags): Promise<void> {
+  if (typeof flags.plot === 'string') await checkWritableFile(flags.plot, 'plot');
   const folds = flags.folds as number;
   // Cross-validation uses the training split only: the test files are not read.
   const ds = await loadData({ ...flags, testLimit: 0 });

@@ -14,6 +14,7 @@ import { chooseModel, writeReport, type DemoReport, type ReportGrid } from './re
 import type { ParsedFlags } from './args.js';
 import { initCore, loadData, timed } from './data.js';
 import { widenedGridSearch } from './grid.js';
+import { checkWritableFolder } from './outputs.js';
 import { Progress, status } from './progress.js';
 
 type ModelRow = DemoReport['models'][number];
@@ -21,6 +22,7 @@ const BATCH_SIZE = 200;
 
 export async function runDemo(flags: ParsedFlags): Promise<void> {
   const started = performance.now();
+  await checkWritableFolder(String(flags.out), 'out');
   const ds = await loadData(flags);
   const { build } = await initCore(flags);
   const quick = Boolean(flags.quick);

@@ -1,7 +1,7 @@
 // Every command-line flag, in one table: a flag is one entry, and `in` lists the commands that take
 // it. Help texts, usage lines and parsing all come from here, so --help always matches the flags.
 
-export type CommandName = 'demo' | 'knn' | 'linear' | 'cv' | 'bench';
+export type CommandName = 'demo' | 'knn' | 'linear' | 'cv' | 'predict' | 'bench';
 export type FlagType = 'int' | 'number' | 'string' | 'bool' | 'intList';
 export type FlagValue = string | number | boolean | number[];
 
@@ -32,7 +32,8 @@ const EMBEDDED = 'the embedded Fashion-MNIST sample';
 export const KNN_DEFAULTS = { k: 1, metric: 'l2' } as const;
 
 export const FLAGS: Record<string, FlagSpec> = {
-  data: { type: 'string', short: 'd', value: 'DIR', in: [...MODELS, 'bench'], help: 'IDX or CIFAR-10 binary folder', defaultText: EMBEDDED,
+  model: { type: 'string', value: 'FILE', in: ['predict'], help: 'A model saved by simdclass (knn or linear --save, or any save())' },
+  data: { type: 'string', short: 'd', value: 'DIR', in: [...MODELS, 'predict', 'bench'], help: 'IDX or CIFAR-10 binary folder', defaultText: EMBEDDED,
     for: { bench: { help: 'Fashion-MNIST IDX folder', defaultText: `/usr/share/datasets/fashion-mnist if present, else ${EMBEDDED}` } } },
   k: { type: 'int', min: 1, short: 'k', value: 'N', in: ['knn'], help: 'Neighbours that vote', default: KNN_DEFAULTS.k },
   metric: { type: 'string', short: 'm', choices: ['l1', 'l2'], in: ['knn', 'cv'], help: 'Distance', default: KNN_DEFAULTS.metric },
@@ -46,17 +47,18 @@ export const FLAGS: Record<string, FlagSpec> = {
   'batch-size': { type: 'int', min: 1, value: 'N', in: ['linear'], help: 'Rows per minibatch', default: 200 },
   seed: { type: 'int', min: 0, value: 'N', in: ['linear'], help: 'Seed for the weights and the minibatches', default: 0 },
   'train-limit': { type: 'int', min: 1, value: 'N', in: MODELS, help: 'Use the first N training images', defaultText: 'all' },
-  'test-limit': { type: 'int', min: 1, value: 'N', in: ['demo', 'knn', 'linear'], help: 'Use the first N test images', defaultText: 'all' },
-  save: { type: 'string', value: 'FILE', in: ['linear'], help: 'Write the trained model as JSON to this file' },
+  'test-limit': { type: 'int', min: 1, value: 'N', in: ['demo', 'knn', 'linear', 'predict'], help: 'Use the first N test images', defaultText: 'all' },
+  save: { type: 'string', value: 'FILE', in: ['knn', 'linear'], help: 'Write the trained model to this file (a .json path: the linear model as JSON; otherwise a binary model file)' },
   plot: { type: 'string', value: 'FILE', in: ['cv'], help: 'Write the accuracy-vs-k plot (SVG) to this file' },
-  out: { type: 'string', short: 'o', value: 'DIR', in: ['demo'], help: 'Folder for the HTML report', default: 'simdclass-report' },
+  out: { type: 'string', short: 'o', value: 'PATH', in: ['demo', 'predict'], help: 'Write the predictions as CSV (index,label,predicted) to this file',
+    for: { demo: { help: 'Folder for the HTML report', default: 'simdclass-report' } } },
   quick: { type: 'bool', short: 'q', in: ['demo', 'bench'], help: 'A smaller search (a smoke test)',
     for: { bench: { help: 'Tiny sizes, a smoke test (under a minute)' } } },
   filter: { type: 'string', value: 'TEXT', in: ['bench'], help: 'Run only the suites whose name contains this text' },
   peers: { type: 'bool', in: ['bench'], help: 'Also run the peers (numpy, TensorFlow.js wasm, ml-knn) as separate processes' },
-  threads: { type: 'int', min: 0, value: 'N', in: [...MODELS, 'bench'], help: "Worker threads for the kernels (0: the caller's thread)", defaultText: "the machine's cores",
+  threads: { type: 'int', min: 0, value: 'N', in: [...MODELS, 'predict', 'bench'], help: "Worker threads for the kernels (0: the caller's thread)", defaultText: "the machine's cores",
     for: { bench: { help: 'Most worker threads in the thread-scaling suites (at least 1)' } } },
-  json: { type: 'bool', in: ['knn', 'linear', 'cv', 'bench'], help: 'Print one JSON object on stdout' },
+  json: { type: 'bool', in: ['knn', 'linear', 'cv', 'predict', 'bench'], help: 'Print one JSON object on stdout' },
   help: { type: 'bool', short: 'h', in: '*', help: 'Show this help' },
   version: { type: 'bool', short: 'v', in: '*', help: 'Print the version' },
 

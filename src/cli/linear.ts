@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { saveModel } from '../models-node.js';
+import { checkWritableFile } from './outputs.js';
 import type { Dataset } from '../data/dataset.js';
 import { newLinearModel } from '../linear.js';
 import { formatNumber } from '../visualize.js';
@@ -16,6 +17,7 @@ export function linearDefaults(ds: Pick<Dataset, 'format'>): { learningRate: num
 }
 
 export async function runLinear(flags: ParsedFlags): Promise<void> {
+  if (typeof flags.save === 'string') await checkWritableFile(flags.save, 'save');
   const ds = await loadData(flags);
   const { threads } = await initCore(flags);
   const loss = flags.loss as 'svm' | 'softmax';
@@ -37,7 +39,7 @@ export async function runLinear(flags: ParsedFlags): Promise<void> {
     progress.finish(`loss ${lastLoss.toFixed(3)}`);
     const [accuracy, predictMs] = await timed(() => model.score(ds.test.X, ds.test.y));
     if (typeof flags.save === 'string') {
-      await writeFile(flags.save, JSON.stringify(model.toJSON()));
+      await saveModel(flags.save, model);
       status(`model saved to ${flags.save}`);
     }
     const result = { model: loss, learningRate, reg, threads, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy, trainMs, predictMs, finalLoss: history.at(-1)! };

@@ -39,6 +39,11 @@ const commands: Record<CommandName, Command> = {
     notes: ['The default distance is the library\'s (crossValidateKnn, new KNearestNeighbor()): L2.', OUTPUT_NOTE],
     run: async (f) => (await import('./cv.js')).runCv(f),
   },
+  predict: {
+    summary: 'Loads a saved model (any kind) and predicts the test split of --data, reporting accuracy.',
+    notes: ['--model is required. With --out, one CSV line per test image: its index, its label and the prediction.', OUTPUT_NOTE],
+    run: async (f) => (await import('./predict.js')).runPredict(f),
+  },
   bench: {
     summary: 'Benchmarks the kernels and models against plain JS, the scalar/SIMD/relaxed builds and peers.',
     run: async (f) => (await import('./bench.js')).runBench(f),

@@ -1,137 +1,26 @@
-// Drives the kNN kernels (assembly/knn.ts) over the training rows held in wasm memory: the rows
-// live in chunks (wasm-rows.ts, so training sets up to the wasm32 limit fit), each query block is
-// searched chunk by chunk, and the per-chunk top-k lists are merged.
-import { ArgumentRangeError, ArgumentTypeError, OutOfMemoryError } from '../errors.js';
+// Drives the kNN kernels (assembly/knn.ts) over a training set in wasm memory (knn-rows.ts): query
+// blocks spread over the executor's lanes, each searched chunk by chunk (or a chunk's rows split
+// across lanes), and the per-part top-k lists merged in (distance, index) order.
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import { panelPaddedRows, writeRows } from '../layout.js';
 import { checkInt, describe, type Matrix } from '../matrix.js';
-import { byteSize, formatBytes, type Core, type Scope } from '../runtime.js';
+import { byteSize } from '../runtime.js';
 import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
-import { chunkRanges, panelPaddedRows, rowsPerChunk, storeRowChunk, strideOf, writeRows, type RowChunk } from '../layout.js';
+import { storedRows, type KnnChunk, type TrainingRows } from './knn-rows.js';
+import { METRICS, type Metric } from './metric.js';
 
-/** Distance between images: 'l1' (Manhattan, sum of absolute differences) or 'l2' (Euclidean). */
-export type Metric = 'l1' | 'l2';
-
-// Metric codes; twin: METRIC_L1 / METRIC_L2 in assembly/knn.ts.
-const METRIC_CODES: Record<Metric, number> = { l1: 1, l2: 2 };
+export type { Metric } from './metric.js';
 
 // Queries copied into wasm per kernel call: bounds memory at O(block x D + queries x k).
 const QUERY_BLOCK = 256;
 
-
 export interface Neighbors {
   /** Training-row indices, m x k row-major, nearest first; equal distances list the lower index first. */
   indices: Int32Array;
-  /** Distances (L1, or Euclidean L2), m x k row-major. */
+  /** Distances (L1, Euclidean L2, or cosine distance 1 - cos), m x k row-major. */
   distances: Float32Array;
   /** Neighbours per query (the row length of both arrays). */
   k: number;
-}
-
-/** A chunk of training rows with what the metric needs beside them. */
-interface KnnChunk extends RowChunk {
-  /** L2 only: squared norms (i32 for u8; f32 padded to whole panels for f32). */
-  norms: number;
-  /** f32 L2 only: the rows packed into 8-row panels. */
-  panels: number;
-}
-
-/** A training set in wasm memory. */
-export interface TrainingRows {
-  core: Core;
-  metric: Metric;
-  rows: number;
-  cols: number;
-  stride: number;
-  isU8: boolean;
-  chunks: KnnChunk[];
-  /**
-   * f32 L2 only: per-column centres (columnCentres), subtracted from the training rows and from
-   * every query. Distances do not change, but |q|^2 + |t|^2 - 2 q.t no longer cancels when the
-   * data share a large offset.
-   */
-  center: Float32Array | null;
-}
-
-/** Copies x into wasm memory in chunks (checking first that it all fits) and prepares the metric's norms and panels. */
-export function storeTrainingRows(c: Core, x: Matrix, metric: Metric): TrainingRows {
-  const isU8 = x.data instanceof Uint8Array;
-  const stride = strideOf(x);
-  // Chunks (and the row ranges the pool splits them into) hold whole panels of f32 L2 rows.
-  const plan = chunkRanges(x.rows, rowsPerChunk(stride, c.layout.panelRows)).map((r) => ({ ...r, bytes: chunkBlockBytes(c, r.rows, stride, isU8, metric) }));
-  const total = plan.reduce((sum, p) => sum + p.bytes.reduce((a, b) => a + b, 0), 0);
-  if (total > c.freeBytes) {
-    throw new OutOfMemoryError(`Out of WebAssembly memory: the training set (${x.rows} x ${x.cols} ${isU8 ? 'u8' : 'f32'}, ${metric}) needs ${formatBytes(total)}; ` +
-      `about ${formatBytes(Math.max(0, c.freeBytes))} of wasm32's 4 GiB are free (${formatBytes(c.usedBytes)} held by live models and buffers)`);
-  }
-  const center = !isU8 && metric === 'l2' ? columnCentres(x) : null;
-  return c.scoped((scope) => {
-    const chunks = plan.map(({ first, rows, bytes }) => storeKnnChunk(c, scope, x, first, rows, bytes, stride, metric, center));
-    for (const chunk of chunks) for (const ptr of [chunk.ptr, chunk.norms, chunk.panels]) scope.keep(ptr);
-    return { core: c, metric, rows: x.rows, cols: x.cols, stride, isU8, chunks, center };
-  });
-}
-
-/** Byte sizes of one chunk's blocks: rows, then norms and panels where the metric needs them. */
-function chunkBlockBytes(c: Core, rows: number, stride: number, isU8: boolean, metric: Metric): number[] {
-  const bytes = [byteSize('training rows', rows, stride)];
-  if (metric === 'l2' && isU8) bytes.push(byteSize('training norms', rows, 4));
-  if (metric === 'l2' && !isU8) {
-    const padded = panelPaddedRows(c, rows);
-    bytes.push(byteSize('training norms', padded, 4), byteSize('training panels', padded, stride));
-  }
-  return bytes;
-}
-
-function storeKnnChunk(c: Core, scope: Scope, x: Matrix, first: number, rows: number, bytes: number[], stride: number, metric: Metric, center: Float32Array | null): KnnChunk {
-  const chunk: KnnChunk = { ...storeRowChunk(c, scope, x, first, rows, stride, center), norms: 0, panels: 0 };
-  if (metric !== 'l2') return chunk;
-  chunk.norms = scope.alloc(bytes[1]!, 'training norms');
-  if (x.data instanceof Uint8Array) {
-    c.kernels.rowNormsU8(chunk.ptr, rows, stride, chunk.norms);
-  } else {
-    chunk.panels = scope.alloc(bytes[2]!, 'training panels');
-    c.f32.fill(0, chunk.norms >>> 2, (chunk.norms + bytes[1]!) >>> 2);
-    c.kernels.packPanels8(chunk.ptr, rows, stride, chunk.panels);
-    c.kernels.rowNormsF32(chunk.ptr, rows, stride, chunk.norms);
-  }
-  return chunk;
-}
-
-/** Frees every block of a training set. */
-export function freeTrainingRows(t: TrainingRows): void {
-  for (const chunk of t.chunks) {
-    t.core.free(chunk.ptr);
-    t.core.free(chunk.norms);
-    t.core.free(chunk.panels);
-  }
-  t.chunks = [];
-}
-
-/**
- * Per-column centres. A column whose values share an offset larger than twice their range
- * (100 + U(0, 1)) is centred on its mean rounded to a multiple of the largest power of two not
- * above the range (a constant column on its value): the cancellation goes, and subtracting such a
- * centre is exact for values near it. Every other column keeps centre 0, so its distances are
- * computed exactly as before; centring a column without an offset would only trade the rounding
- * of |x|^2 for that of |x - c|^2, which can be larger (x in [1e-6, 1e-3], query 0).
- */
-function columnCentres(x: Matrix): Float32Array {
-  const sums = new Float64Array(x.cols), lo = new Float64Array(x.cols).fill(Infinity), hi = new Float64Array(x.cols).fill(-Infinity);
-  for (let r = 0; r < x.rows; r++) {
-    const o = r * x.cols;
-    for (let j = 0; j < x.cols; j++) {
-      const v = x.data[o + j]!;
-      sums[j]! += v;
-      if (v < lo[j]!) lo[j] = v;
-      if (v > hi[j]!) hi[j] = v;
-    }
-  }
-  return Float32Array.from(sums, (sum, j) => {
-    const range = hi[j]! - lo[j]!, mean = sum / x.rows;
-    if (Math.abs(mean) <= 2 * range) return 0;
-    if (range === 0) return lo[j]!;
-    const grid = 2 ** Math.floor(Math.log2(range));
-    return Math.round(mean / grid) * grid;
-  });
 }
 
 export interface SearchOptions {
@@ -160,6 +49,7 @@ export async function searchNeighbors(t: TrainingRows, x: Matrix, k: number, opt
   const distances = new Float32Array(m * k);
   if (m === 0) return { indices, distances, k };
   const c = t.core, exec = executorOf(c);
+  const q = storedRows(x, t.metric, 'query');
   const block = Math.min(QUERY_BLOCK, Math.ceil(m / exec.lanes));
   const tasks = planTasks(t, m, block, exec.lanes);
   const maxParts = tasks[0]!.parts.length; // every task has the same number of parts
@@ -175,7 +65,7 @@ export async function searchNeighbors(t: TrainingRows, x: Matrix, k: number, opt
     }));
     await forEachInLanes(tasks, lanes.length, async (task, laneIndex) => {
       const lane = lanes[laneIndex]!;
-      writeRows(c, x, task.first, task.count, lane.q, t.stride, t.center);
+      writeRows(c, q, task.first, task.count, lane.q, t.stride, t.center);
       await exec.run(task.parts.map((part, p) => knnCall(t, part, lane, task.count, Math.min(k, part.rows), p * block * k * 4)));
       let state = running.get(task.block);
       if (state === undefined) {
@@ -203,7 +93,7 @@ interface Lane { q: number; dist: number; idx: number; scratch: number }
 /** The fused distance + top-kc kernel call for the lane's queries against one part's rows. */
 function knnCall(t: TrainingRows, { chunk, j0, rows }: Task['parts'][number], lane: Lane, count: number, kc: number, out: number): KernelCall {
   const norms = chunk.norms === 0 ? 0 : chunk.norms + j0 * 4;
-  const code = METRIC_CODES[t.metric], ptr = chunk.ptr + j0 * t.stride;
+  const code = METRICS[t.metric].code, ptr = chunk.ptr + j0 * t.stride;
   if (t.isU8) return ['knnU8', code, lane.q, count, ptr, norms, rows, t.stride, kc, lane.dist + out, lane.idx + out, lane.scratch];
   const panels = chunk.panels === 0 ? 0 : chunk.panels + j0 * t.stride;
   return ['knnF32', code, lane.q, count, ptr, panels, norms, rows, t.stride, kc, lane.dist + out, lane.idx + out, lane.scratch];
@@ -257,9 +147,10 @@ function mergeTopKInto(dist: Float64Array, idx: Int32Array, k: number, partDist:
   }
 }
 
-/** Kernel distances (L1, or squared L2) as true distances. */
+/** Kernel distances (L1, or squared L2) as the metric's distances. */
 function toDistances(raw: ArrayLike<number>, out: Float32Array, metric: Metric): void {
-  for (let i = 0; i < out.length; i++) out[i] = metric === 'l1' ? raw[i]! : Math.sqrt(raw[i]!);
+  const { finish } = METRICS[metric];
+  for (let i = 0; i < out.length; i++) out[i] = finish(raw[i]!);
 }
 
 /** The full m x n distance matrix (L1, or Euclidean L2) between x and the training rows. */
@@ -268,13 +159,14 @@ export function distanceMatrix(t: TrainingRows, x: Matrix): Float32Array {
   const out = new Float32Array(byteSize('the distance matrix', m, n, 4) / 4);
   if (m === 0) return out;
   const c = t.core;
-  const code = METRIC_CODES[t.metric];
-  const widest = t.chunks[0]!.rows; // every chunk but the last is full
+  const code = METRICS[t.metric].code;
+  let widest = 1;
+  for (const chunk of t.chunks) widest = Math.max(widest, chunk.rows);
   c.scoped((scope) => {
     const q = scope.alloc(byteSize('query rows', m, t.stride), 'query rows');
     const d = scope.alloc(byteSize('the distance matrix', m, widest, 4), 'the distance matrix');
     const scratch = scope.alloc(c.kernels.knnScratchBytes(t.stride), 'kNN scratch');
-    writeRows(c, x, 0, m, q, t.stride, t.center);
+    writeRows(c, storedRows(x, t.metric, 'query'), 0, m, q, t.stride, t.center);
     for (const chunk of t.chunks) {
       if (t.isU8) c.kernels.distancesU8(code, q, m, chunk.ptr, chunk.norms, chunk.rows, t.stride, d, scratch);
       else c.kernels.distancesF32(code, q, m, chunk.ptr, chunk.panels, chunk.norms, chunk.rows, t.stride, d, scratch);
