@@ -46,3 +46,8 @@ export function simdLevel(): i32 {
   return 0;
 }
 
+export {
+  pyramidDescBytes, pyramidDescribeLevel, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
+  pyramidBatchScratchBytes, pyramidRefineU8, pyramidSurvivors,
+  pyramidSeedScratchBytes, pyramidSeedU8, pyramidThreshold, pyramidExactU8, pyramidResetTopk, pyramidFinishTopk,
+} from './pyramid';

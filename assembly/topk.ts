@@ -111,3 +111,15 @@ function siftDown<T>(dist: usize, idx: usize, start: i32, n: i32): void {
   store<i32>(idx + pa, load<i32>(idx + pb));
   store<i32>(idx + pb, i);
 }
+
+/** The distance a candidate must beat to enter a top-k state: its k-th smallest so far (the empty sentinel until it holds k). */
+export function topkWorst<T>(dist: usize, k: i32): T {
+  return load<T>(k >= HEAP_MIN_K ? dist : dist + (<usize>(k - 1) << 2));
+}
+
+/** Merges one candidate (distance v, index i) into a top-k state; candidates arrive in increasing index order, as in topkPush. */
+export function topkPushOne<T>(dist: usize, idx: usize, k: i32, v: T, i: i32): void {
+  if (!(v < topkWorst<T>(dist, k))) return;
+  if (k >= HEAP_MIN_K) heapReplaceRoot<T>(dist, idx, k, v, i);
+  else sortedInsert<T>(dist, idx, k, v, i);
+}

@@ -3,7 +3,7 @@ export type { Build, InitOptions, RuntimeInfo, WasmSource } from './runtime.js';
 export * from './errors.js';
 export type { Matrix, MatrixLike, Labels, PixelArray } from './matrix.js';
 export { KNearestNeighbor, mergeTopK, voteLabels } from './knn.js';
-export type { KNearestNeighborOptions, KneighborsOptions, Metric, Neighbors, NeighborShard, PredictOptions, Weights } from './knn.js';
+export type { Algorithm, KNearestNeighborOptions, KneighborsOptions, KnnTrainOptions, Metric, Neighbors, NeighborShard, PredictOptions, SearchStats, Weights } from './knn.js';
 export { accuracy, confusionMatrix } from './metrics.js';
 export { parseIdx, idxImages, idxLabels } from './data/idx.js';
 export type { IdxArray, IdxImages } from './data/idx.js';

@@ -1,7 +1,8 @@
-import { ArgumentRangeError, ArgumentTypeError, DataFormatError } from './errors.js';
+import { ArgumentRangeError, ArgumentTypeError, DataFormatError, SimdclassError } from './errors.js';
 import { distanceMatrix, searchNeighbors, type Neighbors } from './exec/knn.js';
 import { appendRows, freeUnshared, keepRows, readStoredRows, storeTrainingRows, trainingRowsFromStored, type TrainingRows } from './exec/knn-rows.js';
 import { METRIC_NAMES, type Metric } from './exec/metric.js';
+import { buildPyramid, freePyramid, searchPyramid, type Pyramid, type Shape } from './exec/pyramid.js';
 import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
 import { decodeModelFile, encodeModelFile } from './model-file.js';
@@ -26,6 +27,32 @@ export interface KNearestNeighborOptions {
   metric?: Metric;
   /** 'uniform' (default): one vote per neighbour; 'distance': 1 / distance, an exact match taking all the weight. */
   weights?: Weights;
+  /**
+   * 'brute' (default) computes every distance, on the worker pool; 'pyramid' (u8 rows, L1 or L2)
+   * skips most of them with exact block-sum bounds and returns the same neighbours, in the
+   * caller's thread (it does not use the pool yet); 'auto' builds the pyramid for u8 L1/L2 data
+   * and uses whichever of the two a timed sample of the first queries shows faster.
+   */
+  algorithm?: Algorithm;
+}
+
+/** How kneighbors searches: every distance, or block-sum pyramids (identical results). */
+export type Algorithm = 'auto' | 'brute' | 'pyramid';
+
+export interface KnnTrainOptions {
+  /** The image shape [height, width, channels] of a row (HWC); the pyramid's blocks follow it. Without it, blocks are runs of consecutive features. */
+  shape?: [number, number, number];
+}
+
+/** What the last kneighbors / predict / score call did. */
+export interface SearchStats {
+  algorithm: 'brute' | 'pyramid';
+  queries: number;
+  rows: number;
+  /** Pyramid only: per level, coarse to fine, the (query, row) pairs whose bound was computed. */
+  levels: { block: [number, number]; reached: number }[];
+  /** Exact distances computed (queries x rows for brute force). */
+  exact: number;
 }
 
 export interface PredictOptions {
@@ -46,7 +73,15 @@ interface TrainedState {
   rows: TrainingRows;
   labels: Int32Array;
   numClasses: number;
+  shape: Shape | null;
+  /** Block-sum levels of u8 L1/L2 rows (algorithm 'auto' or 'pyramid'); rebuilt with every new version of the rows. */
+  pyramid: Pyramid | null;
+  /** 'auto': the algorithm a timed sample chose, once chosen. */
+  chosen: 'brute' | 'pyramid' | null;
 }
+
+// Queries timed with each algorithm when 'auto' chooses.
+const AUTO_SAMPLE = 16;
 
 /**
  * k-nearest-neighbour classifier: train memorizes the images (copied once into wasm memory,
@@ -57,11 +92,17 @@ export class KNearestNeighbor {
   readonly k: number;
   readonly metric: Metric;
   readonly weights: Weights;
-  // A replaced version's blocks are freed when no call reads it, except those the new one shares.
-  private readonly model: ModelState<TrainedState> = new ModelState('KNearestNeighbor', (old) => freeUnshared(old.rows, this.model.current?.rows ?? null));
+  readonly algorithm: Algorithm;
+  /** What the last search did (null before one). */
+  lastStats: SearchStats | null = null;
+  // A replaced version's blocks are freed when no call reads it, except the rows the new one shares.
+  private readonly model: ModelState<TrainedState> = new ModelState('KNearestNeighbor', (old) => {
+    if (old.pyramid !== null) freePyramid(old.pyramid);
+    freeUnshared(old.rows, this.model.current?.rows ?? null);
+  });
 
   constructor(knnOptions?: KNearestNeighborOptions | null) {
-    const options = checkOptions(knnOptions, 'KNearestNeighbor options', ['k', 'metric', 'weights']);
+    const options = checkOptions(knnOptions, 'KNearestNeighbor options', ['k', 'metric', 'weights', 'algorithm']);
     this.k = checkInt(options.k ?? 1, 'k', 1);
     const metric = options.metric ?? 'l2';
     if (!METRIC_NAMES.includes(metric)) throw new ArgumentRangeError(`Expected metric to be 'l1', 'l2' or 'cosine', got ${JSON.stringify(metric)}`);
@@ -69,6 +110,10 @@ export class KNearestNeighbor {
     const weights = options.weights ?? 'uniform';
     if (weights !== 'uniform' && weights !== 'distance') throw new ArgumentRangeError(`Expected weights to be 'uniform' or 'distance', got ${JSON.stringify(weights)}`);
     this.weights = weights;
+    const algorithm = options.algorithm ?? 'brute';
+    if (algorithm !== 'auto' && algorithm !== 'brute' && algorithm !== 'pyramid') throw new ArgumentRangeError(`Expected algorithm to be 'auto', 'brute' or 'pyramid', got ${JSON.stringify(algorithm)}`);
+    if (algorithm === 'pyramid' && metric === 'cosine') throw new ArgumentRangeError("Expected metric 'l1' or 'l2' with algorithm 'pyramid' (block sums bound u8 L1 and L2), got 'cosine'");
+    this.algorithm = algorithm;
   }
 
   /** Number of training rows (0 before train). */
@@ -86,20 +131,36 @@ export class KNearestNeighbor {
    * Memorizes the training images and labels. A failed call leaves the model as it was; calls
    * still running on the old training set finish on it.
    */
-  async train(X: MatrixLike, y: Labels): Promise<void> {
+  async train(X: MatrixLike, y: Labels, trainOptions?: KnnTrainOptions | null): Promise<void> {
+    const options = checkOptions(trainOptions, 'train options', ['shape']);
     const x = toMatrix(X, 'X');
     if (x.rows > 0 && this.k > x.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${x.rows}), got ${this.k}`);
-    await this.store(x, y);
+    await this.store(x, y, checkShape(options.shape, x.cols));
   }
 
   /** Stores a fresh training set (no k check: add() may start with fewer rows than k). */
-  private async store(x: Matrix, y: Labels): Promise<void> {
+  private async store(x: Matrix, y: Labels, shape: Shape | null): Promise<void> {
     this.model.checkAlive();
     const c = core();
     if (x.rows === 0) throw new ArgumentRangeError('Expected X to have at least one training row, got 0');
     this.checkTrainingRows(x);
+    if (this.algorithm === 'pyramid' && !(x.data instanceof Uint8Array)) throw new ArgumentTypeError(`Expected X.data to be a Uint8Array for algorithm 'pyramid' (block sums of u8 pixels), got ${x.data.constructor.name}`);
     const labels = toLabels(y, x.rows, 'y');
-    await this.model.train(() => ({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels) }));
+    await this.model.train(() => this.withPyramid({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels), shape, pyramid: null, chosen: null }));
+  }
+
+  /** The state with its pyramid built, when the algorithm and the rows call for one; on failure the rows are freed. */
+  private withPyramid(state: TrainedState): TrainedState {
+    const wanted = this.algorithm !== 'brute' && state.rows.isU8 && this.metric !== 'cosine' && state.rows.rows > 0;
+    if (!wanted) return state;
+    try {
+      return { ...state, pyramid: buildPyramid(state.rows, state.shape) };
+    } catch (err) {
+      // 'auto' searches by brute force when the pyramid does not fit beside the rows.
+      if (this.algorithm === 'auto' && err instanceof SimdclassError && err.code === 'ERR_OUT_OF_MEMORY') return { ...state, chosen: 'brute' };
+      freeUnshared(state.rows, this.model.current?.rows ?? null);
+      throw err;
+    }
   }
 
   /**
@@ -109,7 +170,7 @@ export class KNearestNeighbor {
    */
   async add(X: MatrixLike, y: Labels): Promise<void> {
     const state = this.model.current;
-    if (state === null || state.rows.rows === 0) return this.store(toMatrix(X, 'X'), y);
+    if (state === null || state.rows.rows === 0) return this.store(toMatrix(X, 'X'), y, null);
     const x = this.checkTrainingRows(X);
     this.checkLike(x, state, 'X');
     const labels = toLabels(y, x.rows, 'y');
@@ -118,7 +179,7 @@ export class KNearestNeighbor {
       const all = new Int32Array(state.labels.length + labels.length);
       all.set(state.labels);
       all.set(labels, state.labels.length);
-      return { rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)) };
+      return this.withPyramid({ rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)), shape: state.shape, pyramid: null, chosen: null });
     });
   }
 
@@ -128,7 +189,7 @@ export class KNearestNeighbor {
     checkInt(label, 'label', 0, MAX_CLASSES - 1);
     const keep = Int32Array.from(state.labels.keys()).filter((i) => state.labels[i] !== label);
     if (keep.length === state.labels.length) return;
-    await this.model.train(() => ({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses }));
+    await this.model.train(() => this.withPyramid({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses, shape: state.shape, pyramid: null, chosen: null }));
   }
 
   /** The k nearest training rows of each row of X (k defaults to the model's). */
@@ -139,8 +200,31 @@ export class KNearestNeighbor {
     return this.model.read(async (state) => {
       const k = checkInt(options.k ?? this.k, 'k', 1);
       if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
-      return searchNeighbors(state.rows, this.checkQueries(X, state), k, { onProgress, signal });
+      const x = this.checkQueries(X, state);
+      const pyramid = state.pyramid !== null && x.rows > 0 ? await this.choose(state, x, k) : null;
+      if (pyramid === null) {
+        this.lastStats = { algorithm: 'brute', queries: x.rows, rows: state.rows.rows, levels: [], exact: x.rows * state.rows.rows };
+        return searchNeighbors(state.rows, x, k, { onProgress, signal });
+      }
+      // The pyramid search runs in the caller's thread (it does not use the pool yet).
+      const { stats, ...neighbors } = searchPyramid(pyramid, x, k, this.metric as 'l1' | 'l2', onProgress);
+      this.lastStats = { algorithm: 'pyramid', ...stats };
+      return neighbors;
     });
+  }
+
+  /** The pyramid to search with, or null for brute force: 'auto' times both on a sample of the first queries it sees. */
+  private async choose(state: TrainedState, x: Matrix, k: number): Promise<Pyramid | null> {
+    if (this.algorithm === 'pyramid') return state.pyramid;
+    if (state.chosen === null) {
+      const sample = { data: x.data.subarray(0, Math.min(AUTO_SAMPLE, x.rows) * x.cols), rows: Math.min(AUTO_SAMPLE, x.rows), cols: x.cols } as Matrix;
+      const t0 = performance.now();
+      await searchNeighbors(state.rows, sample, k);
+      const t1 = performance.now();
+      searchPyramid(state.pyramid!, sample, k, this.metric as 'l1' | 'l2');
+      state.chosen = performance.now() - t1 < t1 - t0 ? 'pyramid' : 'brute';
+    }
+    return state.chosen === 'pyramid' ? state.pyramid : null;
   }
 
   /**
@@ -180,7 +264,7 @@ export class KNearestNeighbor {
    */
   save(): Uint8Array {
     const { rows, labels, numClasses } = this.model.trained();
-    const header = { k: this.k, metric: this.metric, weights: this.weights, algorithm: 'brute', dtype: rows.isU8 ? 'u8' : 'f32', rows: rows.rows, cols: rows.cols, stride: rows.stride, numClasses };
+    const header = { k: this.k, metric: this.metric, weights: this.weights, algorithm: this.algorithm, shape: this.model.trained().shape, dtype: rows.isU8 ? 'u8' : 'f32', rows: rows.rows, cols: rows.cols, stride: rows.stride, numClasses };
     const sections = [
       { name: 'labels', bytes: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength) },
       { name: 'rows', bytes: readStoredRows(rows) },
@@ -190,8 +274,8 @@ export class KNearestNeighbor {
   }
 
   /** Small metadata, never the training set: save() writes the model. */
-  toJSON(): { model: 'knn'; k: number; metric: Metric; weights: Weights; nTrain: number; note: string } {
-    return { model: 'knn', k: this.k, metric: this.metric, weights: this.weights, nTrain: this.nTrain, note: 'kNN models are saved as bytes: use save() and KNearestNeighbor.load()' };
+  toJSON(): { model: 'knn'; k: number; metric: Metric; weights: Weights; algorithm: Algorithm; nTrain: number; note: string } {
+    return { model: 'knn', k: this.k, metric: this.metric, weights: this.weights, algorithm: this.algorithm, nTrain: this.nTrain, note: 'kNN models are saved as bytes: use save() and KNearestNeighbor.load()' };
   }
 
   /**
@@ -221,9 +305,12 @@ export class KNearestNeighbor {
     const rowBytes = section('rows', rows * stride);
     const data = isU8 ? rowBytes : bytesAs(rowBytes, Float32Array);
     const center = file.sections.has('center') ? bytesAs(section('center', cols * 4), Float32Array) : null;
-    const model = new KNearestNeighbor({ k, metric: h.metric as Metric, weights: h.weights as Weights });
+    if (h.algorithm !== 'auto' && h.algorithm !== 'brute' && h.algorithm !== 'pyramid') fail(`header.algorithm must be 'auto', 'brute' or 'pyramid', got ${JSON.stringify(h.algorithm)}`);
+    let shape: Shape | null = null;
+    try { shape = checkShape(h.shape ?? undefined, cols); } catch { fail(`header.shape must be [H, W, C] with H x W x C = ${cols}, got ${JSON.stringify(h.shape)}`); }
+    const model = new KNearestNeighbor({ k, metric: h.metric as Metric, weights: h.weights as Weights, algorithm: h.algorithm as Algorithm });
     const training = trainingRowsFromStored(core(), model.metric, cols, isU8, { data, rows, cols: stride / unit }, center);
-    model.model.set({ rows: training, labels, numClasses });
+    model.model.set(model.withPyramid({ rows: training, labels, numClasses, shape, pyramid: null, chosen: null }));
     return model;
   }
 
@@ -268,6 +355,15 @@ export class KNearestNeighbor {
       throw new ArgumentTypeError(`Expected ${name}.data to be a ${want} like the training data, got ${x.data.constructor.name}`);
     }
   }
+}
+
+/** A shape option: undefined or null (none), or [H, W, C] positive integers whose product is the columns. */
+function checkShape(shape: unknown, cols: number): Shape | null {
+  if (shape === undefined || shape === null) return null;
+  if (!Array.isArray(shape) || shape.length !== 3) throw new ArgumentTypeError(`Expected shape to be [height, width, channels], got ${JSON.stringify(shape)}`);
+  shape.forEach((v, i) => checkInt(v, `shape[${i}]`, 1));
+  if (shape[0] * shape[1] * shape[2] !== cols) throw new ArgumentRangeError(`Expected shape ${shape.join(' x ')} to hold the ${cols} columns of a row, got ${shape[0] * shape[1] * shape[2]}`);
+  return shape as Shape;
 }
 
 /** A typed view of file bytes, or a copy when they are not aligned for it. */

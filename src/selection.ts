@@ -1,5 +1,5 @@
 import { ArgumentRangeError, ArgumentTypeError, TrainingDivergedError } from './errors.js';
-import { KNearestNeighbor, voteLabels, type Metric } from './knn.js';
+import { KNearestNeighbor, voteLabels, type Algorithm, type Metric } from './knn.js';
 import { newLinearModel, type LinearTrainOptions } from './linear.js';
 import type { LossName } from './losses.js';
 import {
@@ -167,6 +167,10 @@ export interface KnnCrossValidationOptions {
   folds?: number;
   /** Distance (default 'l2'). */
   metric?: Metric;
+  /** The neighbour search (see KNearestNeighbor): 'brute' (default), 'pyramid' or 'auto'; bounds are taken at the largest k. */
+  algorithm?: Algorithm;
+  /** The image shape [H, W, C] of a row, for the pyramid's blocks. */
+  shape?: [number, number, number];
   /** Called as validation rows are classified, with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Cancels the search: it rejects with ERR_ABORTED once the work in flight ends. */
@@ -184,7 +188,7 @@ export const MAX_KS = 1000;
  * votes for smaller k come from the same sorted neighbours. bestK: highest mean, smallest k on ties.
  */
 export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCrossValidationOptions | null): Promise<KnnCrossValidation> {
-  const opts = checkOptions(options, 'options', ['ks', 'folds', 'metric', 'onProgress', 'signal']);
+  const opts = checkOptions(options, 'options', ['ks', 'folds', 'metric', 'algorithm', 'shape', 'onProgress', 'signal']);
   const onProgress = checkCallback(opts.onProgress, 'onProgress');
   const signal = checkSignal(opts.signal);
   const x = toMatrix(X, 'X');
@@ -202,10 +206,10 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
   // One neighbour search per fold at the largest k serves every k. Each search already spreads
   // its queries over the workers, so the folds run one after another.
   for (const fold of folds) {
-    const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2' });
+    const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2', algorithm: opts.algorithm ?? 'brute' });
     try {
       const trainLabels = Int32Array.from(fold.train, (i) => labels[i]!);
-      await knn.train(takeRows(x, fold.train), trainLabels);
+      await knn.train(takeRows(x, fold.train), trainLabels, { shape: opts.shape });
       const before = done;
       const { indices } = await knn.kneighbors(takeRows(x, fold.val), { onProgress: (d) => onProgress?.(before + d, total), signal });
       const truth = Int32Array.from(fold.val, (i) => labels[i]!);

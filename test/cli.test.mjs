@@ -149,7 +149,7 @@ const Knn = suite('knn');
 Knn('--json prints one JSON object with the contract keys; progress only on stderr', async () => {
   const r = cli('knn', '--data', IDX_DIR, '--k', '3', '--metric', 'l1', '--json');
   const out = jsonOf(r);
-  checkTypes(out, { model: 'string', k: 'number', metric: 'string', threads: 'number', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number' });
+  checkTypes(out, { model: 'string', k: 'number', metric: 'string', algorithm: 'string', exactShare: 'number', threads: 'number', nTrain: 'number', nTest: 'number', accuracy: 'number', trainMs: 'number', predictMs: 'number' });
   assert.is(out.model, 'knn');
   assert.is(out.k, 3);
   assert.is(out.metric, 'l1');
@@ -165,6 +165,16 @@ Knn('--json prints one JSON object with the contract keys; progress only on stde
   assert.match(r.stderr, /kNN k=3 l1/);
   assert.match(r.stderr, /300 train x 60 test/);
   assert.not.match(r.stdout, /kNN k=|data:|%\s*\(/);
+});
+
+Knn('--algorithm pyramid gives the accuracy of brute force and reports the share of exact distances', () => {
+  const brute = jsonOf(cli('knn', '--data', IDX_DIR, '-k', '3', '--json'));
+  const pyramid = jsonOf(cli('knn', '--data', IDX_DIR, '-k', '3', '--algorithm', 'pyramid', '--json'));
+  assert.is(brute.algorithm, 'brute');
+  assert.is(brute.exactShare, 1);
+  assert.is(pyramid.algorithm, 'pyramid');
+  assert.is(pyramid.accuracy, brute.accuracy);
+  assert.ok(pyramid.exactShare > 0 && pyramid.exactShare <= 1, `exact share ${pyramid.exactShare}`);
 });
 
 Knn('defaults are the library\'s (k 1, l2); without --json prints a readable line', () => {
@@ -297,7 +307,7 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
   const plot = join(tmp, 'cv.svg');
   const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3,5', '--folds', '3', '--plot', plot, '--json');
   const out = jsonOf(r);
-  assert.equal(Object.keys(out).sort(), ['bestK', 'folds', 'metric', 'nTrain', 'results', 'threads']);
+  assert.equal(Object.keys(out).sort(), ['algorithm', 'bestK', 'folds', 'metric', 'nTrain', 'results', 'threads']);
   assert.is(out.metric, 'l2');
   assert.is(out.nTrain, N_TRAIN);
   assert.is(out.folds, 3);
@@ -307,7 +317,7 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
     assert.ok(Array.isArray(res.accuracies) && res.accuracies.length === 3);
   }
   const expected = await crossValidateKnn(idxData.train.X, idxData.train.y, { ks: [1, 3, 5], folds: 3, metric: 'l2' });
-  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: N_TRAIN, threads: out.threads, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l2', nTrain: N_TRAIN, threads: out.threads, ...expected })));
   assert.ok(existsSync(plot), 'plot written');
   const svg = readFileSync(plot, 'utf8');
   assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
@@ -318,10 +328,10 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
 Cv('--metric l1 and --train-limit, on CIFAR-10 too', async () => {
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--ks', '10,2', '--folds', '4', '--metric', 'l1', '--train-limit', '120', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120), { ks: [10, 2], folds: 4, metric: 'l1' });
-  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l1', nTrain: 120, threads: out.threads, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l1', nTrain: 120, threads: out.threads, ...expected })));
   const cifar = jsonOf(cli('cv', '--data', CIFAR_DIR, '--ks', '1,5', '--folds', '2', '--json'));
   const cifarExpected = await crossValidateKnn(cifarData.train.X, cifarData.train.y, { ks: [1, 5], folds: 2, metric: 'l2' });
-  assert.equal(cifar, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 240, threads: cifar.threads, ...cifarExpected })));
+  assert.equal(cifar, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l2', nTrain: 240, threads: cifar.threads, ...cifarExpected })));
 });
 
 Cv('without --json prints one line per k and the best k', () => {
@@ -337,7 +347,7 @@ Cv('without --ks: the library\'s list, less the ks above the smallest training f
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--folds', '5', '--train-limit', '60', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 60), idxData.train.y.subarray(0, 60), { folds: 5 });
   assert.equal(out.results.map((r) => r.k), [1, 3, 5, 8, 10, 12, 15, 20]);
-  assert.equal(out, JSON.parse(JSON.stringify({ metric: 'l2', nTrain: 60, threads: out.threads, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l2', nTrain: 60, threads: out.threads, ...expected })));
 });
 
 Cv('the best k is a note on stderr whether or not stderr is a terminal (here a pipe)', () => {
@@ -500,10 +510,10 @@ Predict.run();
 const Help = suite('help');
 
 const COMMAND_FLAGS = {
-  knn: ['--data', '--k', '--metric', '--train-limit', '--test-limit', '--save', '--threads', '--json'],
+  knn: ['--data', '--k', '--metric', '--algorithm', '--train-limit', '--test-limit', '--save', '--threads', '--json'],
   linear: ['--data', '--loss', '--learning-rate', '--reg', '--iters', '--batch-size', '--seed', '--train-limit', '--test-limit', '--save', '--threads', '--json'],
   predict: ['--model', '--data', '--test-limit', '--out', '--threads', '--json'],
-  cv: ['--data', '--ks', '--folds', '--metric', '--train-limit', '--plot', '--threads', '--json'],
+  cv: ['--data', '--ks', '--folds', '--metric', '--algorithm', '--train-limit', '--plot', '--threads', '--json'],
   demo: ['--data', '--train-limit', '--test-limit', '--out', '--quick', '--threads'],
   bench: ['--quick', '--json', '--data', '--filter', '--peers', '--threads'],
 };

@@ -1,6 +1,7 @@
 // The worker pool: results equal in-thread execution for every split, the caller's thread stays
 // free, a crashed worker fails only its own call, re-entry never reads freed blocks, and an
-// AbortSignal leaves the model as it was.
+// AbortSignal leaves the model as it was. kNN runs with algorithm 'brute' here: the pyramid search
+// does not use the pool yet.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ const arr = (a) => Array.from(a);
 async function neighborsWith(threads, X, y, Q, k, metric) {
   const info = await init({ threads });
   assert.is(info.threads, threads);
-  const knn = new KNearestNeighbor({ k, metric });
+  const knn = new KNearestNeighbor({ k, metric, algorithm: 'brute' });
   await knn.train(X, y);
   const out = { ...(await knn.kneighbors(Q)), predicted: await knn.predict(Q) };
   knn.dispose();
@@ -74,7 +75,7 @@ const Async = suite('async for real');
 Async('a 10 ms timer fires while a 2,000-query predict runs on the workers', async () => {
   assert.is((await init({ threads: 2 })).threads, 2);
   const rng = mulberry32(79);
-  const knn = new KNearestNeighbor({ k: 5, metric: 'l2' });
+  const knn = new KNearestNeighbor({ k: 5, metric: 'l2', algorithm: 'brute' });
   await knn.train(randomU8(rng, 20000, 784), randomLabels(rng, 20000, 10));
   let ticks = 0;
   const timer = setInterval(() => ticks++, 10);
@@ -127,7 +128,7 @@ Workers('a second instantiation of the module over the shared memory leaves live
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const rng = mulberry32(81);
-  const knn = new KNearestNeighbor({ k: 3 });
+  const knn = new KNearestNeighbor({ k: 3, algorithm: 'brute' });
   await knn.train(randomU8(rng, 50, 16), randomLabels(rng, 50, 2));
   for (let i = 0; i < 4; i++) await knn.predict(randomU8(rng, 600, 16)); // runs on the new worker too
   assert.equal(c.u8.slice(ptr, ptr + 4096), pattern, 'the live block is unchanged');
@@ -143,7 +144,7 @@ Workers('a worker that crashes rejects the call it ran with ERR_WORKER; the pool
   await init({ threads: 2 });
   const rng = mulberry32(82);
   const X = randomU8(rng, 3000, 64), y = randomLabels(rng, 3000, 3), Q = randomU8(rng, 3000, 64);
-  const knn = new KNearestNeighbor({ k: 3, metric: 'l1' });
+  const knn = new KNearestNeighbor({ k: 3, metric: 'l1', algorithm: 'brute' });
   await knn.train(X, y);
   const expected = await knn.predict(Q);
   const running = knn.predict(Q);
@@ -172,7 +173,7 @@ Reentry('dispose() inside a running predict\'s onProgress: the predict finishes 
   const rng = mulberry32(83);
   const X = randomU8(rng, 400, 32), y = randomLabels(rng, 400, 4), Q = randomU8(rng, 1000, 32);
   const used = core().usedBytes;
-  const knn = new KNearestNeighbor({ k: 3 });
+  const knn = new KNearestNeighbor({ k: 3, algorithm: 'brute' });
   await knn.train(X, y);
   const expected = await knn.predict(Q);
   let disposed = false;
@@ -231,7 +232,7 @@ Abort('abort during predict and train: ERR_ABORTED, nothing leaks, the model is 
   const rng = mulberry32(87);
   const X = randomU8(rng, 2000, 64), y = randomLabels(rng, 2000, 3), Q = randomU8(rng, 3000, 64);
   const used = core().usedBytes;
-  const knn = new KNearestNeighbor({ k: 3 });
+  const knn = new KNearestNeighbor({ k: 3, algorithm: 'brute' });
   await knn.train(X, y);
   const expected = await knn.predict(Q);
   const controller = new AbortController();

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Metric } from '../knn.js';
+import type { Algorithm, Metric } from '../knn.js';
 import { crossValidateKnn } from '../selection.js';
 import { cvPlotSvg } from '../visualize.js';
 import { UsageError, type ParsedFlags } from './args.js';
@@ -19,7 +19,8 @@ export async function runCv(flags: ParsedFlags): Promise<void> {
   const metric = flags.metric as Metric;
   const progress = new Progress(`${folds}-fold CV (${metric})`, X.rows);
   // Without --ks the library's list applies, less the ks above the smallest training fold.
-  const cv = await crossValidateKnn(X, ds.train.y, { ...(ks ? { ks } : {}), folds, metric, onProgress: (d) => progress.update(d) });
+  const algorithm = flags.algorithm as Algorithm;
+  const cv = await crossValidateKnn(X, ds.train.y, { ...(ks ? { ks } : {}), folds, metric, algorithm, shape: ds.shape, onProgress: (d) => progress.update(d) });
   const best = cv.results.find((r) => r.k === cv.bestK)!;
   progress.finish(`best k = ${cv.bestK} (${(best.mean * 100).toFixed(2)}%)`);
   if (typeof flags.plot === 'string') {
@@ -27,7 +28,7 @@ export async function runCv(flags: ParsedFlags): Promise<void> {
     status(`plot written to ${flags.plot}`);
   }
   if (flags.json) {
-    console.log(JSON.stringify({ metric, threads, nTrain: X.rows, ...cv }));
+    console.log(JSON.stringify({ metric, algorithm, threads, nTrain: X.rows, ...cv }));
   } else {
     for (const r of cv.results) console.log(`k=${String(r.k).padStart(3)}  accuracy ${(r.mean * 100).toFixed(2)}% ± ${(r.std * 100).toFixed(2)}`);
     console.log(`best k: ${cv.bestK}`);

@@ -1,4 +1,4 @@
-import { KNearestNeighbor, type Metric } from '../knn.js';
+import { KNearestNeighbor, type Algorithm, type Metric } from '../knn.js';
 import { accuracy } from '../metrics.js';
 import type { ParsedFlags } from './args.js';
 import { initCore, loadData, timed } from './data.js';
@@ -11,13 +11,17 @@ export async function runKnn(flags: ParsedFlags): Promise<void> {
   const ds = await loadData(flags);
   const { threads } = await initCore(flags);
   const k = flags.k as number, metric = flags.metric as Metric;
-  const knn = new KNearestNeighbor({ k, metric });
+  const knn = new KNearestNeighbor({ k, metric, algorithm: flags.algorithm as Algorithm });
   try {
-    const [, trainMs] = await timed(() => knn.train(ds.train.X, ds.train.y));
+    const [, trainMs] = await timed(() => knn.train(ds.train.X, ds.train.y, { shape: ds.shape }));
     const progress = new Progress(`kNN k=${k} ${metric}`, ds.test.X.rows);
     const [predicted, predictMs] = await timed(() => knn.predict(ds.test.X, { onProgress: (d) => progress.update(d) }));
     progress.finish();
-    const result = { model: 'knn', k, metric, threads, nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy: accuracy(predicted, ds.test.y), trainMs, predictMs };
+    const stats = knn.lastStats!;
+    const result = {
+      model: 'knn', k, metric, algorithm: stats.algorithm, exactShare: stats.exact / (stats.queries * stats.rows), threads,
+      nTrain: ds.train.X.rows, nTest: ds.test.X.rows, accuracy: accuracy(predicted, ds.test.y), trainMs, predictMs,
+    };
     if (typeof flags.save === 'string') {
       await saveModel(flags.save, knn);
       status(`model saved to ${flags.save}`);

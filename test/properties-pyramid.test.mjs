@@ -1,0 +1,113 @@
+// Properties of the pyramid search (src/exec/pyramid.ts -> assembly/pyramid.ts) over random
+// shapes (H or W not divisible by the blocks, C = 1 and 3, D = 1, no shape at all), few grey
+// levels, duplicated and clustered rows and every k: the neighbours and distances equal the plain reference
+// (src/reference.ts) and KNearestNeighbor's brute force exactly. Seeds and case counts:
+// test/property-config.mjs.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { init, KNearestNeighbor } from '../dist/node.js';
+import { core } from '../dist/runtime.js';
+import { referenceDistances, referenceKneighbors } from '../dist/reference.js';
+import { storeTrainingRows, freeTrainingRows } from '../dist/exec/knn-rows.js';
+import { buildPyramid, freePyramid, searchPyramid } from '../dist/exec/pyramid.js';
+import { BUILDS, mulberry32 } from './helpers.mjs';
+import { fc, propertyTest } from './property-config.mjs';
+
+const FILE = 'test/properties-pyramid.test.mjs';
+
+const shapeArb = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 24 }), fc.constantFrom(1, 3)) },
+  { weight: 1, arbitrary: fc.constant(null) },
+);
+
+/** A shape (or none: runs of features), sizes, k, value levels, and row copies that make exact ties. */
+const pyramidCase = fc
+  .record({
+    build: fc.constantFrom(...BUILDS),
+    metric: fc.constantFrom('l1', 'l2'),
+    shape: shapeArb,
+    unshapedCols: fc.integer({ min: 1, max: 60 }),
+    n: fc.integer({ min: 1, max: 120 }),
+    m: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 7, arbitrary: fc.integer({ min: 1, max: 8 }) }),
+    // 1 to 4 grey levels (ties everywhere), or the full range.
+    levels: fc.oneof(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 4 }), fc.constant(null)),
+    // 0: every value random; else rows are copies of this many prototypes with some values redrawn,
+    // so that the bounds drop the other prototypes' rows.
+    prototypes: fc.integer({ min: 0, max: 4 }),
+    redrawn: fc.constantFrom(0, 0.05, 0.3),
+    seed: fc.integer(),
+  })
+  .chain((s) => fc.record({
+    s: fc.constant(s),
+    k: fc.integer({ min: 1, max: s.n }),
+    // [from, to]: training row `from` copied over training row `to`, and over query `to`.
+    trainCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.n - 1 })), { maxLength: 5 }),
+    queryCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: Math.max(0, s.m - 1) })), { maxLength: s.m === 0 ? 0 : 3 }),
+  }));
+
+/** The training and query matrices of a case. */
+function materialize({ s, trainCopies, queryCopies }) {
+  const cols = s.shape === null ? s.unshapedCols : s.shape[0] * s.shape[1] * s.shape[2];
+  const rng = mulberry32(s.seed);
+  const value = () => (s.levels === null ? Math.floor(rng() * 256) : s.levels[Math.floor(rng() * s.levels.length)]);
+  const protos = Array.from({ length: s.prototypes }, () => Uint8Array.from({ length: cols }, value));
+  const image = () => {
+    if (protos.length === 0) return Uint8Array.from({ length: cols }, value);
+    const x = protos[Math.floor(rng() * protos.length)].slice();
+    for (let d = 0; d < cols; d++) if (rng() < s.redrawn) x[d] = value();
+    return x;
+  };
+  const rows = (count) => {
+    const data = new Uint8Array(count * cols);
+    for (let i = 0; i < count; i++) data.set(image(), i * cols);
+    return data;
+  };
+  const X = { data: rows(s.n), rows: s.n, cols };
+  const Q = { data: rows(s.m), rows: s.m, cols };
+  const row = (i) => X.data.slice(i * cols, (i + 1) * cols);
+  for (const [from, to] of trainCopies) X.data.set(row(from), to * cols);
+  for (const [from, to] of queryCopies) Q.data.set(row(from), to * cols);
+  return { X, Q, cols };
+}
+
+/** Every query bounds all rows at the first level, fewer at each finer one; seeding adds at most n distances per level. */
+function checkStats(stats, m, n, label) {
+  const reached = stats.levels.map((l) => l.reached);
+  if (reached.length > 0) assert.is(reached[0], m * n, `${label}: every row is bounded at the first level`);
+  reached.forEach((r, l) => assert.ok(l === 0 || r <= reached[l - 1], `${label}: level ${l} reached by no more rows than level ${l - 1}`));
+  assert.ok(stats.exact <= m * n * (1 + Math.max(1, reached.length)), `${label}: ${stats.exact} exact distances`);
+}
+
+const properties = suite('searchPyramid properties');
+
+propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(pyramidCase, async (c) => {
+  const { s, k } = c;
+  const { X, Q } = materialize(c);
+  await init({ build: s.build });
+  const t = storeTrainingRows(core(), X, s.metric);
+  const p = buildPyramid(t, s.shape);
+  let got;
+  try {
+    got = searchPyramid(p, Q, k, s.metric);
+  } finally {
+    freePyramid(p);
+    freeTrainingRows(t);
+  }
+  const label = `${s.build} ${s.metric} shape ${s.shape ?? 'none'} n=${s.n} m=${s.m} k=${k}`;
+  const refIdx = referenceKneighbors(Q, X, k, s.metric), refDist = referenceDistances(Q, X, s.metric);
+  assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
+  const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * s.n + j]));
+  assert.equal(Array.from(got.distances), wantDist, `${label}: distances equal referenceDistances`);
+  const knn = new KNearestNeighbor({ k, metric: s.metric });
+  try {
+    await knn.train(X, new Int32Array(s.n));
+    const brute = await knn.kneighbors(Q, { k });
+    assert.equal(got.indices, brute.indices, `${label}: indices equal KNearestNeighbor`);
+    assert.equal(got.distances, brute.distances, `${label}: distances equal KNearestNeighbor`);
+  } finally {
+    knn.dispose();
+  }
+  checkStats(got.stats, s.m, s.n, label);
+}), { weight: 3 });
+
+properties.run();
