@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fromImageData } from '../dist/image-input.js';
-import { mulberry32 } from './helpers.mjs';
+import { mulberry32, throws } from './helpers.mjs';
 import { fc, propertyTest } from './property-config.mjs';
 
 const FILE = 'test/image-input.test.mjs';
@@ -30,16 +30,7 @@ const luma = (r, g, b) => Math.round((299 * r + 587 * g + 114 * b) / 1000);
 
 const values = (m) => [...m.data];
 
-function throwsCode(fn, code, pattern) {
-  try {
-    fn();
-  } catch (err) {
-    assert.is(err.code, code, `expected ${code}, got ${err.name} ${err.code}: ${err.message}`);
-    assert.match(err.message, pattern);
-    return;
-  }
-  assert.unreachable(`expected ${code} matching ${pattern}`);
-}
+const throwsCode = (fn, code, message) => throws(fn, { code, message });
 
 const test = suite('fromImageData');
 

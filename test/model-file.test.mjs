@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as zlib from 'node:zlib';
 import { crc32, decodeModelFile, encodeModelFile, MAX_HEADER_BYTES, MODEL_FILE_VERSION } from '../dist/model-file.js';
 import { DataFormatError } from '../dist/errors.js';
-import { mulberry32 } from './helpers.mjs';
+import { mulberry32, throws } from './helpers.mjs';
 import { fc, propertyTest } from './property-config.mjs';
 
 const FILE = 'test/model-file.test.mjs';
@@ -20,17 +20,7 @@ function randomBytes(seed, n) {
   return Uint8Array.from({ length: n }, () => Math.floor(rng() * 256));
 }
 
-/** Asserts that fn throws a SimdclassError with this code whose message matches pattern. */
-function throwsCode(fn, code, pattern) {
-  try {
-    fn();
-  } catch (err) {
-    assert.is(err.code, code, `expected ${code}, got ${err.name} ${err.code}: ${err.message}`);
-    assert.match(err.message, pattern);
-    return err;
-  }
-  assert.unreachable(`expected ${code} matching ${pattern}`);
-}
+const throwsCode = (fn, code, message) => throws(fn, { code, message });
 
 const refused = (bytes, pattern, expectedKind) => throwsCode(() => decodeModelFile(bytes, expectedKind), 'ERR_DATA_FORMAT', pattern);
 
