@@ -7,7 +7,10 @@
 // console errors; plus panel 3's worker training, the wrong-wasm-URL error, the bundle sizes (gzip),
 // threads (the page and panel 3's worker each run a pool of >= 2 workers; panel 3 predicts what Node
 // predicts; requestAnimationFrame keeps firing while it predicts; a second server without COOP/COEP
-// gives a page that runs on one thread, says why, and predicts the same labels),
+// gives a page that runs on one thread, says why, and predicts the same labels), panel 3's drawing
+// pad (a rectangle drawn with the mouse and picked test images: the 28 x 28 image shown is Node's
+// fromImageData of the pad's pixels, the neighbours and probabilities are Node's), model files saved
+// in the page and loaded in Node and the reverse,
 // and the server: cross-origin isolation, data files sent as raw gzip bytes, nothing served from
 // outside its root (by `..` or by a symlink), a 400 for a malformed URL. Leaves a screenshot and the
 // sizes in test/.artifacts/ (git-ignored). Then the package bundled by esbuild, as README's recipe says.
@@ -104,6 +107,11 @@ browser.after(async () => {
   await ctx.context?.close().catch(() => {});
   await ctx.server?.close();
   await ctx.plain.server?.close();
+  for (const trained of nodeTrained.values()) {
+    const models = await trained.catch(() => null);
+    models?.knn.dispose();
+    models?.softmax.dispose();
+  }
   for (const dir of [ctx.userDataDir, ctx.outDir, ctx.outsideDir]) if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
 });
 
@@ -371,42 +379,61 @@ async function panelRun(page) {
   });
 }
 
-const nodeRuns = new Map();
-/**
- * Panel 3's run in Node (dist/node.js, same build): the same files read with parseIdx, the same first
- * nTrain / nTest images, kNN with the same k and metric, softmax with the same SGD settings and seed.
- */
-function nodeFashion(build, params) {
-  const key = JSON.stringify([build, params]);
-  if (!nodeRuns.has(key)) {
-    nodeRuns.set(key, (async () => {
+const nodeData = new Map();
+/** The embedded sample read in Node (dist/node.js on `build`) with parseIdx, as panel 3's worker reads it. */
+function nodeSample(build) {
+  if (!nodeData.has(build)) {
+    nodeData.set(build, (async () => {
       const node = await import('../dist/node.js');
       const info = await node.init({ build });
       const read = async (file) => node.parseIdx(new Uint8Array(await readFile(join(root, 'data', 'fashion-mnist-sample', file))), file);
       const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(DATA_FILES.map(read));
       const train = node.idxImages(trainImages), test = node.idxImages(testImages);
-      const Xtrain = node.headRows({ data: train.data, rows: train.rows, cols: train.cols }, params.nTrain);
-      const ytrain = node.idxLabels(trainLabels).subarray(0, params.nTrain);
-      const Xtest = node.headRows({ data: test.data, rows: test.rows, cols: test.cols }, params.nTest);
+      return {
+        node, threads: info.threads,
+        train: { X: { data: train.data, rows: train.rows, cols: train.cols }, y: node.idxLabels(trainLabels) },
+        test: { X: { data: test.data, rows: test.rows, cols: test.cols }, y: node.idxLabels(testLabels) },
+      };
+    })());
+  }
+  return nodeData.get(build);
+}
+
+const nodeTrained = new Map();
+/**
+ * Panel 3's two models trained in Node (dist/node.js, same build): the same first nTrain training
+ * images, kNN with the same k and metric, softmax with the same SGD settings and seed. Kept for
+ * the tests that follow (one pair per setting).
+ */
+function nodeModels(build, params) {
+  const key = JSON.stringify([build, params]);
+  if (!nodeTrained.has(key)) {
+    nodeTrained.set(key, (async () => {
+      const sample = await nodeSample(build);
+      const { node } = sample;
+      const Xtrain = node.headRows(sample.train.X, params.nTrain), ytrain = sample.train.y.subarray(0, params.nTrain);
+      const Xtest = node.headRows(sample.test.X, params.nTest);
       assert.is(Xtest.rows, params.nTest);
-      assert.ok(node.idxLabels(testLabels).length >= params.nTest);
+      assert.ok(sample.test.y.length >= params.nTest);
       const knn = new node.KNearestNeighbor({ k: params.k, metric: params.metric });
-      let knnPred;
-      try {
-        await knn.train(Xtrain, ytrain);
-        knnPred = await knn.predict(Xtest);
-      } finally {
-        knn.dispose();
-      }
+      await knn.train(Xtrain, ytrain);
       const softmax = new node.Softmax();
-      let softmaxPred;
-      try {
-        await softmax.train(Xtrain, ytrain, { learningRate: params.learningRate, reg: params.reg, numIters: params.iters, batchSize: params.batchSize, seed: params.seed });
-        softmaxPred = await softmax.predict(Xtest);
-      } finally {
-        softmax.dispose();
-      }
-      return { threads: info.threads, knn: Array.from(knnPred).join(''), softmax: Array.from(softmaxPred).join('') };
+      await softmax.train(Xtrain, ytrain, { learningRate: params.learningRate, reg: params.reg, numIters: params.iters, batchSize: params.batchSize, seed: params.seed });
+      return { ...sample, Xtrain, ytrain, Xtest, knn, softmax };
+    })());
+  }
+  return nodeTrained.get(key);
+}
+
+const nodeRuns = new Map();
+/** Panel 3's run in Node: the labels its two models (nodeModels) predict for the first nTest test images. */
+function nodeFashion(build, params) {
+  const key = JSON.stringify([build, params]);
+  if (!nodeRuns.has(key)) {
+    nodeRuns.set(key, (async () => {
+      const { threads, knn, softmax, Xtest } = await nodeModels(build, params);
+      const [knnPred, softmaxPred] = await Promise.all([knn.predict(Xtest), softmax.predict(Xtest)]);
+      return { threads, knn: Array.from(knnPred).join(''), softmax: Array.from(softmaxPred).join('') };
     })());
   }
   return nodeRuns.get(key);
@@ -432,6 +459,284 @@ test('threads: panel 3 (kNN and softmax on its worker pool) predicts exactly wha
   assert.ok(run.knn === node.knn, `kNN (k = ${params.k}, ${params.metric}, ${params.nTrain} x ${params.nTest}): browser and Node differ at ${firstDifferences(run.knn, node.knn)}`);
   assert.ok(run.softmax === node.softmax, `softmax: browser and Node differ at ${firstDifferences(run.softmax, node.softmax)}`);
   process.stderr.write(`  panel 3 = Node: ${params.nTest} kNN labels (k = ${params.k}, ${params.metric}, ${params.nTrain} training images) and ${params.nTest} softmax labels\n`);
+});
+
+// ---- panel 3's drawing pad, and models saved in one place and loaded in the other ----------------
+
+/** fromImageData's options for the pad's colours (light on black as Fashion-MNIST; dark on white inverted). */
+const padOptions = (ink) => ({ width: 28, height: 28, channels: 1, ...(ink === 'dark' ? { invert: true, background: 'white' } : { background: 'black' }) });
+
+/**
+ * What the drawing pad's section shows once it has caught up with the pad and the panel's last
+ * run: the pad's pixels (the square it reads, as base64 RGBA), the 28 x 28 picture "as the models
+ * see it" (read back from its canvas, one value per block), each neighbour (training index, label,
+ * distance, and its picture read back), the probability rows and the two predicted labels.
+ */
+async function padShows(page) {
+  await page.waitForFunction(() => {
+    const pad = document.getElementById('draw-pad'), results = document.getElementById('draw-results');
+    return results.dataset.seq === pad.dataset.seq && document.getElementById('draw-input').dataset.seq === pad.dataset.seq &&
+      results.dataset.runId === document.getElementById('panel-images').dataset.runId;
+  }, null, { timeout: 20_000 });
+  return page.evaluate(() => {
+    /** The 28 x 28 values a crisp enlarged picture shows: the centre pixel of each block (red channel). */
+    const picture = (canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      const out = [];
+      for (let y = 0; y < 28; y++) {
+        for (let x = 0; x < 28; x++) {
+          const px = Math.floor((x + 0.5) * canvas.width / 28), py = Math.floor((y + 0.5) * canvas.height / 28);
+          out.push(data[4 * (py * canvas.width + px)]);
+        }
+      }
+      return out;
+    };
+    const pad = document.getElementById('draw-pad');
+    const [x0, y0, side] = pad.dataset.crop.split(',').map(Number);
+    const rgba = pad.getContext('2d').getImageData(x0, y0, side, side).data;
+    let text = '';
+    for (let i = 0; i < rgba.length; i += 0x8000) text += String.fromCharCode.apply(null, rgba.subarray(i, i + 0x8000));
+    const summary = document.getElementById('draw-summary');
+    return {
+      ink: pad.dataset.ink, crop: [x0, y0, side], padSize: [pad.width, pad.height], rgba: btoa(text),
+      runId: Number(document.getElementById('draw-results').dataset.runId),
+      input: picture(document.getElementById('draw-input')),
+      source: document.getElementById('draw-source').textContent,
+      summary: summary.textContent, knnLabel: Number(summary.dataset.knn), softmaxLabel: Number(summary.dataset.softmax),
+      neighbours: [...document.querySelectorAll('#draw-neighbours .neighbour')].map((f) => ({
+        index: Number(f.dataset.index), label: Number(f.dataset.label), distance: Number(f.dataset.distance),
+        caption: f.querySelector('figcaption').textContent, pixels: picture(f.querySelector('canvas')),
+      })),
+      proba: [...document.querySelectorAll('#draw-proba .proba-row[data-class]')].map((r) => ({
+        c: Number(r.dataset.class), knn: Number(r.dataset.knn), softmax: Number(r.dataset.softmax),
+        name: r.querySelector('.name').textContent, text: r.textContent,
+      })),
+    };
+  });
+}
+
+/** Asserts |a[i] - b[i]| <= tol for all i (same length). */
+function assertClose(a, b, tol, what) {
+  assert.is(a.length, b.length, `${what}: length`);
+  let worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= worst)) { worst = d; at = i; }
+  }
+  assert.ok(worst <= tol, `${what}: differ by ${worst} at #${at} (${a[at]} vs ${b[at]}), more than ${tol}`);
+}
+
+/**
+ * Checks what the pad's section shows against Node: the 28 x 28 picture is fromImageData (dist/node.js)
+ * of the pad's pixels read back from the page, and for that row the k nearest training images (exact
+ * indices, labels, distances and pictures), the kNN vote shares and the softmax probabilities (within
+ * 1e-6) and both labels are those of the same models trained in Node. Returns the row and the shown state.
+ */
+async function checkPadAgainstNode(shown, models, what) {
+  const { node } = models;
+  const FASHION = node.FASHION_MNIST_CLASSES;
+  const rgba = new Uint8ClampedArray(Buffer.from(shown.rgba, 'base64'));
+  const [, , side] = shown.crop;
+  assert.is(side, Math.min(...shown.padSize), `${what}: the page reads the pad's largest square`);
+  assert.is(rgba.length, side * side * 4, `${what}: the pad's square, read back`);
+  const row = node.fromImageData({ data: rgba, width: side, height: side }, padOptions(shown.ink));
+  assert.is(row.cols, 784);
+  assert.equal(shown.input, Array.from(row.data), `${what}: the 28 x 28 picture the page shows is fromImageData of the pad's pixels`);
+
+  const X = { data: row.data, rows: 1, cols: 784 };
+  const [{ indices, distances }, knnProba, knnLabel, softmaxProba, softmaxLabel] = await Promise.all([
+    models.knn.kneighbors(X), models.knn.predictProba(X), models.knn.predict(X), models.softmax.predictProba(X), models.softmax.predict(X),
+  ]);
+  assert.is(shown.neighbours.length, models.knn.k, `${what}: the page shows the k = ${models.knn.k} neighbours that vote`);
+  assert.equal(shown.neighbours.map((n) => n.index), Array.from(indices), `${what}: neighbour indices`);
+  assert.equal(shown.neighbours.map((n) => n.distance), Array.from(distances), `${what}: neighbour distances`);
+  shown.neighbours.forEach((n, i) => {
+    assert.is(n.label, models.ytrain[n.index], `${what}: neighbour ${i}'s label`);
+    assert.ok(n.caption.startsWith(FASHION[n.label]), `${what}: neighbour ${i}'s caption names its class: ${n.caption}`);
+    assert.equal(n.pixels, Array.from(models.Xtrain.data.subarray(n.index * 784, (n.index + 1) * 784)), `${what}: neighbour ${i}'s picture is training image #${n.index}`);
+  });
+  assert.equal(shown.proba.map((p) => p.c), [...FASHION.keys()], `${what}: one row per class`);
+  assert.equal(shown.proba.map((p) => p.name), [...FASHION], `${what}: the class names`);
+  assertClose(shown.proba.map((p) => p.knn), Array.from(knnProba.data), 1e-6, `${what}: kNN vote shares`);
+  assertClose(shown.proba.map((p) => p.softmax), Array.from(softmaxProba.data), 1e-6, `${what}: softmax probabilities`);
+  assert.is(shown.knnLabel, knnLabel[0], `${what}: kNN label`);
+  assert.is(shown.softmaxLabel, softmaxLabel[0], `${what}: softmax label`);
+  assert.match(shown.summary, new RegExp(`kNN: ${FASHION[knnLabel[0]]} \\(\\d+ of ${models.knn.k} votes[,)]`), `${what}: summary`);
+  assert.match(shown.summary, new RegExp(`softmax: ${FASHION[softmaxLabel[0]]} \\(`), `${what}: summary`);
+  return row;
+}
+
+/** Draws a filled rectangle on the pad with the mouse (pointer events): back-and-forth strokes, rows 10 px apart. */
+async function drawRectangle(page, [left, top, right, bottom]) {
+  const padBox = page.locator('#draw-pad');
+  await padBox.scrollIntoViewIfNeeded();
+  const box = await padBox.boundingBox();
+  const { border, scale } = await page.evaluate(() => {
+    const pad = document.getElementById('draw-pad');
+    return { border: pad.clientLeft, scale: pad.clientWidth / pad.width };
+  });
+  const at = (x, y) => [box.x + border + x * scale, box.y + border + y * scale];
+  await page.mouse.move(...at(left, top));
+  await page.mouse.down();
+  let leftToRight = true;
+  for (let y = top; y <= bottom; y += 10) {
+    await page.mouse.move(...at(leftToRight ? left : right, y), { steps: 2 });
+    await page.mouse.move(...at(leftToRight ? right : left, y), { steps: 8 });
+    leftToRight = !leftToRight;
+  }
+  await page.mouse.up();
+}
+
+test('panel 3: a drawing on the pad is shown as fromImageData sees it, with the neighbours and probabilities Node computes', async () => {
+  const page = ctx.page;
+  const run = await panelRun(page);
+  assert.is(run.state, 'done', run.status);
+  const build = await page.evaluate(() => window.simdclassTest.workerReady);
+  const models = await nodeModels(build, run.params);
+
+  // After the run, the pad shows test image #0 and its answers.
+  const first = await padShows(page);
+  assert.match(first.source, /^Test image #0, labelled /);
+  const row0 = await checkPadAgainstNode(first, models, 'test image #0 (picked after the run)');
+  assert.equal(Array.from(row0.data), Array.from(models.Xtest.data.subarray(0, 784)), 'a picked test image comes back exactly from the pad (10 x 10 blocks, area averaging)');
+
+  // Light strokes on black: a filled rectangle, drawn with the mouse.
+  await page.click('#draw-clear');
+  await setRange('draw-brush', 24);
+  await drawRectangle(page, [80, 40, 200, 240]);
+  const light = await padShows(page);
+  assert.is(light.ink, 'light');
+  assert.is(light.source, 'Your drawing');
+  const lightRow = await checkPadAgainstNode(light, models, 'a rectangle, light on black');
+  const lit = Array.from(lightRow.data);
+  const at = (x, y) => lit[y * 28 + x];
+  assert.is(at(14, 14), 255, 'inside the rectangle: white');
+  assert.is(at(2, 14), 0, 'left of it: black');
+  assert.is(at(26, 14), 0, 'right of it: black');
+  assert.ok(lit.filter((v) => v > 128).length > 200, `the rectangle covers many pixels (${lit.filter((v) => v > 128).length})`);
+  await mkdir(artifacts, { recursive: true });
+  await page.locator('#draw').screenshot({ path: join(artifacts, 'draw-rectangle.png') });
+
+  // Dark on white: the pad's colours swap, fromImageData inverts them back; then one more stroke in the new colours.
+  await page.check('input[name="draw-ink"][value="dark"]');
+  const dark = await padShows(page);
+  assert.is(dark.ink, 'dark');
+  const darkRgba = Buffer.from(dark.rgba, 'base64');
+  assert.is(darkRgba[4 * (140 * 280 + 140)], 0, 'the rectangle is now dark');
+  assert.is(darkRgba[4 * (140 * 280 + 10)], 255, 'on white');
+  await checkPadAgainstNode(dark, models, 'the rectangle, dark on white');
+  await setRange('draw-brush', 12);
+  await drawRectangle(page, [20, 250, 260, 262]);
+  const darkMore = await padShows(page);
+  const darkRow = await checkPadAgainstNode(darkMore, models, 'the rectangle and a bar, dark on white');
+  assert.ok(darkRow.data[25 * 28 + 14] > 128, 'the bar along the bottom is light, as the models see it');
+
+  // Picking a test image: by number, and by clicking one in the grid, in either colours.
+  const labels = (i) => ({ knn: Number(run.knn[i]), softmax: Number(run.softmax[i]) });
+  for (const [how, index] of [['number', 7], ['grid', 3]]) {
+    if (how === 'number') {
+      await page.fill('#draw-test', String(index));
+      await page.click('#draw-pick');
+    } else {
+      await page.click(`#img-grid .cell[data-index="${index}"]`);
+    }
+    const shown = await padShows(page);
+    assert.match(shown.source, new RegExp(`^Test image #${index}, labelled ${models.node.FASHION_MNIST_CLASSES[models.test.y[index]]}$`));
+    const row = await checkPadAgainstNode(shown, models, `test image #${index} (${how}, ${shown.ink})`);
+    assert.equal(Array.from(row.data), Array.from(models.Xtest.data.subarray(index * 784, (index + 1) * 784)), `test image #${index}: exactly the test image`);
+    assert.is(shown.knnLabel, labels(index).knn, `test image #${index}: the kNN label the panel's run gave it`);
+    assert.is(shown.softmaxLabel, labels(index).softmax, `test image #${index}: the softmax label the panel's run gave it`);
+    if (how === 'number') await page.check('input[name="draw-ink"][value="light"]');
+  }
+  ctx.padShown = await padShows(page);
+  process.stderr.write(`  drawing pad = Node: 28 x 28 from fromImageData, ${models.knn.k} neighbours and ${light.proba.length} kNN + softmax probabilities, ` +
+    `for a rectangle (light on black), dark on white, and test images; the rectangle: ${light.summary}\n`);
+});
+
+test('panel 3: models saved in the page load in Node, and models saved in Node load in the page: the same predictions', async () => {
+  const page = ctx.page;
+  const run = await panelRun(page);
+  assert.is(run.state, 'done', run.status);
+  const build = await page.evaluate(() => window.simdclassTest.workerReady);
+  const models = await nodeModels(build, run.params);
+  const { node } = models;
+
+  // Page -> Node: the worker's two models, model.save() there, base64 here.
+  const saved = await page.evaluate(() => window.simdclassTest.saveModels());
+  assert.equal(saved.params, run.params, 'the saved models are the last run\'s');
+  assert.is(saved.runId, Number(await page.getAttribute('#panel-images', 'data-run-id')));
+  const knnBytes = new Uint8Array(Buffer.from(saved.knn, 'base64')), softmaxBytes = new Uint8Array(Buffer.from(saved.softmax, 'base64'));
+  const knn = node.KNearestNeighbor.load(knnBytes), softmax = node.Softmax.load(softmaxBytes);
+  const anyKnn = node.loadModelBytes(knnBytes), anySoftmax = node.loadModelBytes(softmaxBytes);
+  try {
+    assert.ok(anyKnn instanceof node.KNearestNeighbor && anySoftmax instanceof node.Softmax, 'loadModelBytes reads the kind from the file');
+    assert.is(knn.k, run.params.k);
+    assert.is(knn.metric, run.params.metric);
+    assert.is(knn.nTrain, run.params.nTrain);
+    const X = models.Xtest;
+    assert.is((await knn.predict(X)).join(''), run.knn, 'the page\'s kNN, loaded in Node: the labels the page predicted');
+    assert.is((await anyKnn.predict(X)).join(''), run.knn, 'the same through loadModelBytes');
+    assert.is((await softmax.predict(X)).join(''), run.softmax, 'the page\'s softmax, loaded in Node: the labels the page predicted');
+    assert.is((await anySoftmax.predict(X)).join(''), run.softmax, 'the same through loadModelBytes');
+    // The same files Node writes for the same training: the page trained the same models.
+    assert.ok(Buffer.from(knnBytes).equals(Buffer.from(models.knn.save())), 'the page\'s kNN file = Node\'s, byte for byte');
+    assert.ok(Buffer.from(softmaxBytes).equals(Buffer.from(models.softmax.save())), 'the page\'s softmax file = Node\'s, byte for byte');
+    const [a, b] = await Promise.all([softmax.predictProba(X), models.softmax.predictProba(X)]);
+    assertClose(Array.from(a.data), Array.from(b.data), 1e-6, 'softmax probabilities of the loaded model');
+    // The image the pad showed last: the loaded models give the probabilities the page showed.
+    if (ctx.padShown && ctx.padShown.runId === saved.runId) {
+      const rgba = new Uint8ClampedArray(Buffer.from(ctx.padShown.rgba, 'base64'));
+      const side = ctx.padShown.crop[2];
+      const row = node.fromImageData({ data: rgba, width: side, height: side }, padOptions(ctx.padShown.ink));
+      const [pk, ps] = await Promise.all([knn.predictProba(row), softmax.predictProba(row)]);
+      assertClose(ctx.padShown.proba.map((p) => p.knn), Array.from(pk.data), 1e-6, 'the pad\'s kNN vote shares, from the loaded model');
+      assertClose(ctx.padShown.proba.map((p) => p.softmax), Array.from(ps.data), 1e-6, 'the pad\'s softmax probabilities, from the loaded model');
+    }
+  } finally {
+    for (const m of [knn, softmax, anyKnn, anySoftmax]) m.dispose();
+  }
+
+  // Node -> page: models trained with other settings in Node, saved, loaded in the page (in panel 3's
+  // worker, with loadModelBytes) and run there.
+  const Xtrain = node.headRows(models.train.X, 2000), ytrain = models.train.y.subarray(0, 2000);
+  const X = node.headRows(models.test.X, 300);
+  const nodeKnn = new node.KNearestNeighbor({ k: 3, metric: 'l2' });
+  const nodeSoftmax = new node.Softmax(), nodeSvm = new node.LinearSVM();
+  try {
+    await nodeKnn.train(Xtrain, ytrain);
+    await nodeSoftmax.train(Xtrain, ytrain, { learningRate: 1e-6, reg: 100, numIters: 150, batchSize: 100, seed: 7 });
+    await nodeSvm.train(Xtrain, ytrain, { learningRate: 3e-7, reg: 10000, numIters: 150, batchSize: 100, seed: 3 });
+    const Xpage = { rows: X.rows, cols: X.cols, data: Buffer.from(X.data.buffer, X.data.byteOffset, X.data.byteLength).toString('base64') };
+    const inPage = async (model) => page.evaluate(({ b64, Xpage }) => window.simdclassTest.loadAndPredict(b64, Xpage), { b64: Buffer.from(model.save()).toString('base64'), Xpage });
+
+    const webKnn = await inPage(nodeKnn);
+    assert.is(webKnn.kind, 'knn');
+    assert.equal([webKnn.k, webKnn.metric, webKnn.nTrain], [3, 'l2', 2000]);
+    const { indices, distances } = await nodeKnn.kneighbors(X);
+    assert.equal(webKnn.predictions, Array.from(await nodeKnn.predict(X)), 'Node\'s kNN in the page: labels');
+    assert.equal(webKnn.indices, Array.from(indices), 'Node\'s kNN in the page: neighbour indices');
+    assert.equal(webKnn.distances, Array.from(distances), 'Node\'s kNN in the page: distances');
+    assertClose(webKnn.proba, Array.from((await nodeKnn.predictProba(X)).data), 1e-6, 'Node\'s kNN in the page: vote shares');
+
+    const webSoftmax = await inPage(nodeSoftmax);
+    assert.is(webSoftmax.kind, 'softmax');
+    assert.equal(webSoftmax.predictions, Array.from(await nodeSoftmax.predict(X)), 'Node\'s softmax in the page: labels');
+    assertClose(webSoftmax.proba, Array.from((await nodeSoftmax.predictProba(X)).data), 1e-6, 'Node\'s softmax in the page: probabilities');
+
+    const webSvm = await inPage(nodeSvm);
+    assert.is(webSvm.kind, 'svm');
+    assert.equal(webSvm.predictions, Array.from(await nodeSvm.predict(X)), 'Node\'s SVM in the page: labels');
+    const scores = Array.from((await nodeSvm.scores(X)).data);
+    assertClose(webSvm.scores, scores, 1e-6 * Math.max(1, ...scores.map(Math.abs)), 'Node\'s SVM in the page: scores');
+    for (const [name, web] of [['kNN', webKnn], ['softmax', webSoftmax], ['SVM', webSvm]]) {
+      const right = web.predictions.filter((p, i) => p === models.test.y[i]).length;
+      assert.ok(right / X.rows > 0.6, `${name} trained in Node is a real model: ${right} of ${X.rows} right in the page`);
+    }
+    process.stderr.write(`  round trips: page -> Node kNN ${(knnBytes.length / 1e6).toFixed(2)} MB and softmax ${(softmaxBytes.length / 1e3).toFixed(1)} kB (byte for byte Node's), ` +
+      `${run.params.nTest} test images; Node -> page kNN, softmax, SVM on ${X.rows} test images\n`);
+  } finally {
+    for (const m of [nodeKnn, nodeSoftmax, nodeSvm]) m.dispose();
+  }
 });
 
 // Panel 3's largest kNN (10,000 training x 2,000 test images): long enough to count frames over.

@@ -4,6 +4,7 @@
 // browser test, data-stage (download, parse, knn, softmax, done) and the labels it predicted.
 import { FASHION_MNIST_CLASSES } from 'simdclass';
 import { PALETTE, formatInt, formatNumber, radioValue, setupCanvas, showThreads, slider } from './common.js';
+import { setupDrawing } from './draw.js';
 
 const GRID_COUNT = 36;
 const CELL_SCALE = 2;     // test images drawn at 56 x 56
@@ -21,11 +22,28 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
   let last = null;
   let running = false;
 
+  // Requests about the trained models (classify a drawing, save the models): answered by id.
+  const pending = new Map();
+  let nextId = 0;
+  function request(type, payload = {}, transfer = []) {
+    const id = ++nextId;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ type, id, ...payload }, transfer);
+    });
+  }
+  const drawing = setupDrawing({ request });
+
   const stageWeights = { download: [0, 0.35], parse: [0.35, 0.4], knn: [0.4, 0.75], softmax: [0.75, 1] };
 
   worker.onmessage = (event) => {
     const msg = event.data;
-    if (msg.type === 'ready') {
+    if (msg.type === 'reply') {
+      const { resolve, reject } = pending.get(msg.id) ?? {};
+      pending.delete(msg.id);
+      if (msg.error) reject?.(new Error(msg.error));
+      else resolve?.(msg);
+    } else if (msg.type === 'ready') {
       showThreads(runtime, msg, 'This panel\'s worker');
       onWorkerReady?.(msg.build);
     } else if (msg.type === 'progress') {
@@ -50,7 +68,9 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
       panel.dataset.knnMs = msg.knn.ms.toFixed(1);
       panel.dataset.knnPredictions = msg.knn.all.join('');
       panel.dataset.softmaxPredictions = msg.softmax.all.join('');
+      panel.dataset.runId = String(msg.runId);
       showResults(msg);
+      drawing.modelsChanged(msg);
       panel.dataset.stage = 'done';
       panel.dataset.state = 'done';
     } else if (msg.type === 'error') {
@@ -62,6 +82,8 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
     }
   };
   worker.onerror = (event) => {
+    for (const { reject } of pending.values()) reject(new Error(`the worker failed: ${event.message}`));
+    pending.clear();
     status.textContent = `Error in the worker: ${event.message}`;
     status.classList.add('error');
     panel.dataset.state = 'error';
@@ -138,7 +160,21 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
         truthEl.textContent = `is ${r.classNames[truth]}`;
         caption.append(truthEl);
       }
-      cell.title = `Predicted ${r.classNames[pred]}, true label ${r.classNames[truth]}`;
+      cell.title = `Test image #${i}: predicted ${r.classNames[pred]}, true label ${r.classNames[truth]}. Click to try it above.`;
+      cell.dataset.index = String(i);
+      cell.tabIndex = 0;
+      cell.setAttribute('role', 'button');
+      const pick = () => {
+        drawing.pickTest(i);
+        document.getElementById('draw').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+      };
+      cell.addEventListener('click', pick);
+      cell.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          pick();
+        }
+      });
       cell.append(canvas, caption);
       grid.append(cell);
     }
@@ -189,7 +225,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
     c.stroke();
   }
 
-  return { start, worker };
+  return { start, worker, request, drawing };
 }
 
 /** Draws small ImageData enlarged with crisp (nearest-neighbour) pixels. */

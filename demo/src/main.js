@@ -32,10 +32,10 @@ async function main() {
   // The page's runtime (panels 1 and 2): its worker pool, or one thread and why.
   showThreads(document.getElementById('threads'), info, 'Page');
 
-  let workerBuild = null;
-  const workerReady = new Promise((resolve) => {
-    setupImagesPanel({ onWorkerReady: (build) => { workerBuild = build; resolve(build); } }).start();
-  });
+  let workerBuild = null, workerStarted;
+  const workerReady = new Promise((resolve) => { workerStarted = resolve; });
+  const imagesPanel = setupImagesPanel({ onWorkerReady: (build) => { workerBuild = build; workerStarted(build); } });
+  imagesPanel.start();
   const knnPanel = setupKnnPanel();
   const linearPanel = setupLinearPanel();
 
@@ -62,6 +62,26 @@ async function main() {
         knn.dispose();
       }
     },
+    /**
+     * Panel 3's trained models (its worker's, from the last run) saved with model.save(), as base64:
+     * { runId, params, knn, softmax }.
+     */
+    async saveModels() {
+      const reply = await imagesPanel.request('save');
+      return { runId: reply.runId, params: reply.params, knn: toBase64(reply.knn), softmax: toBase64(reply.softmax) };
+    },
+    /**
+     * Loads a model file (base64; any kind) in panel 3's worker, with loadModelBytes, and runs it
+     * on X ({ rows, cols, data: base64 of u8 pixels }): its kind, labels, and class probabilities
+     * (kNN, softmax), neighbours (kNN) or scores (linear models), as plain arrays.
+     */
+    async loadAndPredict(model, X) {
+      const bytes = fromBase64(model), data = fromBase64(X.data);
+      const reply = await imagesPanel.request('load', { model: bytes, X: { data, rows: X.rows, cols: X.cols } }, [bytes.buffer, data.buffer]);
+      const out = {};
+      for (const [key, value] of Object.entries(reply)) if (key !== 'type' && key !== 'id') out[key] = ArrayBuffer.isView(value) ? Array.from(value) : value;
+      return out;
+    },
     /** The error init() gives for a wasm URL that does not exist (the loaded core stays in use). */
     async initError(url) {
       try {
@@ -73,6 +93,20 @@ async function main() {
     },
   };
   document.body.dataset.ready = 'true';
+}
+
+/** Bytes as base64 (btoa in chunks: a 5,000-image kNN model is about 4 MB). */
+function toBase64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 main();

@@ -4,7 +4,13 @@
 // it its own pool of Web Workers (nested workers) when the page is cross-origin isolated: init() with
 // no options starts navigator.hardwareConcurrency of them, or none (kernels in this worker's thread)
 // with a threadsNote saying why.
-import { FASHION_MNIST_CLASSES, KNearestNeighbor, Softmax, accuracy, headRows, idxImages, idxLabels, init, parseIdx, weightImages } from 'simdclass';
+//
+// After a run the worker keeps the two trained models (until the next run replaces them) and
+// answers the page's requests about them: `classify` (one 28 x 28 row from the drawing pad: its k
+// nearest training images, kNN vote shares and softmax probabilities) and `save` (both models as
+// the bytes of simdclass model files); and `load` runs a model file made elsewhere (any kind, read
+// with loadModelBytes) on given images. Requests carry an id; the answer is { type: 'reply', id, ... }.
+import { FASHION_MNIST_CLASSES, KNearestNeighbor, LinearSVM, Softmax, accuracy, headRows, idxImages, idxLabels, init, loadModelBytes, parseIdx, weightImages } from 'simdclass';
 
 // Bundled by Vite as static files (gzipped IDX, exactly the files in data/fashion-mnist-sample).
 const FILES = {
@@ -25,9 +31,16 @@ ready.then(
 
 let dataset = null;
 let busy = false;
+// The models of the last finished run (null before the first): { runId, knn, softmax, Xtrain, ytrain }.
+let trained = null;
+let runs = 0;
 
 self.onmessage = async (event) => {
   const { type, params } = event.data;
+  if (type === 'classify' || type === 'save' || type === 'load') {
+    answer(event.data);
+    return;
+  }
   if (type !== 'run' || busy) return;
   busy = true;
   try {
@@ -39,6 +52,71 @@ self.onmessage = async (event) => {
     busy = false;
   }
 };
+
+/** Answers a request about the trained models; a request before the first run gets { error }. */
+async function answer({ type, id, row, model, X }) {
+  try {
+    await ready;
+    if (type === 'load') {
+      postMessage({ type: 'reply', id, ...await loadAndRun(model, X) });
+      return;
+    }
+    const models = trained;
+    if (!models) {
+      postMessage({ type: 'reply', id, error: 'The models are not trained yet.' });
+      return;
+    }
+    if (type === 'save') {
+      const knn = models.knn.save(), softmax = models.softmax.save();
+      postMessage({ type: 'reply', id, runId: models.runId, params: models.params, knn, softmax }, [knn.buffer, softmax.buffer]);
+      return;
+    }
+    postMessage({ type: 'reply', id, runId: models.runId, ...await classify(models, row) });
+  } catch (err) {
+    postMessage({ type: 'reply', id, error: err?.message ?? String(err) });
+  }
+}
+
+/**
+ * A model file (any kind) loaded with loadModelBytes and run on X: its kind and labels, and its
+ * class probabilities (kNN, softmax), neighbours (kNN) or scores (linear models).
+ */
+async function loadAndRun(bytes, X) {
+  const m = loadModelBytes(bytes);
+  try {
+    const kind = m instanceof KNearestNeighbor ? 'knn' : m instanceof Softmax ? 'softmax' : m instanceof LinearSVM ? 'svm' : 'unknown';
+    const out = { kind, predictions: await m.predict(X) };
+    if (kind === 'knn' || kind === 'softmax') out.proba = (await m.predictProba(X)).data;
+    if (kind === 'knn') {
+      const { indices, distances } = await m.kneighbors(X);
+      Object.assign(out, { k: m.k, metric: m.metric, nTrain: m.nTrain, indices, distances });
+    } else {
+      out.scores = (await m.scores(X)).data;
+    }
+    return out;
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
+ * One image (a u8 row of 784 pixels) through both models: its k nearest training images (index,
+ * distance, label, pixels), the kNN vote shares and label, the softmax probabilities and label.
+ */
+async function classify({ knn, softmax, Xtrain, ytrain }, row) {
+  const X = { data: row, rows: 1, cols: Xtrain.cols };
+  const [{ indices, distances }, knnProba, knnLabel, softmaxProba, softmaxLabel] = await Promise.all([
+    knn.kneighbors(X), knn.predictProba(X), knn.predict(X), softmax.predictProba(X), softmax.predict(X),
+  ]);
+  const d = Xtrain.cols;
+  const images = new Uint8Array(indices.length * d);
+  indices.forEach((t, i) => images.set(Xtrain.data.subarray(t * d, (t + 1) * d), i * d));
+  return {
+    neighbors: { indices: Int32Array.from(indices), distances: Float32Array.from(distances), labels: Int32Array.from(indices, (t) => ytrain[t]), images },
+    knn: { proba: Float32Array.from(knnProba.data), label: knnLabel[0] },
+    softmax: { proba: Float32Array.from(softmaxProba.data), label: softmaxLabel[0] },
+  };
+}
 
 function progress(stage, fraction, text) {
   postMessage({ type: 'progress', stage, fraction: Math.max(0, Math.min(1, fraction)), text });
@@ -118,8 +196,9 @@ async function run(p) {
       knnPred.set(await knn.predict(part), first);
       progress('knn', (first + count) / nTest, `kNN (k = ${p.k}, ${p.metric.toUpperCase()}): ${first + count} of ${nTest} test images`);
     }
-  } finally {
+  } catch (err) {
     knn.dispose();
+    throw err;
   }
   const knnMs = performance.now() - tk;
 
@@ -142,16 +221,30 @@ async function run(p) {
     });
     softmaxPred = await softmax.predict(Xtest);
     templates = weightImages(softmax, ds.shape);
-  } finally {
+  } catch (err) {
     softmax.dispose();
+    knn.dispose();
+    throw err;
   }
   const softmaxMs = performance.now() - ts;
+
+  // Keep both models for the page's requests; the previous run's go (a request still running on
+  // them finishes first: dispose() frees nothing a running call reads).
+  const previous = trained;
+  const params = {
+    nTrain, nTest, k: p.k, metric: p.metric, iters: p.iters, learningRate: p.learningRate, reg: p.reg, batchSize: BATCH_SIZE, seed: SEED,
+  };
+  trained = { runId: ++runs, knn, softmax, Xtrain, ytrain, params };
+  previous?.knn.dispose();
+  previous?.softmax.dispose();
 
   const shown = Math.min(p.gridCount, nTest);
   const gridImages = Xtest.data.slice(0, shown * Xtest.cols);
   const knnAll = knnPred.slice(), softmaxAll = Int32Array.from(softmaxPred);
+  // Every test image of the run, for the panel's "pick a test image".
+  const testImages = Xtest.data.slice(), testLabels = Int32Array.from(ytest);
   const result = {
-    type: 'result',
+    type: 'result', runId: trained.runId,
     nTrain, nTest, shape: ds.shape, classNames: [...FASHION_MNIST_CLASSES], downloadBytes: ds.downloadBytes,
     totalMs: performance.now() - t0,
     knn: { k: p.k, metric: p.metric, accuracy: accuracy(knnPred, ytest), ms: knnMs, predictions: knnPred.slice(0, shown), all: knnAll },
@@ -160,6 +253,7 @@ async function run(p) {
       history: Float32Array.from(history), templates, iters: p.iters, learningRate: p.learningRate, reg: p.reg, batchSize: BATCH_SIZE, seed: SEED,
     },
     grid: { images: gridImages, labels: Int32Array.from(ytest.subarray(0, shown)), count: shown },
+    test: { images: testImages, labels: testLabels },
   };
-  postMessage(result, [gridImages.buffer, knnAll.buffer, softmaxAll.buffer, ...templates.map((t) => t.data.buffer)]);
+  postMessage(result, [gridImages.buffer, knnAll.buffer, softmaxAll.buffer, testImages.buffer, testLabels.buffer, ...templates.map((t) => t.data.buffer)]);
 }
