@@ -335,7 +335,12 @@ async function instantiate(wanted: Build | null, source: WasmSource, threads: nu
     if (level !== 'scalar' && !supports(level)) throw new WasmLoadError(`This engine cannot run the given '${level}' binary: WebAssembly ${level === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} is not supported`);
     const c = new Core(level, kernels, memory);
     if (shared && threads > 0) {
-      c.pool = await Pool.start(threads, spawnWorker, module, memory);
+      // Workers that cannot start (a bundle without the worker script, a blocked context) leave the core in the caller's thread.
+      try {
+        c.pool = await Pool.start(threads, spawnWorker, module, memory);
+      } catch (err) {
+        c.threadsNote = `no worker threads: the workers could not start (${err instanceof Error ? err.message : String(err)})`;
+      }
     } else if (threads > 0) {
       c.threadsNote = 'no worker threads: the wasm binary given to init() is not a threaded build';
     }

@@ -286,3 +286,26 @@ Merge('shards of the training rows merge to the search over all rows, ties to th
 });
 
 Merge.run();
+
+const Fallback = suite('workers that cannot start');
+
+Fallback('init() falls back to the caller\'s thread and says why; models still work', async () => {
+  const { initWith } = await import('../dist/runtime.js');
+  const { readFile } = await import('node:fs/promises');
+  const failing = {
+    defaultSource: (build, threaded) => readFile(new URL(`../build/simdclass-${build}${threaded ? '-threads' : ''}.wasm`, import.meta.url)),
+    defaultThreads: () => 2,
+    threadsUnavailable: () => null,
+    spawnWorker: () => { throw new Error('no worker script at ./exec/worker-browser.js'); },
+  };
+  const info = await initWith(failing, { build: 'simd', threads: 3 });
+  assert.is(info.threads, 0);
+  assert.match(info.threadsNote, /workers could not start \(.*no worker script/);
+  const knn = new KNearestNeighbor({ k: 1, algorithm: 'brute' });
+  await knn.train([[0, 0], [1, 1]], [0, 1]);
+  assert.equal(Array.from(await knn.predict([[0.9, 0.8]])), [1]);
+  knn.dispose();
+  await init({ build: 'relaxed', threads: 2 });
+});
+
+Fallback.run();
