@@ -40,13 +40,13 @@ export function l1U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32,
         sa2 = i32x4.add(sa2, i32x4.extadd_pairwise_i16x8_u(a2)); sb2 = i32x4.add(sb2, i32x4.extadd_pairwise_i16x8_u(b2));
         sa3 = i32x4.add(sa3, i32x4.extadd_pairwise_i16x8_u(a3)); sb3 = i32x4.add(sb3, i32x4.extadd_pairwise_i16x8_u(b3));
       }
-      storeTileI32(out, ldOut, j, count, sumI32x4(sa0), sumI32x4(sa1), sumI32x4(sa2), sumI32x4(sa3));
-      storeTileI32(out, ldOut, j + 1, count, sumI32x4(sb0), sumI32x4(sb1), sumI32x4(sb2), sumI32x4(sb3));
+      storeTile<i32>(out, ldOut, j, count, sumI32x4(sa0), sumI32x4(sa1), sumI32x4(sa2), sumI32x4(sa3));
+      storeTile<i32>(out, ldOut, j + 1, count, sumI32x4(sb0), sumI32x4(sb1), sumI32x4(sb2), sumI32x4(sb3));
     }
   }
   for (; j < rows; j++) {
     const tr = t + <usize>j * <usize>stride;
-    storeTileI32(out, ldOut, j, count, l1U8Row(q0, tr, stride), l1U8Row(q1, tr, stride), l1U8Row(q2, tr, stride), l1U8Row(q3, tr, stride));
+    storeTile<i32>(out, ldOut, j, count, l1U8Row(q0, tr, stride), l1U8Row(q1, tr, stride), l1U8Row(q2, tr, stride), l1U8Row(q3, tr, stride));
   }
 }
 
@@ -108,8 +108,8 @@ export function l2U8DotTile(wide: usize, qNorms: usize, count: i32, t: usize, tN
       b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
     }
     const na = load<i32>(tNorms + (<usize>j << 2)), nb = load<i32>(tNorms + (<usize>j << 2), 4);
-    storeTileI32(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
-    storeTileI32(out, ldOut, j + 1, count, n0 + nb - 2 * sumI32x4(b0), n1 + nb - 2 * sumI32x4(b1), n2 + nb - 2 * sumI32x4(b2), n3 + nb - 2 * sumI32x4(b3));
+    storeTile<i32>(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
+    storeTile<i32>(out, ldOut, j + 1, count, n0 + nb - 2 * sumI32x4(b0), n1 + nb - 2 * sumI32x4(b1), n2 + nb - 2 * sumI32x4(b2), n3 + nb - 2 * sumI32x4(b3));
   }
   if (j < rows) {
     const ta = t + <usize>j * <usize>stride;
@@ -124,7 +124,7 @@ export function l2U8DotTile(wide: usize, qNorms: usize, count: i32, t: usize, tN
       a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load(q3 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q3 + qc, 16), aHi)));
     }
     const na = load<i32>(tNorms + (<usize>j << 2));
-    storeTileI32(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
+    storeTile<i32>(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
   }
 }
 
@@ -164,37 +164,14 @@ function normU8(x: usize, stride: i32): i32 {
   return s;
 }
 
-/** Squared L2 distances between up to 4 u8 queries and `rows` u8 training rows (subtract, then square). */
+/** Squared L2 between up to 4 u8 queries and `rows` u8 training rows, one pixel at a time: the scalar build's form of l2U8DotTile. */
 export function l2U8Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32, out: usize, ldOut: i32): void {
   const q0 = tileRow(q, 0, count, stride), q1 = tileRow(q, 1, count, stride);
   const q2 = tileRow(q, 2, count, stride), q3 = tileRow(q, 3, count, stride);
   for (let j = 0; j < rows; j++) {
     const tr = t + <usize>j * <usize>stride;
-    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-    if (ASC_FEATURE_SIMD) {
-      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-      for (let c = 0; c < stride; c += 16) {
-        const tv = v128.load(tr + c);
-        const tLo = i16x8.extend_low_i8x16_u(tv), tHi = i16x8.extend_high_i8x16_u(tv);
-        s0 = addSquaredDiffU8(s0, v128.load(q0 + c), tLo, tHi);
-        s1 = addSquaredDiffU8(s1, v128.load(q1 + c), tLo, tHi);
-        s2 = addSquaredDiffU8(s2, v128.load(q2 + c), tLo, tHi);
-        s3 = addSquaredDiffU8(s3, v128.load(q3 + c), tLo, tHi);
-      }
-      d0 = sumI32x4(s0); d1 = sumI32x4(s1); d2 = sumI32x4(s2); d3 = sumI32x4(s3);
-    } else {
-      d0 = l2U8Scalar(q0, tr, stride); d1 = l2U8Scalar(q1, tr, stride);
-      d2 = l2U8Scalar(q2, tr, stride); d3 = l2U8Scalar(q3, tr, stride);
-    }
-    storeTileI32(out, ldOut, j, count, d0, d1, d2, d3);
+    storeTile<i32>(out, ldOut, j, count, l2U8Scalar(q0, tr, stride), l2U8Scalar(q1, tr, stride), l2U8Scalar(q2, tr, stride), l2U8Scalar(q3, tr, stride));
   }
-}
-
-// @ts-ignore: decorator
-@inline function addSquaredDiffU8(acc: v128, x: v128, tLo: v128, tHi: v128): v128 {
-  const lo = i16x8.sub(i16x8.extend_low_i8x16_u(x), tLo);
-  const hi = i16x8.sub(i16x8.extend_high_i8x16_u(x), tHi);
-  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi)));
 }
 
 /** L1 distances between up to 4 f32 queries and `rows` f32 training rows. */
@@ -218,7 +195,7 @@ export function l1F32Tile(q: usize, count: i32, t: usize, rows: i32, stride: i32
       d0 = l1F32Scalar(q0, tr, stride); d1 = l1F32Scalar(q1, tr, stride);
       d2 = l1F32Scalar(q2, tr, stride); d3 = l1F32Scalar(q3, tr, stride);
     }
-    storeTileF32(out, ldOut, j, count, d0, d1, d2, d3);
+    storeTile<f32>(out, ldOut, j, count, d0, d1, d2, d3);
   }
 }
 
@@ -266,20 +243,12 @@ function l1F32Scalar(a: usize, b: usize, len: i32): f32 {
   return s;
 }
 
+/** Column j of a tile's output rows (one per query, ldOut values apart): the distances of up to 4 queries (i32 or f32). */
 // @ts-ignore: decorator
-@inline function storeTileI32(out: usize, ldOut: i32, j: i32, count: i32, d0: i32, d1: i32, d2: i32, d3: i32): void {
+@inline function storeTile<T>(out: usize, ldOut: i32, j: i32, count: i32, d0: T, d1: T, d2: T, d3: T): void {
   const ld = <usize>ldOut << 2, p = out + (<usize>j << 2);
-  store<i32>(p, d0);
-  if (count > 1) store<i32>(p + ld, d1);
-  if (count > 2) store<i32>(p + 2 * ld, d2);
-  if (count > 3) store<i32>(p + 3 * ld, d3);
-}
-
-// @ts-ignore: decorator
-@inline function storeTileF32(out: usize, ldOut: i32, j: i32, count: i32, d0: f32, d1: f32, d2: f32, d3: f32): void {
-  const ld = <usize>ldOut << 2, p = out + (<usize>j << 2);
-  store<f32>(p, d0);
-  if (count > 1) store<f32>(p + ld, d1);
-  if (count > 2) store<f32>(p + 2 * ld, d2);
-  if (count > 3) store<f32>(p + 3 * ld, d3);
+  store<T>(p, d0);
+  if (count > 1) store<T>(p + ld, d1);
+  if (count > 2) store<T>(p + 2 * ld, d2);
+  if (count > 3) store<T>(p + 3 * ld, d3);
 }

@@ -7,7 +7,7 @@ export { packPanels8, packClassPanels, classScoresF32, classGradF32 } from './ge
 import { CLASS_DIMS, CLASSES_PER_PANEL, PANEL_ROWS } from './gemm';
 export { knnU8, knnF32, distancesU8, distancesF32, knnScratchBytes } from './knn';
 export { lossGrad } from './loss';
-export { gatherCentered, sgdStep, linearScores } from './linear';
+export { sgdStep, linearScores } from './linear';
 
 /** Allocates `size` bytes, 16-byte aligned; the TS side frees with free(). */
 export function alloc(size: usize): usize {

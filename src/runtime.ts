@@ -54,7 +54,6 @@ export interface Kernels {
   classScoresF32(x: number, ld: number, m: number, panels: number, classes: number, s: number, lds: number): void;
   classGradF32(x: number, ld: number, m: number, ds: number, lds: number, classes: number, dw: number, accumulate: number): void;
   lossGrad(loss: number, x: number, ld: number, m: number, w: number, c: number, y: number, reg: number, s: number, lds: number, panels: number, dw: number): number;
-  gatherCentered(src: number, isU8: number, srcStride: number, rowPtrs: number, first: number, count: number, d: number, mean: number, dst: number, ldDst: number): void;
   sgdStep(loss: number, isU8: number, rowPtrs: number, y: number, count: number, d: number, mean: number, w: number, c: number, reg: number, lr: number, xb: number, ld: number, s: number, lds: number, panels: number, dw: number): number;
   linearScores(src: number, isU8: number, srcStride: number, first: number, count: number, d: number, mean: number, panels: number, c: number, xb: number, ld: number, s: number, lds: number): void;
 }
