@@ -50,4 +50,5 @@ export {
   pyramidDescBytes, pyramidDescribeLevel, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
   pyramidBatchScratchBytes, pyramidRefineU8, pyramidSurvivors,
   pyramidSeedScratchBytes, pyramidSeedU8, pyramidThreshold, pyramidExactU8, pyramidResetTopk, pyramidFinishTopk,
+  pyramidFrameBytes, pyramidSearchChunk,
 } from './pyramid';

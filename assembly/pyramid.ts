@@ -562,3 +562,76 @@ function l2RowU8(a: usize, b: usize, stride: i32): i32 {
   }
   return s;
 }
+
+// The search frame of pyramidSearchChunk: i32 words the caller writes once per lane.
+const F_METRIC = 0, F_Q = 1, F_STRIDE = 2, F_SIZE = 3, F_K = 4, F_SEEDS = 5, F_REFINE_SEEDS = 6;
+const F_BOUNDS = 7, F_LISTS = 8, F_LIST_PITCH = 9, F_COUNTS = 10, F_TAUS = 11, F_DIST = 12, F_IDX = 13;
+const F_SEED_DIST = 14, F_SEED_IDX = 15, F_SEED_SCRATCH = 16, F_BATCH_SCRATCH = 17, F_STATS = 18, F_LEVELS = 19;
+// Then per level: the batch's query level rows, their row bytes, the level descriptor.
+const F_LEVEL0 = 20, LEVEL_WORDS = 3;
+
+/** Bytes of a search frame for `levels` levels. */
+export function pyramidFrameBytes(levels: i32): i32 {
+  return (F_LEVEL0 + levels * LEVEL_WORDS) << 2;
+}
+
+// @ts-ignore: decorator
+@inline function frameWord(frame: usize, word: i32): i32 {
+  return load<i32>(frame + (<usize>word << 2));
+}
+
+/**
+ * The whole search of a batch of queries (frame: F_SIZE of them, rows at F_Q, their level rows)
+ * in one chunk of n training rows at t (rows chunkFirst..; levelRows: its level rows, one pointer
+ * per level): coarsest bounds for every row, a first threshold from the best-bounded seeds,
+ * survivors refined level by level (re-seeding after each), then exact distances into each
+ * query's top-k state. One call per (batch, chunk), so a worker runs a whole search; the stats
+ * (f64: exact distances, then each level's (query, row) pairs) are added up at F_STATS.
+ */
+export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize): void {
+  const metric = frameWord(frame, F_METRIC), q = <usize>frameWord(frame, F_Q), stride = frameWord(frame, F_STRIDE);
+  const size = frameWord(frame, F_SIZE), k = frameWord(frame, F_K), levels = frameWord(frame, F_LEVELS);
+  const bounds = <usize>frameWord(frame, F_BOUNDS), lists = <usize>frameWord(frame, F_LISTS), pitch = frameWord(frame, F_LIST_PITCH);
+  const counts = <usize>frameWord(frame, F_COUNTS), stats = <usize>frameWord(frame, F_STATS);
+  for (let j = 0; j < size; j++) {
+    const bound = bounds + <usize>j * <usize>pitch;
+    if (levels > 0) {
+      const rowBytes = frameWord(frame, F_LEVEL0 + 1);
+      pyramidColumnBoundsU8(metric, <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, load<u32>(levelRows), n, <usize>frameWord(frame, F_LEVEL0 + 2), bound);
+    } else {
+      memory.fill(bound, 0, <usize>n << 2);
+    }
+    const tau = seedQuery(frame, t, chunkFirst, j, 0, n, frameWord(frame, F_SEEDS));
+    store<i32>(counts + (<usize>j << 2), pyramidSurvivors(bound, n, tau, lists + <usize>j * <usize>pitch));
+  }
+  if (levels > 0) addStat(stats, 1, <f64>n * <f64>size);
+  for (let l = 1; l < levels; l++) {
+    for (let j = 0; j < size; j++) addStat(stats, 1 + l, <f64>load<i32>(counts + (<usize>j << 2)));
+    const word = F_LEVEL0 + l * LEVEL_WORDS;
+    pyramidRefineU8(metric, <usize>frameWord(frame, word), load<u32>(levelRows + (<usize>l << 2)), <usize>frameWord(frame, word + 2), size, lists, bounds, pitch, counts,
+      <usize>frameWord(frame, F_TAUS), <usize>frameWord(frame, F_BATCH_SCRATCH));
+    for (let j = 0; j < size; j++) {
+      seedQuery(frame, t, chunkFirst, j, lists + <usize>j * <usize>pitch, load<i32>(counts + (<usize>j << 2)), frameWord(frame, F_REFINE_SEEDS));
+    }
+  }
+  addStat(stats, 0, <f64>pyramidExactU8(metric, q, t, stride, size, lists, bounds, pitch, counts, <usize>frameWord(frame, F_TAUS), chunkFirst,
+    <usize>frameWord(frame, F_DIST), <usize>frameWord(frame, F_IDX), k, <usize>frameWord(frame, F_BATCH_SCRATCH)));
+}
+
+/** Seeds query j of the frame's batch from `count` candidates (list, or all rows when 0); stores and returns its threshold. */
+function seedQuery(frame: usize, t: usize, chunkFirst: i32, j: i32, list: usize, count: i32, seeds: i32): i32 {
+  const stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
+  const seedDist = <usize>frameWord(frame, F_SEED_DIST) + state, dist = <usize>frameWord(frame, F_DIST) + state;
+  addStat(<usize>frameWord(frame, F_STATS), 0, <f64>pyramidSeedU8(frameWord(frame, F_METRIC), <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, list,
+    <usize>frameWord(frame, F_BOUNDS) + <usize>j * <usize>frameWord(frame, F_LIST_PITCH), count, seeds, seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k,
+    <usize>frameWord(frame, F_SEED_SCRATCH)));
+  const tau = pyramidThreshold(seedDist, dist, k);
+  store<i32>(<usize>frameWord(frame, F_TAUS) + (<usize>j << 2), tau);
+  return tau;
+}
+
+// @ts-ignore: decorator
+@inline function addStat(stats: usize, i: i32, value: f64): void {
+  const at = stats + (<usize>i << 3);
+  store<f64>(at, load<f64>(at) + value);
+}

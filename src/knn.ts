@@ -28,10 +28,10 @@ export interface KNearestNeighborOptions {
   /** 'uniform' (default): one vote per neighbour; 'distance': 1 / distance, an exact match taking all the weight. */
   weights?: Weights;
   /**
-   * 'brute' (default) computes every distance, on the worker pool; 'pyramid' (u8 rows, L1 or L2)
-   * skips most of them with exact block-sum bounds and returns the same neighbours, in the
-   * caller's thread (it does not use the pool yet); 'auto' builds the pyramid for u8 L1/L2 data
-   * and uses whichever of the two a timed sample of the first queries shows faster.
+   * 'brute' computes every distance; 'pyramid' (u8 rows, L1 or L2) skips most of them with exact
+   * block-sum bounds and returns the same neighbours; 'auto' (default) builds the pyramid for u8
+   * L1/L2 data (when it fits) and uses whichever of the two a timed sample of the first queries
+   * shows faster. Both run on the worker pool.
    */
   algorithm?: Algorithm;
 }
@@ -110,7 +110,7 @@ export class KNearestNeighbor {
     const weights = options.weights ?? 'uniform';
     if (weights !== 'uniform' && weights !== 'distance') throw new ArgumentRangeError(`Expected weights to be 'uniform' or 'distance', got ${JSON.stringify(weights)}`);
     this.weights = weights;
-    const algorithm = options.algorithm ?? 'brute';
+    const algorithm = options.algorithm ?? 'auto';
     if (algorithm !== 'auto' && algorithm !== 'brute' && algorithm !== 'pyramid') throw new ArgumentRangeError(`Expected algorithm to be 'auto', 'brute' or 'pyramid', got ${JSON.stringify(algorithm)}`);
     if (algorithm === 'pyramid' && metric === 'cosine') throw new ArgumentRangeError("Expected metric 'l1' or 'l2' with algorithm 'pyramid' (block sums bound u8 L1 and L2), got 'cosine'");
     this.algorithm = algorithm;
@@ -206,8 +206,7 @@ export class KNearestNeighbor {
         this.lastStats = { algorithm: 'brute', queries: x.rows, rows: state.rows.rows, levels: [], exact: x.rows * state.rows.rows };
         return searchNeighbors(state.rows, x, k, { onProgress, signal });
       }
-      // The pyramid search runs in the caller's thread (it does not use the pool yet).
-      const { stats, ...neighbors } = searchPyramid(pyramid, x, k, this.metric as 'l1' | 'l2', onProgress);
+      const { stats, ...neighbors } = await searchPyramid(pyramid, x, k, this.metric as 'l1' | 'l2', { onProgress, signal });
       this.lastStats = { algorithm: 'pyramid', ...stats };
       return neighbors;
     });
@@ -221,7 +220,7 @@ export class KNearestNeighbor {
       const t0 = performance.now();
       await searchNeighbors(state.rows, sample, k);
       const t1 = performance.now();
-      searchPyramid(state.pyramid!, sample, k, this.metric as 'l1' | 'l2');
+      await searchPyramid(state.pyramid!, sample, k, this.metric as 'l1' | 'l2');
       state.chosen = performance.now() - t1 < t1 - t0 ? 'pyramid' : 'brute';
     }
     return state.chosen === 'pyramid' ? state.pyramid : null;

@@ -112,6 +112,7 @@ export class Core {
   private u8View = new Uint8Array(0);
   private i32View = new Int32Array(0);
   private f32View = new Float32Array(0);
+  private f64View = new Float64Array(0);
 
   constructor(build: Build, kernels: Kernels, memory: WebAssembly.Memory) {
     this.build = build;
@@ -200,12 +201,14 @@ export class Core {
       this.u8View = new Uint8Array(buffer);
       this.i32View = new Int32Array(buffer);
       this.f32View = new Float32Array(buffer);
+      this.f64View = new Float64Array(buffer);
     }
   }
 
   get u8(): Uint8Array { this.refresh(); return this.u8View; }
   get i32(): Int32Array { this.refresh(); return this.i32View; }
   get f32(): Float32Array { this.refresh(); return this.f32View; }
+  get f64(): Float64Array { this.refresh(); return this.f64View; }
 
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
 }

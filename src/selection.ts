@@ -167,7 +167,7 @@ export interface KnnCrossValidationOptions {
   folds?: number;
   /** Distance (default 'l2'). */
   metric?: Metric;
-  /** The neighbour search (see KNearestNeighbor): 'brute' (default), 'pyramid' or 'auto'; bounds are taken at the largest k. */
+  /** The neighbour search (see KNearestNeighbor): 'auto' (default), 'brute' or 'pyramid'; bounds are taken at the largest k. */
   algorithm?: Algorithm;
   /** The image shape [H, W, C] of a row, for the pyramid's blocks. */
   shape?: [number, number, number];
@@ -206,7 +206,7 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
   // One neighbour search per fold at the largest k serves every k. Each search already spreads
   // its queries over the workers, so the folds run one after another.
   for (const fold of folds) {
-    const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2', algorithm: opts.algorithm ?? 'brute' });
+    const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2', algorithm: opts.algorithm ?? 'auto' });
     try {
       const trainLabels = Int32Array.from(fold.train, (i) => labels[i]!);
       await knn.train(takeRows(x, fold.train), trainLabels, { shape: opts.shape });

@@ -168,7 +168,7 @@ Knn('--json prints one JSON object with the contract keys; progress only on stde
 });
 
 Knn('--algorithm pyramid gives the accuracy of brute force and reports the share of exact distances', () => {
-  const brute = jsonOf(cli('knn', '--data', IDX_DIR, '-k', '3', '--json'));
+  const brute = jsonOf(cli('knn', '--data', IDX_DIR, '-k', '3', '--algorithm', 'brute', '--json'));
   const pyramid = jsonOf(cli('knn', '--data', IDX_DIR, '-k', '3', '--algorithm', 'pyramid', '--json'));
   assert.is(brute.algorithm, 'brute');
   assert.is(brute.exactShare, 1);
@@ -317,7 +317,7 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
     assert.ok(Array.isArray(res.accuracies) && res.accuracies.length === 3);
   }
   const expected = await crossValidateKnn(idxData.train.X, idxData.train.y, { ks: [1, 3, 5], folds: 3, metric: 'l2' });
-  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l2', nTrain: N_TRAIN, threads: out.threads, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'auto', metric: 'l2', nTrain: N_TRAIN, threads: out.threads, ...expected })));
   assert.ok(existsSync(plot), 'plot written');
   const svg = readFileSync(plot, 'utf8');
   assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
@@ -328,10 +328,10 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
 Cv('--metric l1 and --train-limit, on CIFAR-10 too', async () => {
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--ks', '10,2', '--folds', '4', '--metric', 'l1', '--train-limit', '120', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 120), idxData.train.y.subarray(0, 120), { ks: [10, 2], folds: 4, metric: 'l1' });
-  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l1', nTrain: 120, threads: out.threads, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'auto', metric: 'l1', nTrain: 120, threads: out.threads, ...expected })));
   const cifar = jsonOf(cli('cv', '--data', CIFAR_DIR, '--ks', '1,5', '--folds', '2', '--json'));
   const cifarExpected = await crossValidateKnn(cifarData.train.X, cifarData.train.y, { ks: [1, 5], folds: 2, metric: 'l2' });
-  assert.equal(cifar, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l2', nTrain: 240, threads: cifar.threads, ...cifarExpected })));
+  assert.equal(cifar, JSON.parse(JSON.stringify({ algorithm: 'auto', metric: 'l2', nTrain: 240, threads: cifar.threads, ...cifarExpected })));
 });
 
 Cv('without --json prints one line per k and the best k', () => {
@@ -347,7 +347,7 @@ Cv('without --ks: the library\'s list, less the ks above the smallest training f
   const out = jsonOf(cli('cv', '--data', IDX_DIR, '--folds', '5', '--train-limit', '60', '--json'));
   const expected = await crossValidateKnn(headRows(idxData.train.X, 60), idxData.train.y.subarray(0, 60), { folds: 5 });
   assert.equal(out.results.map((r) => r.k), [1, 3, 5, 8, 10, 12, 15, 20]);
-  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'brute', metric: 'l2', nTrain: 60, threads: out.threads, ...expected })));
+  assert.equal(out, JSON.parse(JSON.stringify({ algorithm: 'auto', metric: 'l2', nTrain: 60, threads: out.threads, ...expected })));
 });
 
 Cv('the best k is a note on stderr whether or not stderr is a terminal (here a pipe)', () => {

@@ -88,7 +88,7 @@ propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute for
   const p = buildPyramid(t, s.shape);
   let got;
   try {
-    got = searchPyramid(p, Q, k, s.metric);
+    got = await searchPyramid(p, Q, k, s.metric);
   } finally {
     freePyramid(p);
     freeTrainingRows(t);

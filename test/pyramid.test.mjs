@@ -8,7 +8,7 @@ import { core } from '../dist/runtime.js';
 import { writeRows, paddedStride } from '../dist/layout.js';
 import { storeTrainingRows, freeTrainingRows } from '../dist/exec/knn-rows.js';
 import { buildPyramid, freePyramid, pyramidKernels, searchPyramid, levelBlocks, PYRAMID_MEMORY_SHARE } from '../dist/exec/pyramid.js';
-import { eachBuild, mulberry32, randomU8, throws } from './helpers.mjs';
+import { eachBuild, mulberry32, randomU8, throws, rejects } from './helpers.mjs';
 
 const METRIC_CODES = { l1: 1, l2: 2 };
 const I32_MAX = 2 ** 31 - 1;
@@ -218,7 +218,7 @@ levels('freePyramid releases every block it allocated', async () => {
   const t = storeTrainingRows(c, randomU8(mulberry32(2), 100, 784), 'l2');
   const before = c.usedBytes;
   const p = buildPyramid(t, [28, 28, 1]);
-  searchPyramid(p, randomU8(mulberry32(3), 20, 784), 3, 'l2');
+  await searchPyramid(p, randomU8(mulberry32(3), 20, 784), 3, 'l2');
   freePyramid(p);
   assert.is(c.usedBytes, before);
   freeTrainingRows(t);
@@ -246,7 +246,7 @@ search('identical to brute force on the Fashion-MNIST sample (10,000 x 500, k = 
   const p = buildPyramid(t, shape);
   try {
     for (const metric of ['l1', 'l2']) {
-      const got = searchPyramid(p, test.X, 5, metric), want = await bruteForce(train.X, test.X, 5, metric);
+      const got = await searchPyramid(p, test.X, 5, metric), want = await bruteForce(train.X, test.X, 5, metric);
       assert.equal(got.indices, want.indices, `${metric}: indices`);
       assert.equal(got.distances, want.distances, `${metric}: distances`);
       const pairs = got.stats.queries * got.stats.rows;
@@ -276,7 +276,7 @@ search('training rows in several chunks: thresholds carry over, indices offset b
     try {
       for (const metric of ['l1', 'l2']) {
         for (const k of [1, 4, 31, 90]) {
-          const got = searchPyramid(p, Q, k, metric), want = await bruteForce(X, Q, k, metric);
+          const got = await searchPyramid(p, Q, k, metric), want = await bruteForce(X, Q, k, metric);
           assert.equal(got.indices, want.indices, `${build} ${metric} k=${k}: indices`);
           assert.equal(got.distances, want.distances, `${build} ${metric} k=${k}: distances`);
         }
@@ -293,12 +293,12 @@ search('no queries, and arguments it refuses', async () => {
   const t = storeTrainingRows(core(), randomU8(mulberry32(4), 10, 16), 'l1');
   const p = buildPyramid(t, [4, 4, 1]);
   try {
-    const none = searchPyramid(p, { data: new Uint8Array(0), rows: 0, cols: 16 }, 3, 'l1');
+    const none = await searchPyramid(p, { data: new Uint8Array(0), rows: 0, cols: 16 }, 3, 'l1');
     assert.is(none.indices.length, 0);
     assert.is(none.stats.exact, 0);
-    throws(() => searchPyramid(p, randomU8(mulberry32(5), 2, 16), 11, 'l1'), { code: 'ERR_ARG_RANGE', message: /k to be an integer in \[1, 10\]/ });
-    throws(() => searchPyramid(p, randomU8(mulberry32(5), 2, 15), 1, 'l1'), { code: 'ERR_ARG_RANGE', message: /16 columns/ });
-    throws(() => searchPyramid(p, { data: new Float32Array(16), rows: 1, cols: 16 }, 1, 'l1'), { code: 'ERR_ARG_TYPE', message: /Uint8Array/ });
+    await rejects(searchPyramid(p, randomU8(mulberry32(5), 2, 16), 11, 'l1'), { code: 'ERR_ARG_RANGE', message: /k to be an integer in \[1, 10\]/ });
+    await rejects(searchPyramid(p, randomU8(mulberry32(5), 2, 15), 1, 'l1'), { code: 'ERR_ARG_RANGE', message: /16 columns/ });
+    await rejects(searchPyramid(p, { data: new Float32Array(16), rows: 1, cols: 16 }, 1, 'l1'), { code: 'ERR_ARG_TYPE', message: /Uint8Array/ });
   } finally {
     freePyramid(p);
     freeTrainingRows(t);

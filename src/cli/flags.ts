@@ -37,7 +37,7 @@ export const FLAGS: Record<string, FlagSpec> = {
     for: { bench: { help: 'Fashion-MNIST IDX folder', defaultText: `/usr/share/datasets/fashion-mnist if present, else ${EMBEDDED}` } } },
   k: { type: 'int', min: 1, short: 'k', value: 'N', in: ['knn'], help: 'Neighbours that vote', default: KNN_DEFAULTS.k },
   metric: { type: 'string', short: 'm', choices: ['l1', 'l2'], in: ['knn', 'cv'], help: 'Distance', default: KNN_DEFAULTS.metric },
-  algorithm: { type: 'string', choices: ['auto', 'brute', 'pyramid'], in: ['knn', 'cv'], help: 'Neighbour search: every distance on the worker threads, or exact block-sum pyramids in this thread, or whichever a timed sample shows faster', default: 'brute' },
+  algorithm: { type: 'string', choices: ['auto', 'brute', 'pyramid'], in: ['knn', 'cv'], help: 'Neighbour search: every distance, exact block-sum pyramids (u8 L1/L2; same neighbours), or whichever a timed sample shows faster', default: 'auto' },
   ks: { type: 'intList', min: 1, value: 'LIST', in: ['cv'], help: 'Values of k to compare',
     defaultText: '1,3,5,8,10,12,15,20,50,100, those that fit the smallest training fold' },
   folds: { type: 'int', min: 2, value: 'N', in: ['cv'], help: 'Number of contiguous folds', default: 5 },

@@ -10,6 +10,7 @@ import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
 import { writeRows, type RowChunk } from '../layout.js';
+import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
 import type { Neighbors } from './knn.js';
 import { METRICS } from './metric.js';
 
@@ -36,6 +37,8 @@ export interface PyramidKernels {
   pyramidExactU8(metric: number, q: number, t: number, stride: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, first: number, dist: number, idx: number, k: number, scratch: number): number;
   pyramidResetTopk(dist: number, idx: number, k: number): void;
   pyramidFinishTopk(dist: number, idx: number, k: number): void;
+  pyramidFrameBytes(levels: number): number;
+  pyramidSearchChunk(frame: number, t: number, chunkFirst: number, n: number, levelRows: number): void;
 }
 
 /** The pyramid kernels of a core. */
@@ -56,9 +59,6 @@ const SEED_EXTRA = 64;
 
 // Seed rows after each refinement: the smallest bounds of a finer level find closer rows.
 const REFINE_SEEDS = 32;
-
-// Queries whose levels are built per kernel call.
-const QUERY_BLOCK = 256;
 
 // Queries refined together, window by window of training rows (see windowRows in assembly/pyramid.ts).
 const BATCH = 16;
@@ -199,111 +199,96 @@ export function levelBlocks(shape: Shape): [number, number][] {
   return blocks;
 }
 
-/** Pointers of the per-search buffers in wasm memory. */
-interface SearchBuffers {
-  /** Query rows of a block, and their level rows per level. */
-  q: number;
-  qLevels: number[];
-  /** Per query of a batch, listPitch bytes apart: bounds, and the survivor list. */
-  bounds: number;
-  lists: number;
-  listPitch: number;
-  /** Per query of a batch: survivors, threshold, top-k state and seed state (k slots of distance and index each). */
-  counts: number;
-  taus: number;
-  dist: number;
-  idx: number;
-  seedDist: number;
-  seedIdx: number;
-  seedScratch: number;
-  batchScratch: number;
-}
-
 /**
  * The k nearest training rows of each row of x (u8, cols like the training rows), exactly as
  * searchNeighbors finds them: ascending distance, equal distances by lower index; distances are
- * L1, or Euclidean L2, as f32.
+ * L1, or Euclidean L2, as f32. Batches of 16 queries are spread over the executor's lanes: a
+ * lane runs a batch's whole search (level sums, then pyramidSearchChunk per chunk) in one call.
  */
-export function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: PyramidMetric, onProgress?: (done: number, total: number) => void): PyramidNeighbors {
-  const t = p.rows, c = t.core, kernels = pyramidKernels(c);
+export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: PyramidMetric, options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined } = {}): Promise<PyramidNeighbors> {
+  const t = p.rows, c = t.core, exec = executorOf(c);
   if (!(x.data instanceof Uint8Array)) throw new ArgumentTypeError(`Expected X.data to be a Uint8Array for a pyramid search, got ${x.data.constructor.name}`);
   if (x.rows > 0 && x.cols !== t.cols) throw new ArgumentRangeError(`Expected X to have ${t.cols} columns like the training data, got ${x.cols}`);
   if (!Number.isSafeInteger(k) || k < 1 || k > t.rows) throw new ArgumentRangeError(`Expected k to be an integer in [1, ${t.rows}], got ${k}`);
-  const m = x.rows;
+  const m = x.rows, levels = p.levels.length;
   const indices = new Int32Array(byteSize('neighbour indices', m, k, 4) / 4);
   const distances = new Float32Array(m * k);
   const stats: PyramidStats = { queries: m, rows: t.rows, levels: p.levels.map((level) => ({ block: level.block, reached: 0 })), exact: 0 };
   if (m === 0) return { indices, distances, k, stats };
-  const block = Math.min(QUERY_BLOCK, m), batch = Math.min(BATCH, m);
-  const code = METRICS[metric].code;
-  const seeds = k + SEED_EXTRA;
-  c.scoped((scope) => {
-    // Column bounds write whole groups of 8 rows.
-    const listPitch = byteSize('pyramid survivors', Math.ceil(Math.max(...t.chunks.map((chunk) => chunk.rows)) / 8) * 8, 4);
-    const b: SearchBuffers = {
-      q: scope.alloc(byteSize('query rows', block, t.stride), 'query rows'),
-      qLevels: p.levels.map((level) => scope.alloc(byteSize('query levels', block, level.rowBytes), 'query levels')),
-      bounds: scope.alloc(byteSize('pyramid bounds', batch, listPitch), 'pyramid bounds'),
-      lists: scope.alloc(byteSize('pyramid survivors', batch, listPitch), 'pyramid survivors'),
-      listPitch,
-      counts: scope.alloc(byteSize('pyramid survivors', batch, 4), 'pyramid survivors'),
-      taus: scope.alloc(byteSize('pyramid thresholds', batch, 4), 'pyramid thresholds'),
-      dist: scope.alloc(byteSize('neighbour distances', batch, k, 4), 'neighbour distances'),
-      idx: scope.alloc(byteSize('neighbour indices', batch, k, 4), 'neighbour indices'),
-      seedDist: scope.alloc(byteSize('seed distances', batch, k, 4), 'seed distances'),
-      seedIdx: scope.alloc(byteSize('seed indices', batch, k, 4), 'seed indices'),
-      seedScratch: scope.alloc(kernels.pyramidSeedScratchBytes(Math.max(seeds, REFINE_SEEDS)), 'pyramid scratch'),
-      batchScratch: scope.alloc(kernels.pyramidBatchScratchBytes(batch), 'pyramid scratch'),
-    };
-    for (let first = 0; first < m; first += block) {
-      const count = Math.min(block, m - first);
-      writeRows(c, x, first, count, b.q, t.stride);
-      p.levels.forEach((level, l) => kernels.pyramidSumsU8(b.q, count, t.stride, level.desc, b.qLevels[l]!));
-      for (let i = 0; i < count; i += batch) {
-        const size = Math.min(batch, count - i);
-        kernels.pyramidResetTopk(b.dist, b.idx, size * k);
-        kernels.pyramidResetTopk(b.seedDist, b.seedIdx, size * k);
-        for (let chunk = 0; chunk < t.chunks.length; chunk++) searchChunk(p, chunk, b, i, size, code, k, seeds, stats);
-        for (let j = 0; j < size; j++) kernels.pyramidFinishTopk(b.dist + j * k * 4, b.idx + j * k * 4, k);
-        const at = (first + i) * k, d = b.dist >>> 2, ix = b.idx >>> 2;
-        indices.set(c.i32.subarray(ix, ix + size * k), at);
-        for (let j = 0; j < size * k; j++) distances[at + j] = metric === 'l1' ? c.i32[d + j]! : Math.sqrt(c.i32[d + j]!);
-      }
-      onProgress?.(first + count, m);
-    }
+  const batch = Math.min(BATCH, m), seeds = k + SEED_EXTRA;
+  const firsts = Array.from({ length: Math.ceil(m / batch) }, (_, i) => i * batch);
+  let widest = 8;
+  for (const chunk of t.chunks) widest = Math.max(widest, chunk.rows);
+  // Column bounds write whole groups of 8 rows.
+  const listPitch = byteSize('pyramid survivors', Math.ceil(widest / 8) * 8, 4);
+  let done = 0;
+  await c.scopedAsync(async (scope) => {
+    // Each chunk's level rows, one pointer per level, for pyramidSearchChunk.
+    const levelTables = p.chunkLevels.map((rows) => {
+      const table = scope.alloc(byteSize('pyramid level table', Math.max(1, levels), 4), 'pyramid level table');
+      c.i32.set(rows.map((ptr) => ptr | 0), table >>> 2);
+      return table;
+    });
+    const lanes = Array.from({ length: Math.min(exec.lanes, firsts.length) }, () => allocLane(c, scope, p, batch, k, seeds, listPitch, metric));
+    await forEachInLanes(firsts, lanes.length, async (first, laneIndex) => {
+      const lane = lanes[laneIndex]!, size = Math.min(batch, m - first);
+      writeRows(c, x, first, size, lane.q, t.stride);
+      c.i32[(lane.frame >>> 2) + F_SIZE] = size;
+      c.f64.fill(0, lane.stats >>> 3, (lane.stats >>> 3) + 1 + levels);
+      const calls: KernelCall[] = p.levels.map((level, l) => ['pyramidSumsU8', lane.q, size, t.stride, level.desc, lane.qLevels[l]!]);
+      calls.push(['pyramidResetTopk', lane.dist, lane.idx, size * k], ['pyramidResetTopk', lane.seedDist, lane.seedIdx, size * k]);
+      t.chunks.forEach((chunk, i) => calls.push(['pyramidSearchChunk', lane.frame, chunk.ptr, chunk.first, chunk.rows, levelTables[i]!]));
+      for (let j = 0; j < size; j++) calls.push(['pyramidFinishTopk', lane.dist + j * k * 4, lane.idx + j * k * 4, k]);
+      await exec.run(calls);
+      const at = first * k, d = lane.dist >>> 2, ix = lane.idx >>> 2;
+      indices.set(c.i32.subarray(ix, ix + size * k), at);
+      for (let j = 0; j < size * k; j++) distances[at + j] = METRICS[metric].finish(c.i32[d + j]!);
+      const counters = c.f64.subarray(lane.stats >>> 3, (lane.stats >>> 3) + 1 + levels);
+      stats.exact += counters[0]!;
+      stats.levels.forEach((level, l) => { level.reached += counters[1 + l]!; });
+      done += size;
+      options.onProgress?.(done, m);
+    }, options.signal, 'kneighbors');
   });
   return { indices, distances, k, stats };
 }
 
-/** Merges one chunk's candidates for the `size` queries from query `first` of the block into their top-k states. */
-function searchChunk(p: Pyramid, chunkIndex: number, b: SearchBuffers, first: number, size: number, code: number, k: number, seeds: number, stats: PyramidStats): void {
-  const t = p.rows, c = t.core, kernels = pyramidKernels(c);
-  const chunk = t.chunks[chunkIndex]!, levelRows = p.chunkLevels[chunkIndex]!, n = chunk.rows;
-  for (let j = 0; j < size; j++) {
-    const bounds = b.bounds + j * b.listPitch;
-    if (p.levels.length > 0) kernels.pyramidColumnBoundsU8(code, b.qLevels[0]! + (first + j) * p.levels[0]!.rowBytes, levelRows[0]!, n, p.levels[0]!.desc, bounds);
-    else c.i32.fill(0, bounds >>> 2, (bounds >>> 2) + n);
-    const tau = seed(p, chunkIndex, b, first, j, 0, n, seeds, code, k, stats);
-    c.i32[(b.counts >>> 2) + j] = kernels.pyramidSurvivors(bounds, n, tau, b.lists + j * b.listPitch);
-  }
-  if (p.levels.length > 0) stats.levels[0]!.reached += n * size;
-  for (let l = 1; l < p.levels.length; l++) {
-    for (let j = 0; j < size; j++) stats.levels[l]!.reached += c.i32[(b.counts >>> 2) + j]!;
-    kernels.pyramidRefineU8(code, b.qLevels[l]! + first * p.levels[l]!.rowBytes, levelRows[l]!, p.levels[l]!.desc, size, b.lists, b.bounds, b.listPitch, b.counts, b.taus, b.batchScratch);
-    for (let j = 0; j < size; j++) seed(p, chunkIndex, b, first, j, b.lists + j * b.listPitch, c.i32[(b.counts >>> 2) + j]!, REFINE_SEEDS, code, k, stats);
-  }
-  stats.exact += kernels.pyramidExactU8(code, b.q + first * t.stride, chunk.ptr, t.stride, size, b.lists, b.bounds, b.listPitch, b.counts, b.taus, chunk.first, b.dist, b.idx, k, b.batchScratch);
+// Words of the search frame that change per call; twin of F_SIZE in assembly/pyramid.ts.
+const F_SIZE = 3;
+
+/** A lane's blocks: its batch of queries and their level rows, the search state, and the frame that names them for pyramidSearchChunk. */
+interface Lane {
+  q: number;
+  qLevels: number[];
+  dist: number;
+  idx: number;
+  seedDist: number;
+  seedIdx: number;
+  frame: number;
+  /** f64 counters: exact distances, then each level's (query, row) pairs. */
+  stats: number;
 }
 
-/**
- * Exact distances of query j's `seeds` candidates of smallest bound (the rows `list` holds, or
- * all rows when list is 0) into its seed state; sets and returns its threshold.
- */
-function seed(p: Pyramid, chunkIndex: number, b: SearchBuffers, first: number, j: number, list: number, count: number, seeds: number, code: number, k: number, stats: PyramidStats): number {
-  const t = p.rows, c = t.core, kernels = pyramidKernels(c), chunk = t.chunks[chunkIndex]!;
-  const state = j * k * 4;
-  stats.exact += kernels.pyramidSeedU8(code, b.q + (first + j) * t.stride, chunk.ptr, t.stride, chunk.first, list, b.bounds + j * b.listPitch, count, seeds, b.seedDist + state, b.seedIdx + state, k, b.seedScratch);
-  const tau = kernels.pyramidThreshold(b.seedDist + state, b.dist + state, k);
-  c.i32[(b.taus >>> 2) + j] = tau;
-  return tau;
+function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, seeds: number, listPitch: number, metric: PyramidMetric): Lane {
+  const t = p.rows, kernels = pyramidKernels(c), levels = p.levels.length;
+  const block = (what: string, ...sizes: number[]): number => scope.alloc(byteSize(what, ...sizes), what);
+  const lane: Lane = {
+    q: block('query rows', batch, t.stride),
+    qLevels: p.levels.map((level) => block('query levels', batch, level.rowBytes)),
+    dist: block('neighbour distances', batch, k, 4), idx: block('neighbour indices', batch, k, 4),
+    seedDist: block('seed distances', batch, k, 4), seedIdx: block('seed indices', batch, k, 4),
+    frame: scope.alloc(kernels.pyramidFrameBytes(levels), 'pyramid search frame'),
+    stats: block('pyramid stats', 1 + levels, 8),
+  };
+  // The frame, in the word order of assembly/pyramid.ts (F_METRIC ... F_LEVELS, then per level).
+  const words = [
+    METRICS[metric].code, lane.q, t.stride, batch, k, seeds, REFINE_SEEDS,
+    block('pyramid bounds', batch, listPitch), block('pyramid survivors', batch, listPitch), listPitch,
+    block('pyramid survivor counts', batch, 4), block('pyramid thresholds', batch, 4), lane.dist, lane.idx, lane.seedDist, lane.seedIdx,
+    scope.alloc(kernels.pyramidSeedScratchBytes(Math.max(seeds, REFINE_SEEDS)), 'pyramid scratch'),
+    scope.alloc(kernels.pyramidBatchScratchBytes(batch), 'pyramid scratch'), lane.stats, levels,
+    ...p.levels.flatMap((level, l) => [lane.qLevels[l]!, level.rowBytes, level.desc]),
+  ];
+  c.i32.set(words.map((w) => w | 0), lane.frame >>> 2);
+  return lane;
 }
