@@ -271,8 +271,8 @@ export class KNearestNeighbor {
    * checksum); KNearestNeighbor.load(bytes) rebuilds it.
    */
   save(): Uint8Array {
-    const { rows, labels, numClasses } = this.model.trained();
-    const header = { k: this.k, metric: this.metric, weights: this.weights, algorithm: this.algorithm, shape: this.model.trained().shape, dtype: rows.isU8 ? 'u8' : 'f32', rows: rows.rows, cols: rows.cols, stride: rows.stride, numClasses };
+    const { rows, labels, numClasses, shape } = this.model.trained();
+    const header = { k: this.k, metric: this.metric, weights: this.weights, algorithm: this.algorithm, shape, dtype: rows.isU8 ? 'u8' : 'f32', rows: rows.rows, cols: rows.cols, stride: rows.stride, numClasses };
     const sections = [
       { name: 'labels', bytes: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength) },
       { name: 'rows', bytes: readStoredRows(rows) },
