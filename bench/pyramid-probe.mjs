@@ -39,7 +39,7 @@ const { train, test, shape } = await loadDataset(values.data, { testLimit: Numbe
 console.log(`${train.X.rows} train x ${test.X.rows} queries, shape ${shape.join('x')}, k = ${k}, ${info.build} build, one thread, median of ${runs}`);
 console.log(`load average before: ${load()}`);
 for (const metric of ['l1', 'l2']) {
-  const knn = new KNearestNeighbor({ k, metric });
+  const knn = new KNearestNeighbor({ k, metric, algorithm: 'brute' });
   await knn.train(train.X, train.y);
   const rows = storeTrainingRows(core(), train.X, metric);
   const built = await timed(() => buildPyramid(rows, shape));

@@ -26,7 +26,7 @@ const THREAD_SUITES = ['threads/knn-fashion-l1', 'threads/knn-fashion-l2', 'thre
 const TARGETS = [
   'knn-l1-vs-numpy', 'knn-l2-vs-numpy', 'knn-l2-vs-tfjs', 'knn-l2-vs-mlknn',
   'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'loss-svm-vs-numpy', 'loss-softmax-vs-numpy', 'class-scores-sgd-vs-peak', 'class-grad-sgd-vs-peak',
-  'knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1', 'knn-l2-threads-2-vs-numpy-2', 'responsiveness-max-threads', 'pool-start-stated',
+  'knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1', 'knn-l2-threads-2-vs-numpy-2', 'knn-l2-pyramid-2-vs-numpy-2', 'responsiveness-max-threads', 'pool-start-stated',
 ];
 // Without --threads the largest thread count is the machine's.
 const MAX_THREADS = availableParallelism();
@@ -115,8 +115,13 @@ runBench('threads/knn-* suites: the default build at every thread count, each pr
     assert.is(s.name, name);
     assert.type(s.title, 'string');
     assert.is(s.unit, 'distances/s');
-    assert.equal(s.variants.map((v) => v.name), result.config.threadCounts.map((t) => `${build} x${t}`), `${name} variants`);
-    for (const v of s.variants) {
+    const most = Math.max(...result.config.threadCounts);
+    assert.equal(s.variants.map((v) => v.name), [...result.config.threadCounts.map((t) => `${build} x${t}`), `${build} x${most} pyramid`], `${name} variants`);
+    const pyramid = s.variants.at(-1);
+    assert.is(pyramid.kind, 'pyramid');
+    assert.is(pyramid.agreesWithOneThread, 1, `${name}: the pyramid predicts what x1 predicts`);
+    assert.ok(pyramid.exactShare > 0 && pyramid.exactShare <= 1, `${name}: exact share ${pyramid.exactShare}`);
+    for (const v of s.variants.slice(0, -1)) {
       const where = `${name} / ${v.name}`;
       assert.is(v.kind, 'threads');
       assert.is(v.build, build);
@@ -173,6 +178,7 @@ runBench('lists every target with a status', () => {
   const byId = Object.fromEntries(result.targets.map((t) => [t.id, t]));
   // Peers are skipped, so the numpy comparison has nothing to compare; the others are measured.
   assert.is(byId['knn-l2-threads-2-vs-numpy-2'].status, 'n/a');
+  assert.is(byId['knn-l2-pyramid-2-vs-numpy-2'].status, 'n/a');
   assert.ok(['PASS', 'MISS'].includes(byId['responsiveness-max-threads'].status), 'responsiveness not judged');
   assert.is(byId['pool-start-stated'].status, 'INFO');
   for (const id of ['knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1']) {

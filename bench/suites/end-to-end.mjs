@@ -75,7 +75,7 @@ async function runKnnSuite(ctx, { name, title, train, test, metric, totalQueries
   try {
     for (const build of builds) {
       await useBuild(build);
-      const model = new KNearestNeighbor({ k, metric });
+      const model = new KNearestNeighbor({ k, metric, algorithm: 'brute' });
       models.push(model);
       await model.train(train.X, train.y);
       const q = queriesFor(build === 'scalar' ? timed.scalar : timed.simd);

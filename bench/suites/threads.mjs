@@ -91,7 +91,7 @@ async function runKnnThreadSuite(ctx, { name, title, train, test, metric }) {
   try {
     for (const threads of threadCounts(maxThreads)) {
       const describe = await switchTo(build, threads);
-      const model = new KNearestNeighbor({ k, metric });
+      const model = new KNearestNeighbor({ k, metric, algorithm: 'brute' });
       models.push(model);
       await model.train(train.X, train.y);
       const variantName = threadVariantName(build, threads);
@@ -107,6 +107,25 @@ async function runKnnThreadSuite(ctx, { name, title, train, test, metric }) {
         },
       });
     }
+    // The exact pyramid search (algorithm 'pyramid', the default 'auto' picks it on this data) at the most threads.
+    const most = Math.max(...threadCounts(maxThreads));
+    const pyramidDescribe = await switchTo(build, most);
+    const pyramid = new KNearestNeighbor({ k, metric, algorithm: 'pyramid' });
+    models.push(pyramid);
+    await pyramid.train(train.X, train.y, { shape: ctx.fashion.dataset.shape });
+    const pyramidName = `${threadVariantName(build, most)} pyramid`;
+    variants.push({
+      name: pyramidName, kind: 'pyramid', build, threads: most,
+      describe: { ...pyramidDescribe, queriesTimed: queries.rows, extrapolated: false },
+      warmUp: async () => { const w = headRows(test.X, 8); for (let i = 0; i < 3; i++) await pyramid.predict(w); },
+      measure: async () => {
+        let pred = null;
+        const r = await benchmarkMean(async () => { pred = await pyramid.predict(queries); }, timing);
+        lastPred.set(pyramidName, pred);
+        const stats = pyramid.lastStats;
+        return { ms: r.meanSec * 1e3, samples: r.samples, accuracy: js.accuracyOf(pred, test.y), accuracyQueries: pred.length, exactShare: stats.exact / (stats.queries * stats.rows) };
+      },
+    });
     const results = (await runInterleaved(name, variants, sizes.longRounds)).map(foldExtras);
     const reference = lastPred.get(threadVariantName(build, 1));
     for (const v of results) v.agreesWithOneThread = agreement(lastPred.get(v.name), reference);
@@ -155,7 +174,7 @@ async function runResponsivenessSuite(ctx) {
   try {
     for (const threads of [maxThreads, 0]) {
       const describe = await switchTo(build, threads);
-      const model = new KNearestNeighbor({ k, metric });
+      const model = new KNearestNeighbor({ k, metric, algorithm: 'brute' });
       models.push(model);
       await model.train(train.X, train.y);
       variants.push({
