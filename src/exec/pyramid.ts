@@ -225,7 +225,8 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   for (const chunk of t.chunks) widest = Math.max(widest, chunk.rows);
   // Column bounds write whole groups of 8 rows.
   const listPitch = byteSize('pyramid survivors', Math.ceil(widest / 8) * 8, 4);
-  const batch = Math.min(m, Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(MAX_BATCH_LIST_BYTES / listPitch))));
+  // Every lane gets a batch, even for few queries.
+  const batch = Math.min(Math.ceil(m / exec.lanes), Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(MAX_BATCH_LIST_BYTES / listPitch))));
   const firsts = Array.from({ length: Math.ceil(m / batch) }, (_, i) => i * batch);
   let done = 0;
   await c.scopedAsync(async (scope) => {
