@@ -74,9 +74,13 @@ interface TrainedState {
   labels: Int32Array;
   numClasses: number;
   shape: Shape | null;
-  /** Block-sum levels of u8 L1/L2 rows (algorithm 'auto' or 'pyramid'); rebuilt with every new version of the rows. */
+  /**
+   * Block-sum levels of u8 L1/L2 rows (algorithm 'auto' or 'pyramid'): built on the pool by the
+   * first search that wants them (so train and load do not wait), once per version of the rows.
+   */
   pyramid: Pyramid | null;
-  /** 'auto': the algorithm a timed sample chose, once chosen. */
+  building: Promise<Pyramid | null> | null;
+  /** 'auto': the algorithm a timed sample chose, once chosen ('brute' from the start when no pyramid is wanted). */
   chosen: 'brute' | 'pyramid' | null;
 }
 
@@ -153,7 +157,7 @@ export class KNearestNeighbor {
     this.checkTrainingRows(x);
     if (this.algorithm === 'pyramid' && !(x.data instanceof Uint8Array)) throw new ArgumentTypeError(`Expected X.data to be a Uint8Array for algorithm 'pyramid' (block sums of u8 pixels), got ${x.data.constructor.name}`);
     const labels = toLabels(y, x.rows, 'y');
-    await this.model.train(() => this.withPyramid({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels), shape, pyramid: null, chosen: null }));
+    await this.model.train(() => this.withPyramid({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels), shape, pyramid: null, building: null, chosen: null }));
   }
 
   /**
@@ -163,17 +167,21 @@ export class KNearestNeighbor {
    */
   private withPyramid(state: TrainedState, incremental = false): TrainedState {
     const usable = state.rows.isU8 && this.metric !== 'cosine' && state.rows.rows > 0;
-    if (!usable) return state;
-    const wanted = this.algorithm === 'pyramid' || (this.algorithm === 'auto' && !incremental && state.rows.rows >= AUTO_MIN_ROWS[this.metric as 'l1' | 'l2']);
-    if (!wanted) return state;
-    try {
-      return { ...state, pyramid: buildPyramid(state.rows, state.shape) };
-    } catch (err) {
-      // 'auto' searches by brute force when the pyramid does not fit beside the rows.
-      if (this.algorithm === 'auto' && err instanceof SimdclassError && err.code === 'ERR_OUT_OF_MEMORY') return { ...state, chosen: 'brute' };
-      freeUnshared(state.rows, this.model.current?.rows ?? null);
+    const wanted = usable && (this.algorithm === 'pyramid' || (this.algorithm === 'auto' && !incremental && state.rows.rows >= AUTO_MIN_ROWS[this.metric as 'l1' | 'l2']));
+    return wanted ? state : { ...state, chosen: 'brute' };
+  }
+
+  /** The state's pyramid, built once; null when 'auto' finds it does not fit beside the rows. */
+  private pyramidOf(state: TrainedState): Promise<Pyramid | null> {
+    state.building ??= buildPyramid(state.rows, state.shape).then((pyramid) => (state.pyramid = pyramid), (err: unknown) => {
+      if (this.algorithm === 'auto' && err instanceof SimdclassError && err.code === 'ERR_OUT_OF_MEMORY') {
+        state.chosen = 'brute';
+        return null;
+      }
+      state.building = null; // 'pyramid' reports the failure, and a later call may try again
       throw err;
-    }
+    });
+    return state.building;
   }
 
   /**
@@ -192,7 +200,7 @@ export class KNearestNeighbor {
       const all = new Int32Array(state.labels.length + labels.length);
       all.set(state.labels);
       all.set(labels, state.labels.length);
-      return this.withPyramid({ rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)), shape: state.shape, pyramid: null, chosen: null }, true);
+      return this.withPyramid({ rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)), shape: state.shape, pyramid: null, building: null, chosen: null }, true);
     });
   }
 
@@ -202,7 +210,7 @@ export class KNearestNeighbor {
     checkInt(label, 'label', 0, MAX_CLASSES - 1);
     const keep = Int32Array.from(state.labels.keys()).filter((i) => state.labels[i] !== label);
     if (keep.length === state.labels.length) return;
-    await this.model.train(() => this.withPyramid({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses, shape: state.shape, pyramid: null, chosen: null }, true));
+    await this.model.train(() => this.withPyramid({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses, shape: state.shape, pyramid: null, building: null, chosen: null }, true));
   }
 
   /** The k nearest training rows of each row of X (k defaults to the model's). */
@@ -214,7 +222,7 @@ export class KNearestNeighbor {
       const k = checkInt(options.k ?? this.k, 'k', 1);
       if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
       const x = this.checkQueries(X, state);
-      const pyramid = state.pyramid !== null && x.rows > 0 ? await this.choose(state, x, k) : null;
+      const pyramid = x.rows > 0 && state.chosen !== 'brute' ? await this.choose(state, x, k) : null;
       if (pyramid === null) {
         this.lastStats = { algorithm: 'brute', queries: x.rows, rows: state.rows.rows, levels: [], exact: x.rows * state.rows.rows };
         return searchNeighbors(state.rows, x, k, { onProgress, signal });
@@ -227,17 +235,18 @@ export class KNearestNeighbor {
 
   /** The pyramid to search with, or null for brute force: 'auto' times both on a sample of the first queries it sees. */
   private async choose(state: TrainedState, x: Matrix, k: number): Promise<Pyramid | null> {
-    if (this.algorithm === 'pyramid') return state.pyramid;
+    const pyramid = await this.pyramidOf(state);
+    if (pyramid === null || this.algorithm === 'pyramid') return pyramid;
     if (state.chosen === null) {
       const rows = Math.min(x.rows, Math.max(AUTO_SAMPLE.min, Math.min(AUTO_SAMPLE.max, Math.floor(x.rows * AUTO_SAMPLE.share))));
       const sample = { data: x.data.subarray(0, rows * x.cols), rows, cols: x.cols } as Matrix;
       const t0 = performance.now();
       await searchNeighbors(state.rows, sample, k);
       const t1 = performance.now();
-      await searchPyramid(state.pyramid!, sample, k, this.metric as 'l1' | 'l2');
+      await searchPyramid(pyramid, sample, k, this.metric as 'l1' | 'l2');
       state.chosen = performance.now() - t1 < t1 - t0 ? 'pyramid' : 'brute';
     }
-    return state.chosen === 'pyramid' ? state.pyramid : null;
+    return state.chosen === 'pyramid' ? pyramid : null;
   }
 
   /**
@@ -323,7 +332,7 @@ export class KNearestNeighbor {
     try { shape = checkShape(h.shape ?? undefined, cols); } catch { fail(`header.shape must be [H, W, C] with H x W x C = ${cols}, got ${JSON.stringify(h.shape)}`); }
     const model = new KNearestNeighbor({ k, metric: h.metric as Metric, weights: h.weights as Weights, algorithm: h.algorithm as Algorithm });
     const training = trainingRowsFromStored(core(), model.metric, cols, isU8, { data, rows, cols: stride / unit }, center);
-    model.model.set(model.withPyramid({ rows: training, labels, numClasses, shape, pyramid: null, chosen: null }));
+    model.model.set(model.withPyramid({ rows: training, labels, numClasses, shape, pyramid: null, building: null, chosen: null }));
     return model;
   }
 

@@ -122,14 +122,25 @@ export interface PyramidNeighbors extends Neighbors {
  * when given (H x W x C = cols), else runs of consecutive features. The finest levels are left
  * out while the pyramid would exceed PYRAMID_MEMORY_SHARE of the stored rows' bytes.
  */
-export function buildPyramid(t: StoredRows, shape: Shape | null = null): Pyramid {
-  const c = t.core;
+export async function buildPyramid(t: StoredRows, shape: Shape | null = null): Promise<Pyramid> {
+  const c = t.core, exec = executorOf(c);
   const geometry = shape === null ? [1, t.cols, 1] as Shape : checkShape(shape, t.cols);
-  return c.scoped((scope) => {
+  return c.scopedAsync(async (scope) => {
     const levels = fitLevels(c, scope, geometry, t.stride);
     const bytes = t.chunks.reduce((sum, chunk) => sum + levels.reduce((s, level, l) => s + levelBytes(c, level, l, chunk.rows), 0), 0);
     c.checkFits(bytes, 'the pyramid');
-    const chunkLevels = t.chunks.map((chunk) => levels.map((level, l) => scope.keep(buildLevel(c, scope, chunk, t.stride, level, l))));
+    const chunkLevels = t.chunks.map((chunk) => levels.map((level, l) => scope.alloc(levelBytes(c, level, l, chunk.rows), 'a pyramid level')));
+    // The coarsest level is summed in rows, then stored in columns; chunks are summed on the workers.
+    await c.scopedAsync(async (temp) => {
+      const rowSums = t.chunks.map((chunk) => (levels.length > 0 ? temp.alloc(byteSize('a pyramid level', chunk.rows, levels[0]!.rowBytes), 'a pyramid level') : 0));
+      await forEachInLanes([...t.chunks.keys()], exec.lanes, async (i) => {
+        const chunk = t.chunks[i]!, out = chunkLevels[i]!;
+        await exec.run(levels.flatMap((level, l): KernelCall[] => (l > 0
+          ? [['pyramidSumsU8', chunk.ptr, chunk.rows, t.stride, level.desc, out[l]!]]
+          : [['pyramidSumsU8', chunk.ptr, chunk.rows, t.stride, level.desc, rowSums[i]!], ['pyramidColumnsU8', rowSums[i]!, chunk.rows, level.desc, out[0]!]])));
+      }, undefined, 'the pyramid build');
+    });
+    for (const ptr of chunkLevels.flat()) scope.keep(ptr);
     for (const level of levels) scope.keep(level.desc);
     return { rows: t, shape: geometry, levels, chunkLevels, bytes };
   });
@@ -141,21 +152,6 @@ function levelBytes(c: Core, level: PyramidLevel, l: number, n: number): number 
 }
 
 /** Level l of a chunk of training rows, in a new block of the scope. */
-function buildLevel(c: Core, scope: Scope, chunk: RowChunk, stride: number, level: PyramidLevel, l: number): number {
-  const kernels = pyramidKernels(c);
-  const out = scope.alloc(levelBytes(c, level, l, chunk.rows), 'a pyramid level');
-  if (l > 0) {
-    kernels.pyramidSumsU8(chunk.ptr, chunk.rows, stride, level.desc, out);
-    return out;
-  }
-  c.scoped((rows) => {
-    const sums = rows.alloc(byteSize('a pyramid level', chunk.rows, level.rowBytes), 'a pyramid level');
-    kernels.pyramidSumsU8(chunk.ptr, chunk.rows, stride, level.desc, sums);
-    kernels.pyramidColumnsU8(sums, chunk.rows, level.desc, out);
-  });
-  return out;
-}
-
 /** Frees the pyramid's levels (not the training rows: their owner frees them). */
 export function freePyramid(p: Pyramid): void {
   const c = p.rows.core;
