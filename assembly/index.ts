@@ -48,7 +48,7 @@ export function simdLevel(): i32 {
 
 export {
   pyramidDescBytes, pyramidDescribeLevel, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
-  pyramidBatchScratchBytes, pyramidRefineU8, pyramidSurvivors,
-  pyramidSeedScratchBytes, pyramidSeedU8, pyramidThreshold, pyramidExactU8, pyramidResetTopk, pyramidFinishTopk,
+  pyramidBatchScratchBytes, pyramidRefineU8,
+  pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,
   pyramidFrameBytes, pyramidSearchChunk,
 } from './pyramid';

@@ -88,24 +88,25 @@ async function runKnnThreadSuite(ctx, { name, title, train, test, metric }) {
   const models = [];
   const lastPred = new Map();
   const variants = [];
+  /** One model's predict of every query per round; `extra` adds fields read after the timed run. */
+  const predictVariant = (name, fields, model, describe, extra = () => ({})) => ({
+    name, ...fields,
+    describe: { ...describe, queriesTimed: queries.rows, extrapolated: false },
+    warmUp: async () => { const w = headRows(test.X, 8); for (let i = 0; i < 3; i++) await model.predict(w); },
+    measure: async () => {
+      let pred = null;
+      const r = await benchmarkMean(async () => { pred = await model.predict(queries); }, timing);
+      lastPred.set(name, pred);
+      return { ms: r.meanSec * 1e3, samples: r.samples, accuracy: js.accuracyOf(pred, test.y), accuracyQueries: pred.length, ...extra() };
+    },
+  });
   try {
     for (const threads of threadCounts(maxThreads)) {
       const describe = await switchTo(build, threads);
       const model = new KNearestNeighbor({ k, metric, algorithm: 'brute' });
       models.push(model);
       await model.train(train.X, train.y);
-      const variantName = threadVariantName(build, threads);
-      variants.push({
-        name: variantName, kind: 'threads',
-        describe: { ...describe, queriesTimed: queries.rows, extrapolated: false },
-        warmUp: async () => { const w = headRows(test.X, 8); for (let i = 0; i < 3; i++) await model.predict(w); },
-        measure: async () => {
-          let pred = null;
-          const r = await benchmarkMean(async () => { pred = await model.predict(queries); }, timing);
-          lastPred.set(variantName, pred);
-          return { ms: r.meanSec * 1e3, samples: r.samples, accuracy: js.accuracyOf(pred, test.y), accuracyQueries: pred.length };
-        },
-      });
+      variants.push(predictVariant(threadVariantName(build, threads), { kind: 'threads' }, model, describe));
     }
     // The exact pyramid search (algorithm 'pyramid', the default 'auto' picks it on this data) at the most threads.
     const most = Math.max(...threadCounts(maxThreads));
@@ -113,19 +114,8 @@ async function runKnnThreadSuite(ctx, { name, title, train, test, metric }) {
     const pyramid = new KNearestNeighbor({ k, metric, algorithm: 'pyramid' });
     models.push(pyramid);
     await pyramid.train(train.X, train.y, { shape: ctx.fashion.dataset.shape });
-    const pyramidName = `${threadVariantName(build, most)} pyramid`;
-    variants.push({
-      name: pyramidName, kind: 'pyramid', build, threads: most,
-      describe: { ...pyramidDescribe, queriesTimed: queries.rows, extrapolated: false },
-      warmUp: async () => { const w = headRows(test.X, 8); for (let i = 0; i < 3; i++) await pyramid.predict(w); },
-      measure: async () => {
-        let pred = null;
-        const r = await benchmarkMean(async () => { pred = await pyramid.predict(queries); }, timing);
-        lastPred.set(pyramidName, pred);
-        const stats = pyramid.lastStats;
-        return { ms: r.meanSec * 1e3, samples: r.samples, accuracy: js.accuracyOf(pred, test.y), accuracyQueries: pred.length, exactShare: stats.exact / (stats.queries * stats.rows) };
-      },
-    });
+    variants.push(predictVariant(`${threadVariantName(build, most)} pyramid`, { kind: 'pyramid', build, threads: most }, pyramid, pyramidDescribe,
+      () => ({ exactShare: pyramid.lastStats.exact / (pyramid.lastStats.queries * pyramid.lastStats.rows) })));
     const results = (await runInterleaved(name, variants, sizes.longRounds)).map(foldExtras);
     const reference = lastPred.get(threadVariantName(build, 1));
     for (const v of results) v.agreesWithOneThread = agreement(lastPred.get(v.name), reference);

@@ -30,11 +30,7 @@ export interface PyramidKernels {
   pyramidColumnBoundsU8(metric: number, q: number, cols: number, n: number, desc: number, out: number): void;
   pyramidBatchScratchBytes(batch: number): number;
   pyramidRefineU8(metric: number, q: number, t: number, desc: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, scratch: number): void;
-  pyramidSurvivors(bounds: number, n: number, tau: number, list: number): number;
   pyramidSeedScratchBytes(seeds: number): number;
-  pyramidSeedU8(metric: number, q: number, t: number, stride: number, first: number, list: number, bounds: number, count: number, seeds: number, seedDist: number, seedIdx: number, k: number, scratch: number): number;
-  pyramidThreshold(seedDist: number, dist: number, k: number): number;
-  pyramidExactU8(metric: number, q: number, t: number, stride: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, first: number, dist: number, idx: number, k: number, scratch: number): number;
   pyramidResetTopk(dist: number, idx: number, k: number): void;
   pyramidFinishTopk(dist: number, idx: number, k: number): void;
   pyramidFrameBytes(levels: number): number;
