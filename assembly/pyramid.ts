@@ -18,8 +18,9 @@ import { topkFinish, topkPush, topkPushOne, topkReset, topkWorst } from './topk'
 export const MAX_BLOCK_PIXELS: i32 = 128;
 
 // A level descriptor: i32 words written by pyramidDescribeLevel and read by every kernel here.
-const D_H = 0, D_W = 1, D_C = 2, D_BH = 3, D_BW = 4, D_ROW_BYTES = 5, D_LCM = 6;
-const D_CLASSES = 7;
+// D_INV_LCM: an f64 (words 8 and 9, 8-byte aligned), the multiplier of ceilQuotient.
+const D_H = 0, D_W = 1, D_C = 2, D_BH = 3, D_BW = 4, D_ROW_BYTES = 5, D_LCM = 6, D_L1_RUN = 7, D_INV_LCM = 8;
+const D_CLASSES = 10;
 // Per class (4 classes): its first u16 slot in a level row, sums, pixels per block, weight =
 // lcm / pixels, v128 chunks, and how many squared differences of its sums an i32 lane can add.
 const C_FIRST = 0, C_SUMS = 1, C_PIXELS = 2, C_WEIGHT = 3, C_CHUNKS = 4, C_LANE_SQUARES = 5;
@@ -58,7 +59,7 @@ function gcd(a: i32, b: i32): i32 {
  */
 export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, desc: usize): i32 {
   const fullRows = h / bh, edgeHeight = h % bh, fullCols = w / bw, edgeWidth = w % bw;
-  let slots = 0, lcm = 1;
+  let slots = 0, lcm = 1, widest = 1;
   for (let k = 0; k < CLASSES; k++) {
     const rows = (k & 2) != 0 ? (edgeHeight > 0 ? 1 : 0) : fullRows;
     const cols = (k & 1) != 0 ? (edgeWidth > 0 ? 1 : 0) : fullCols;
@@ -72,7 +73,10 @@ export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, d
     store<i32>(at + (C_CHUNKS << 2), chunks);
     const square = pixels > 0 ? <i64>(255 * pixels) * <i64>(255 * pixels) : 1;
     store<i32>(at + (C_LANE_SQUARES << 2), <i32>(<i64>i32.MAX_VALUE / square));
-    if (sums > 0) lcm = lcm / gcd(lcm, pixels) * pixels;
+    if (sums > 0) {
+      lcm = lcm / gcd(lcm, pixels) * pixels;
+      widest = max(widest, pixels);
+    }
     slots += chunks << 3;
   }
   for (let k = 0; k < CLASSES; k++) {
@@ -87,6 +91,9 @@ export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, d
   store<i32>(desc + (D_BW << 2), bw);
   store<i32>(desc + (D_ROW_BYTES << 2), slots << 1);
   store<i32>(desc + (D_LCM << 2), lcm);
+  store<f64>(desc + (D_INV_LCM << 2), reinterpret<f64>(reinterpret<u64>(1.0 / <f64>lcm) - 1));
+  // |dS| <= 255 * widest: a u16 lane adds one per v128 of sums, this many v128s without overflow.
+  store<i32>(desc + (D_L1_RUN << 2), min(ABANDON_CHUNKS, 65535 / (255 * widest)));
   return slots << 1;
 }
 
@@ -226,7 +233,7 @@ function l2Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize)
       p3 = f64x2.add(p3, f64x2.mul(f64x2.convert_low_i32x4_u(highHalf(b)), w));
     }
   }
-  const l = f64x2.splat(<f64>word(desc, D_LCM));
+  const l = f64x2.splat(load<f64>(desc + (D_INV_LCM << 2)));
   v128.store(out, i8x16.shuffle(ceilQuotientF64x2(p0, l), ceilQuotientF64x2(p1, l), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
   v128.store(out, i8x16.shuffle(ceilQuotientF64x2(p2, l), ceilQuotientF64x2(p3, l), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), 16);
 }
@@ -236,10 +243,10 @@ function l2Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize)
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
 }
 
-/** ceil(p / l) of two f64 lanes into the two low i32 lanes (see ceilQuotient). */
+/** ceil(p / l) of two f64 lanes into the two low i32 lanes (see ceilQuotient; inv: D_INV_LCM). */
 // @ts-ignore: decorator
-@inline function ceilQuotientF64x2(p: v128, l: v128): v128 {
-  return i32x4.trunc_sat_f64x2_s_zero(f64x2.ceil(f64x2.div(p, l)));
+@inline function ceilQuotientF64x2(p: v128, inv: v128): v128 {
+  return i32x4.trunc_sat_f64x2_s_zero(f64x2.ceil(f64x2.mul(p, inv)));
 }
 
 /** Scalar twin of l1Columns8 for one row (col: its first pair). */
@@ -268,18 +275,20 @@ function l2Column(q: usize, col: usize, pitch: usize, desc: usize): i32 {
     }
     p += <i64>classWord(desc, k, C_WEIGHT) * a;
   }
-  return ceilQuotient(p, word(desc, D_LCM));
+  return ceilQuotient(p, desc);
 }
 
 /**
- * ceil(p / l) for p = l * sum_b dS_b^2 / n_b, exactly. l, the lcm of a level's pixel counts, is
- * below 2^14 (every pixel count divides bh * bw * edgeHeight * edgeWidth < 128^2), and p / l is
- * at most the squared distance, below 2^31: p < 2^45 converts to f64 exactly. An integer
- * quotient is then exact, and any other lies at least 1/l > 2^-14 from an integer, far more than
- * the half ulp (<= 2^-23) that the division rounds by, so rounding never crosses an integer.
+ * ceil(p / l) for p = l * sum_b dS_b^2 / n_b, exactly, by a product instead of a division. l, the
+ * lcm of a level's pixel counts, is below 2^14 (every pixel count divides bh * bw * edgeHeight *
+ * edgeWidth < 128^2), and p / l is at most the squared distance, below 2^31: p < 2^45 converts to
+ * f64 exactly. inv (D_INV_LCM) is one ulp below 1/l rounded, so below 1/l by a relative 2^-51 at
+ * most: p * inv lies below p / l by less than 2^-20, and rounding the product moves it by at most
+ * 2^-22 and never above an integer p / l. Any p / l that is not an integer lies at least 1/l >
+ * 2^-14 above the integer below it, so the ceiling is that of p / l in every case.
  */
-function ceilQuotient(p: i64, l: i32): i32 {
-  return <i32>Math.ceil(<f64>p / <f64>l);
+function ceilQuotient(p: i64, desc: usize): i32 {
+  return <i32>Math.ceil(<f64>p * load<f64>(desc + (D_INV_LCM << 2)));
 }
 
 const WINDOW_BYTES: i32 = 256 * 1024;
@@ -305,7 +314,7 @@ export function pyramidBatchScratchBytes(batch: i32): i32 {
  * bounds at the same positions of bounds + b * listPitch, and counts[b] becomes how many it kept.
  */
 export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, scratch: usize): void {
-  const rowBytes = word(desc, D_ROW_BYTES), window = windowRows(rowBytes);
+  const rowBytes = word(desc, D_ROW_BYTES), window = windowRows(rowBytes), uniform = uniformSquares(desc);
   const read = scratch, kept = scratch + (<usize>batch << 2);
   memory.fill(scratch, 0, batch << 3);
   for (let end = window, open = batch; open > 0; end += window) {
@@ -320,7 +329,7 @@ export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, ba
       for (; r < count; r++) {
         const row = load<i32>(list + (<usize>r << 2));
         if (row >= end) break;
-        k = refineRow(metric, qb, t + <usize>row * <usize>rowBytes, desc, tau, row, list, bound, k);
+        k = refineRow(metric, uniform, qb, t + <usize>row * <usize>rowBytes, desc, tau, row, list, bound, k);
       }
       store<i32>(read + at, r);
       store<i32>(kept + at, k);
@@ -331,31 +340,56 @@ export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, ba
 }
 
 /**
+ * Whether a level's squared L2 bound is one i32 sum: one class of blocks (every block the same
+ * size: the weight is 1 and lcm its pixel count) whose squared differences all fit an i32
+ * together, 8 per v128 of sums. Then refineRow needs neither i64 nor f64.
+ */
+function uniformSquares(desc: usize): bool {
+  let classes = 0, fits = true;
+  for (let k = 0; k < CLASSES; k++) {
+    if (classWord(desc, k, C_SUMS) == 0) continue;
+    classes++;
+    fits = classWord(desc, k, C_CHUNKS) * 8 <= classWord(desc, k, C_LANE_SQUARES);
+  }
+  return classes == 1 && fits;
+}
+
+/**
  * Appends a row to a survivor list at position `kept` when its bound is at most tau, and returns
  * the new length. The row and bound are written either way: a branch on it would mispredict.
  */
 // @ts-ignore: decorator
-@inline function refineRow(metric: i32, q: usize, t: usize, desc: usize, tau: i32, row: i32, list: usize, bounds: usize, kept: i32): i32 {
+@inline function refineRow(metric: i32, uniform: bool, q: usize, t: usize, desc: usize, tau: i32, row: i32, list: usize, bounds: usize, kept: i32): i32 {
   let b: i32, stays: bool;
+  const lcm = word(desc, D_LCM);
   if (metric == METRIC_L1) {
-    b = l1Within(q, t, word(desc, D_ROW_BYTES), tau);
+    b = l1Within(q, t, word(desc, D_ROW_BYTES), word(desc, D_L1_RUN), tau);
     stays = b <= tau;
+  } else if (uniform) {
+    // p <= tau * lcm exactly: p is below 2^31, so a limit clamped there decides the same.
+    const limit = <i32>min<i64>(<i64>tau * <i64>lcm, <i64>i32.MAX_VALUE);
+    const p = l2SquaresWithin(q, t, word(desc, D_ROW_BYTES) >> 4, limit);
+    stays = p <= limit;
+    b = ceilQuotient(p, desc);
   } else {
     // p is compared with tau * lcm: exact in i64.
-    const lcm = word(desc, D_LCM), p = l2ScaledWithin(q, t, desc, <i64>tau * <i64>lcm);
+    const p = l2ScaledWithin(q, t, desc, <i64>tau * <i64>lcm);
     stays = p <= <i64>tau * <i64>lcm;
-    b = ceilQuotient(p, lcm);
+    b = ceilQuotient(p, desc);
   }
   store<i32>(list + (<usize>kept << 2), row);
   store<i32>(bounds + (<usize>kept << 2), b);
   return kept + <i32>stays;
 }
 
-/** sum |dS| over a level row of `bytes` bytes (padding adds nothing), or a partial sum above tau. */
-function l1Within(q: usize, t: usize, bytes: i32, tau: i32): i32 {
+/**
+ * sum |dS| over a level row of `bytes` bytes (padding adds nothing), or a partial sum above tau.
+ * |dS| adds up in u16 lanes for `run` v128s at a time (D_L1_RUN: as many as cannot overflow).
+ */
+function l1Within(q: usize, t: usize, bytes: i32, run: i32, tau: i32): i32 {
   let b = 0;
-  for (let c = 0; c < bytes; c += ABANDON_CHUNKS << 4) {
-    b += absDiffSumU16(q + c, t + c, min(ABANDON_CHUNKS << 4, bytes - c));
+  for (let c = 0; c < bytes; c += run << 4) {
+    b += absDiffSumU16(q + c, t + c, min(run << 4, bytes - c));
     if (b > tau) break;
   }
   return b;
@@ -363,16 +397,24 @@ function l1Within(q: usize, t: usize, bytes: i32, tau: i32): i32 {
 
 function absDiffSumU16(q: usize, t: usize, bytes: i32): i32 {
   if (ASC_FEATURE_SIMD) {
-    let acc = i32x4.splat(0);
-    for (let c = 0; c < bytes; c += 16) {
-      const d = i16x8.abs(i16x8.sub(v128.load(q + c), v128.load(t + c)));
-      acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(d));
-    }
-    return sumI32x4(acc);
+    let acc = i16x8.splat(0);
+    for (let c = 0; c < bytes; c += 16) acc = i16x8.add(acc, i16x8.abs(i16x8.sub(v128.load(q + c), v128.load(t + c))));
+    return sumI32x4(i32x4.extadd_pairwise_i16x8_u(acc));
   }
   let s = 0;
   for (let c = 0; c < bytes; c += 2) s += abs<i32>(<i32>load<u16>(q + c) - <i32>load<u16>(t + c));
   return s;
+}
+
+/** sum dS^2 over `chunks` v128s of sums (uniformSquares: it fits an i32), or a partial sum above limit. */
+function l2SquaresWithin(q: usize, t: usize, chunks: i32, limit: i32): i32 {
+  let p = 0;
+  for (let c = 0; c < chunks; c += ABANDON_CHUNKS) {
+    const off = <usize>c << 4;
+    p += <i32>squaredDiffSumU16(q + off, t + off, min(ABANDON_CHUNKS, chunks - c));
+    if (p > limit) break;
+  }
+  return p;
 }
 
 /** p = sum_c weight_c * sum_{b in c} dS_b^2 over a level row (as in ceilQuotient), or a partial p above limit. */
