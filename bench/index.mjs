@@ -15,13 +15,14 @@ import { runTfjsPeer } from './peers/tfjs.mjs';
 import { renderTable } from './report.mjs';
 import { END_TO_END_SUITE_NAMES, runEndToEndSuites } from './suites/end-to-end.mjs';
 import { KERNEL_SUITE_NAMES, runKernelSuites } from './suites/kernels.mjs';
+import { PYRAMID_SUITE_NAMES, runPyramidSuites } from './suites/pyramid.mjs';
 import { runThreadSuites, THREAD_SUITE_NAMES, threadCounts } from './suites/threads.mjs';
 import { checkTargets } from './targets.mjs';
 import { addRates, progress } from './timing.mjs';
 import { loadFashion } from './workloads.mjs';
 
 /** Every suite, in report order. */
-export const SUITE_NAMES = [...KERNEL_SUITE_NAMES, ...END_TO_END_SUITE_NAMES, ...THREAD_SUITE_NAMES];
+export const SUITE_NAMES = [...KERNEL_SUITE_NAMES, ...END_TO_END_SUITE_NAMES, ...PYRAMID_SUITE_NAMES, ...THREAD_SUITE_NAMES];
 
 const TRAIN = { batch: 200, learningRate: 3e-6, reg: 1e2 };
 const LOSS = { rows: 500, dims: 3073, classes: 10, reg: 5e-6 };
@@ -44,6 +45,9 @@ export const SIZES = {
     cifar: { trainRows: 2000, totalQueries: 20, jsQueries: 2, scalarQueries: 10, simdQueries: 20, iters: 100, jsIters: 8 },
     peers: { numpyL1Rows: 5, numpyLossRepeats: 5, tfjsQueries: 50, tfjsGatherIters: 20, mlknnQueries: 3 },
     threads: { responsiveness: { queries: 2000, intervalMs: 10 }, poolStartRuns: 3 },
+    // pyramid/*: one thread, brute vs pyramid vs auto (Fashion-MNIST: the run's training set and
+    // the first fashionQueries test rows); noise: 20,000 rows so that 'auto' builds its pyramid for L1 and L2.
+    pyramid: { rounds: 2, fashionQueries: 50, numpyL1Rows: 5, cifar: { trainRows: 5000, queries: 32 }, noise: { trainRows: 20000, queries: 64, rounds: 2 } },
   },
   full: {
     rounds: 5, longRounds: 3, maxTime: 0.5, minSamples: 3,
@@ -56,6 +60,7 @@ export const SIZES = {
     cifar: { trainRows: 50000, totalQueries: 10000, jsQueries: 4, scalarQueries: 20, simdQueries: 200, iters: 500, jsIters: 20 },
     peers: { numpyL1Rows: 50, numpyLossRepeats: 20, tfjsQueries: 2000, tfjsGatherIters: 300, mlknnQueries: 5 },
     threads: { responsiveness: { queries: 2000, intervalMs: 10 }, poolStartRuns: 7 },
+    pyramid: { rounds: 3, fashionQueries: 10000, numpyL1Rows: 50, cifar: { trainRows: 50000, queries: 500 }, noise: { trainRows: 20000, queries: 1000, rounds: 5 } },
   },
 };
 
@@ -119,15 +124,17 @@ export async function collect(flags) {
   }
   progress(`Fashion-MNIST: ${fashion.dataset.train.X.rows} train x ${fashion.dataset.test.X.rows} test from ${fashion.dir}`);
 
-  const ctx = { sizes, builds, cores, fashion, defaultBuild: defaultBuild(builds), maxThreads };
+  // The pyramid suites run numpy among their own variants when the peers run.
+  const runPeersNow = flags.peers === true || mode === 'full';
+  const ctx = { sizes, builds, cores, fashion, defaultBuild: defaultBuild(builds), maxThreads, peers: runPeersNow };
   const suites = {
     ...(await runKernelSuites(ctx, filter)),
     ...(await runEndToEndSuites(ctx, filter)),
+    ...(await runPyramidSuites(ctx, filter)),
     ...(await runThreadSuites(ctx, filter)),
   };
   for (const key of Object.keys(cores)) delete cores[key];
 
-  const runPeersNow = flags.peers === true || mode === 'full';
   const peers = runPeersNow
     ? await runPeers(suites, { fashion, sizes, threadCounts: threadCounts(maxThreads) })
     : { ran: false, note: 'peers (numpy, TensorFlow.js, ml-knn) run in full mode or with --peers; skipped' };

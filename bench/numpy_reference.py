@@ -3,8 +3,8 @@
 
 Each subcommand prints one JSON object on stdout (times in ms); progress goes to stderr.
   knn-accuracy  exact kNN with simdclass tie rules (the results simdclass must match)
-  knn-l1-time   lecture one-loop L1 np.abs(Xtr - x).sum(axis=1), float64 and float32
-  knn-l2-time   lecture no-loop L2 sqrt(max(0, |x|^2 + |t|^2 - 2 x @ Xtr.T)), float32 and float64
+  knn-l1-time   lecture one-loop L1 np.abs(Xtr - x).sum(axis=1), float64 and float32 (--dtypes: one of them)
+  knn-l2-time   lecture no-loop L2 sqrt(max(0, |x|^2 + |t|^2 - 2 x @ Xtr.T)), float32 and float64 (--dtypes)
   sgd-time      minibatch SGD with svm_loss_vectorized / softmax_loss_vectorized
   loss-time     one loss+gradient call, X 500 x 3073, W 3073 x 10
   cv-knn        k-fold cross-validation of k, contiguous folds as np.array_split
@@ -198,7 +198,7 @@ def cmd_knn_l1_time(a):
     Xte_u8, _ = load_split(a.data, "test", a.test_limit)
     rows, k = min(a.time_rows, len(Xte_u8)), max(a.k)
     out = {"trainN": len(Xtr_u8), "testN": len(Xte_u8), "timedRows": rows, "k": k}
-    for dtype in (np.float64, np.float32):
+    for dtype in dtypes_of(a, (np.float64, np.float32)):
         Xtr, Xte = Xtr_u8.astype(dtype), Xte_u8[:rows].astype(dtype)
         per_row = []
         for i in range(rows):
@@ -219,7 +219,7 @@ def cmd_knn_l2_time(a):
     Xte_u8, yte = load_split(a.data, "test", a.test_limit)
     k, n, m = max(a.k), len(Xte_u8), len(Xtr_u8)
     out = {"trainN": m, "testN": n, "k": k, "block": a.block}
-    for dtype in (np.float32, np.float64):
+    for dtype in dtypes_of(a, (np.float32, np.float64)):
         Xtr, Xte = Xtr_u8.astype(dtype), Xte_u8.astype(dtype)
         pred = np.empty(n, dtype=np.int64)
         cpu0, wall0 = time.process_time(), now_ms()  # CPU time of all of this process's threads / wall ~ threads busy
@@ -349,6 +349,21 @@ def cmd_loss_time(a):
     return out
 
 
+def dtypes_of(a, default):
+    """The dtypes a timing subcommand runs: --dtypes (e.g. float32), else both in the default order."""
+    if not a.dtypes:
+        return default
+    return tuple(np.dtype(name).type for name in a.dtypes.split(",") if name.strip())
+
+
+def dtype_list(text):
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [v for v in names if v not in ("float32", "float64")]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"expected float32 and/or float64, got {text!r}")
+    return ",".join(names)
+
+
 def int_list(text):
     return [int(v) for v in text.split(",") if v.strip()]
 
@@ -370,8 +385,12 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     add_subcommand(sub, "knn-accuracy", cmd_knn_accuracy)
-    add_subcommand(sub, "knn-l1-time", cmd_knn_l1_time).add_argument("--time-rows", type=int, default=50)
-    add_subcommand(sub, "knn-l2-time", cmd_knn_l2_time).add_argument("--block", type=int, default=1000)
+    s = add_subcommand(sub, "knn-l1-time", cmd_knn_l1_time)
+    s.add_argument("--time-rows", type=int, default=50)
+    s.add_argument("--dtypes", type=dtype_list, default=None, help="float32 and/or float64 (default both)")
+    s = add_subcommand(sub, "knn-l2-time", cmd_knn_l2_time)
+    s.add_argument("--block", type=int, default=1000)
+    s.add_argument("--dtypes", type=dtype_list, default=None, help="float32 and/or float64 (default both)")
     s = add_subcommand(sub, "sgd-time", cmd_sgd_time)
     s.add_argument("--loss", choices=tuple(LOSSES), default="svm")
     s.add_argument("--learning-rate", type=float, default=3e-6)

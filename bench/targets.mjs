@@ -2,7 +2,9 @@
 // its default build (what init() picks: relaxed SIMD when the engine has it), and each peer by
 // its fastest variant (e.g. numpy float32 when that beats the lecture's float64). The thread
 // targets compare two variants of one threads/* suite (the default build's pool at N threads
-// against itself at M threads, or against a peer's fastest variant at the same thread count).
+// against itself at M threads, or against a peer's fastest variant at the same thread count). The
+// pyramid targets compare two variants of one pyramid/* suite (one thread): an algorithm against
+// brute force, or against numpy's fastest variant (BLAS pinned to one thread).
 import { formatRatio, formatTime } from './stats.mjs';
 
 // The best microkernel rate is the highest any class-product suite reached in the run.
@@ -68,6 +70,26 @@ const TARGETS = [
   {
     id: 'knn-l2-pyramid-2-vs-numpy-2', suite: 'threads/knn-fashion-l2', ours: { threads: 2, kind: 'pyramid' }, other: { peer: 'numpy', threads: 2 }, threshold: 1, op: '>=', measure: 'variantSpeedup',
     text: "kNN L2 with 2 threads, exact pyramid search (the default 'auto' on this data) >= 1.0x numpy + OpenBLAS with 2 threads",
+  },
+  {
+    id: 'knn-l2-pyramid-vs-brute', suite: 'pyramid/knn-fashion-l2', ours: { kind: 'pyramid' }, other: { kind: 'brute' }, threshold: 5, op: '>=', measure: 'algorithmSpeedup',
+    text: 'kNN L2, one thread, exact pyramid search >= 5x brute force (Fashion-MNIST)',
+  },
+  {
+    id: 'knn-l2-pyramid-vs-numpy', suite: 'pyramid/knn-fashion-l2', ours: { kind: 'pyramid' }, other: { peer: 'numpy' }, threshold: 5, op: '>=', measure: 'algorithmSpeedup',
+    text: 'kNN L2, one thread, exact pyramid search >= 5x numpy + OpenBLAS (1 thread), top-k included',
+  },
+  {
+    id: 'knn-l1-pyramid-vs-brute', suite: 'pyramid/knn-fashion-l1', ours: { kind: 'pyramid' }, other: { kind: 'brute' }, threshold: 10, op: '>=', measure: 'algorithmSpeedup',
+    text: 'kNN L1, one thread, exact pyramid search >= 10x brute force (Fashion-MNIST)',
+  },
+  {
+    id: 'knn-noise-l1-auto-vs-brute', suite: 'pyramid/knn-noise-l1', ours: { kind: 'auto' }, other: { kind: 'brute' }, threshold: 1.1, op: '<=', measure: 'algorithmTimeRatio',
+    text: "kNN L1 on uniform noise (nothing to prune): 'auto', first call, <= 1.10x brute force's time",
+  },
+  {
+    id: 'knn-noise-l2-auto-vs-brute', suite: 'pyramid/knn-noise-l2', ours: { kind: 'auto' }, other: { kind: 'brute' }, threshold: 1.1, op: '<=', measure: 'algorithmTimeRatio',
+    text: "kNN L2 on uniform noise (nothing to prune): 'auto', first call, <= 1.10x brute force's time",
   },
   {
     id: 'responsiveness-max-threads', suite: 'threads/responsiveness', threshold: 0.8, op: '>=', measure: 'timerFraction',
@@ -157,6 +179,42 @@ function checkThreadTarget(t, suite, base, defaultBuild) {
   return { ...base, value: s.startMs, status: 'INFO', compared: s.text, perWorkerMiB: s.perWorkerMiB, threads: s.threads };
 }
 
+/** A pyramid/* suite's variant of algorithm `kind` (default build), or a peer's fastest variant. */
+function algorithmVariant(suite, { kind, peer }, defaultBuild) {
+  if (peer) return fastest(suite.variants.filter((v) => v.kind === 'peer' && v.peer === peer && Number.isFinite(v.medianMs)));
+  return suite.variants.find((v) => v.kind === kind && v.build === defaultBuild && Number.isFinite(v.medianMs)) ?? null;
+}
+
+const percent = (share) => `${(100 * share).toPrecision(share >= 0.1 ? 3 : 2)}%`;
+
+/**
+ * The pyramid targets: algorithmSpeedup is the other variant's time / ours (higher is better),
+ * algorithmTimeRatio ours / the other's (lower is better). Both variants ran in one suite,
+ * interleaved, in the caller's thread; the suite has already checked that they found the same neighbours.
+ */
+function checkAlgorithmTarget(t, suite, base, defaultBuild) {
+  const ours = algorithmVariant(suite, t.ours, defaultBuild);
+  const other = algorithmVariant(suite, t.other, defaultBuild);
+  if (!ours) return { ...base, note: `no ${defaultBuild} ${t.ours.kind} result` };
+  if (!other) return { ...base, note: t.other.peer ? `no ${t.other.peer} result: peers run in full mode or with --peers` : `no ${defaultBuild} ${t.other.kind} result` };
+  const ratio = (v) => (t.measure === 'algorithmSpeedup' ? v.medianMs / ours.medianMs : ours.medianMs / v.medianMs);
+  const value = ratio(other);
+  const details = [];
+  if (typeof ours.exactShare === 'number' && ours.searched === 'pyramid') details.push(`exact distances ${percent(ours.exactShare)} of pairs`);
+  if (Array.isArray(ours.autoChose)) details.push(`auto chose ${[...new Set(ours.autoChose)].join('/')} (${ours.autoChose.join(', ')})`);
+  if (typeof ours.laterCallTimeVsBrute === 'number') details.push(`a second call ${ours.laterCallTimeVsBrute.toFixed(2)}x brute's time`);
+  const out = {
+    ...base, value, status: pass(t, value) ? 'PASS' : 'MISS',
+    compared: `simdclass ${describe(ours)} vs ${describe(other)}${details.length ? `; ${details.join('; ')}` : ''}`,
+  };
+  if (t.other.peer) {
+    const peers = suite.variants.filter((v) => v.kind === 'peer' && v.peer === t.other.peer && Number.isFinite(v.medianMs));
+    out.byVariant = Object.fromEntries(peers.map((p) => [p.name, ratio(p)]));
+    if (other.blasThreadsVerified === false) out.compared += `; ${other.name} NOT verified to run 1 BLAS thread (reports ${other.blasThreadsReported ?? 'nothing'})`;
+  }
+  return out;
+}
+
 /**
  * Checks every target. `indicative` is set when the run's sizes are not the targets' workload
  * (quick mode, or the embedded sample instead of the full Fashion-MNIST): the status is then
@@ -168,6 +226,7 @@ export function checkTargets(suites, { defaultBuild, indicative }) {
     const suite = suites[t.suite];
     if (!suite) return { ...base, note: 'suite not run' };
     if (['variantSpeedup', 'timerFraction', 'stated'].includes(t.measure)) return checkThreadTarget(t, suite, base, defaultBuild);
+    if (t.measure === 'algorithmSpeedup' || t.measure === 'algorithmTimeRatio') return checkAlgorithmTarget(t, suite, base, defaultBuild);
     if (t.measure === 'fractionOfPeak') {
       const ours = suite.variants.find((v) => v.name === defaultBuild);
       const candidates = t.peakSuites.flatMap((name) => (suites[name]?.variants ?? []).filter((v) => v.kind === 'build').map((v) => ({ ...v, suite: name })));

@@ -1,6 +1,7 @@
 // Smoke test of `simdclass bench --quick --json`: the command runs on tiny sizes and prints one
 // well-formed JSON object with the machine record and every suite. No timing assertions: CI
-// machines are shared and noisy. Peers are not run (quick mode without --peers).
+// machines are shared and noisy. Peers are not run (quick mode without --peers). The pyramid/*
+// suites throw (and the command fails) when the pyramid's neighbours differ from brute force's.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +24,16 @@ const SUITES = [
   'e2e/knn-cifar-l1', 'e2e/knn-cifar-l2', 'e2e/sgd-iteration-cifar-softmax',
 ];
 const THREAD_SUITES = ['threads/knn-fashion-l1', 'threads/knn-fashion-l2', 'threads/responsiveness', 'threads/pool-start'];
+// One thread (the default build, threads 0): brute force, the exact pyramid and 'auto' side by side.
+const PYRAMID_SUITES = [
+  'pyramid/knn-fashion-l1', 'pyramid/knn-fashion-l2', 'pyramid/knn-cifar-l1', 'pyramid/knn-cifar-l2', 'pyramid/knn-noise-l1', 'pyramid/knn-noise-l2',
+];
 const TARGETS = [
   'knn-l1-vs-numpy', 'knn-l2-vs-numpy', 'knn-l2-vs-tfjs', 'knn-l2-vs-mlknn',
   'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'loss-svm-vs-numpy', 'loss-softmax-vs-numpy', 'class-scores-sgd-vs-peak', 'class-grad-sgd-vs-peak',
-  'knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1', 'knn-l2-threads-2-vs-numpy-2', 'knn-l2-pyramid-2-vs-numpy-2', 'responsiveness-max-threads', 'pool-start-stated',
+  'knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1', 'knn-l2-threads-2-vs-numpy-2', 'knn-l2-pyramid-2-vs-numpy-2',
+  'knn-l2-pyramid-vs-brute', 'knn-l2-pyramid-vs-numpy', 'knn-l1-pyramid-vs-brute', 'knn-noise-l1-auto-vs-brute', 'knn-noise-l2-auto-vs-brute',
+  'responsiveness-max-threads', 'pool-start-stated',
 ];
 // Without --threads the largest thread count is the machine's.
 const MAX_THREADS = availableParallelism();
@@ -72,7 +79,7 @@ runBench('records the mode and the machine, with the load before and after', () 
 });
 
 runBench('has every suite, each with plain JS and every build, with medians, spreads, rates and ratios', () => {
-  assert.equal(Object.keys(result.suites).sort(), [...SUITES, ...THREAD_SUITES].sort());
+  assert.equal(Object.keys(result.suites).sort(), [...SUITES, ...PYRAMID_SUITES, ...THREAD_SUITES].sort());
   for (const name of SUITES) {
     const s = result.suites[name];
     assert.is(s.name, name);
@@ -137,6 +144,48 @@ runBench('threads/knn-* suites: the default build at every thread count, each pr
   }
 });
 
+runBench('pyramid/* suites: brute, pyramid and auto in the caller\'s thread, the same neighbours, pruning shares and ratios', () => {
+  const build = result.config.defaultBuild;
+  for (const name of PYRAMID_SUITES) {
+    const s = result.suites[name];
+    assert.is(s.name, name);
+    assert.is(s.level, 'pyramid');
+    assert.type(s.title, 'string');
+    assert.is(s.unit, 'distances/s');
+    assert.is(s.errors, undefined, `${name}: errors ${s.errors}`);
+    // Peers are off in quick mode without --peers: no numpy variants.
+    assert.equal(s.variants.map((v) => v.name), [`${build} brute`, `${build} pyramid`, `${build} auto`], `${name} variants`);
+    for (const v of s.variants) {
+      const where = `${name} / ${v.name}`;
+      assert.is(v.build, build);
+      assert.is(v.threads, 0, `${where}: threads ${v.threads}`);
+      assert.is(v.algorithm, v.kind);
+      assert.ok(isPositive(v.medianMs), `${where}: medianMs ${v.medianMs}`);
+      assert.ok(Array.isArray(v.roundsMs) && v.roundsMs.length === s.rounds, `${where}: ${v.roundsMs?.length} rounds, expected ${s.rounds}`);
+      assert.ok(isPositive(v.rate), `${where}: rate ${v.rate}`);
+      assert.ok(isPositive(v.vsBrute), `${where}: vsBrute ${v.vsBrute}`);
+      assert.is(v.identicalToBrute, true, `${where}: neighbours differ from brute force`);
+      assert.ok(typeof v.exactShare === 'number' && v.exactShare > 0, `${where}: exact share ${v.exactShare}`);
+      assert.type(v.note, 'string');
+    }
+    const [brute, pyramid, auto] = s.variants;
+    assert.is(brute.exactShare, 1, `${name}: brute force computes every distance`);
+    assert.is(pyramid.searched, 'pyramid');
+    assert.ok(pyramid.levels.length > 0, `${name}: no pyramid levels`);
+    for (const l of pyramid.levels) assert.ok(typeof l.block === 'string' && l.reachedShare >= 0 && l.reachedShare <= 1, `${name}: level ${JSON.stringify(l)}`);
+    assert.ok(isPositive(pyramid.firstCallMs), `${name}: firstCallMs ${pyramid.firstCallMs}`);
+    assert.is(auto.autoChose.length, s.rounds);
+    for (const c of auto.autoChose) assert.ok(c === 'brute' || c === 'pyramid', `${name}: auto chose ${c}`);
+    assert.ok(isPositive(auto.timeVsBrute) && isPositive(auto.laterCallTimeVsBrute), `${name}: auto ratios ${auto.timeVsBrute} ${auto.laterCallTimeVsBrute}`);
+    assert.type(s.summary.text, 'string');
+    assert.ok(isPositive(s.summary.pyramidVsBrute), `${name}: summary pyramidVsBrute ${s.summary.pyramidVsBrute}`);
+  }
+  // Uniform noise: the bounds prune almost nothing, and the summary says what the data does to them.
+  for (const name of ['pyramid/knn-cifar-l1', 'pyramid/knn-noise-l1', 'pyramid/knn-noise-l2']) {
+    assert.match(result.suites[name].summary.text, /uniform random bytes/);
+  }
+});
+
 runBench('threads/responsiveness: the timer at the largest thread count and in the caller\'s thread', () => {
   const build = result.config.defaultBuild;
   const s = result.suites['threads/responsiveness'];
@@ -179,6 +228,11 @@ runBench('lists every target with a status', () => {
   // Peers are skipped, so the numpy comparison has nothing to compare; the others are measured.
   assert.is(byId['knn-l2-threads-2-vs-numpy-2'].status, 'n/a');
   assert.is(byId['knn-l2-pyramid-2-vs-numpy-2'].status, 'n/a');
+  assert.is(byId['knn-l2-pyramid-vs-numpy'].status, 'n/a');
+  for (const id of ['knn-l2-pyramid-vs-brute', 'knn-l1-pyramid-vs-brute', 'knn-noise-l1-auto-vs-brute', 'knn-noise-l2-auto-vs-brute']) {
+    assert.ok(['PASS', 'MISS'].includes(byId[id].status), `${id}: ${byId[id].status} (${byId[id].note ?? ''})`);
+    assert.ok(isPositive(byId[id].value), `${id}: value ${byId[id].value}`);
+  }
   assert.ok(['PASS', 'MISS'].includes(byId['responsiveness-max-threads'].status), 'responsiveness not judged');
   assert.is(byId['pool-start-stated'].status, 'INFO');
   for (const id of ['knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1']) {
@@ -191,7 +245,7 @@ runBench('readme-table turns the result into a markdown table naming the machine
   assert.match(md, /^\| workload \| simdclass \(/m);
   assert.ok(md.includes(result.machine.cpu), 'machine missing');
   assert.ok(md.includes(result.machine.date.slice(0, 10)), 'date missing');
-  for (const name of [...SUITES, ...THREAD_SUITES]) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
+  for (const name of [...SUITES, ...PYRAMID_SUITES, ...THREAD_SUITES]) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
   for (const t of result.config.threadCounts) {
     assert.ok(md.includes(`| \`threads/knn-fashion-l2\`, ${t} thread${t === 1 ? '' : 's'} |`), `threads/knn-fashion-l2 row for ${t} threads missing`);
   }

@@ -36,9 +36,37 @@ export function reportedBlasThreads(blasRuntime) {
 }
 
 /** numpy's version, or null when python3 or numpy is missing. */
-function numpyVersion() {
+export function numpyVersion() {
   const r = spawnSync('python3', ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8', env: pythonEnv() });
   return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * One knn-l1-time or knn-l2-time run for one dtype, BLAS pinned to `blasThreads` as everywhere in
+ * this peer (SIMDCLASS_BLAS_THREADS and OPENBLAS_NUM_THREADS): the first `testLimit` test rows
+ * against the first `trainLimit` training rows (all when null). L1 times `timeRows` rows and
+ * extrapolates. Used by bench/suites/pyramid.mjs, which runs it once per round among its own
+ * variants. Returns { ms, extrapolated, timedRows, result, blas } or { error }.
+ */
+export async function runNumpyKnnTime({ metric, dtype, dir, trainLimit = null, testLimit = null, k, timeRows = 50, blasThreads = 1 }) {
+  const args = [metric === 'l1' ? 'knn-l1-time' : 'knn-l2-time', '--data', dir, '--seed', '0', '--k', String(k), '--dtypes', dtype];
+  if (trainLimit) args.push('--train-limit', String(trainLimit));
+  if (testLimit) args.push('--test-limit', String(testLimit));
+  if (metric === 'l1') args.push('--time-rows', String(timeRows));
+  else args.push('--block', '1000');
+  const label = `${args[0]} ${dtype}`;
+  const out = await attempt(`numpy ${label}`, () => runJsonProcess(`numpy ${label}`, 'python3', [SCRIPT, ...args], { env: pythonEnv(blasThreads) }));
+  if (out.error) return out;
+  const r = out[dtype];
+  const reported = reportedBlasThreads(out.machine?.blasRuntime);
+  const blas = {
+    blasThreads, blasThreadsReported: reported.threads, blasThreadsSource: reported.source,
+    blasThreadsVerified: reported.threads === blasThreads && out.blasThreads === blasThreads,
+    corename: out.machine?.blasRuntime?.corename ?? null,
+  };
+  return metric === 'l1'
+    ? { ms: r.totalAllTestRowsMs, extrapolated: out.timedRows < out.testN, timedRows: out.timedRows, result: r, blas }
+    : { ms: r.totalMs, extrapolated: false, timedRows: out.testN, result: r, blas };
 }
 
 function peerVariant(name, ms, extra = {}) {
