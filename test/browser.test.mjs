@@ -223,6 +223,10 @@ test('(c) the kNN panel paints regions and reacts to k, the distance and the cla
   const five = await afterRender('knn-canvas', () => ctx.page.check('input[name="knn-classes"][value="5"]'));
   assert.is.not(five.hash, l1.hash, '5 classes change the picture');
   assert.match(await ctx.page.textContent('#knn-stats'), /^40 training points/);
+  // Under the stats, the main plot's search: brute force over 200 x 200 queries and the 40 points (f32 2-D, no pyramid).
+  const search = await searchShown(ctx.page, 'knn-search');
+  checkSearchShown(search, { algorithm: 'brute', queries: 200 * 200, rows: 40, levels: [], exact: 200 * 200 * 40 }, 'panel 1');
+  assert.ok(search.line.startsWith(`brute force ${fmt(200 * 200 * 40)} exact distances (40,000 queries × 40 points, every pair): a pyramid needs u8 image rows`), search.line);
   // Back to the starting settings: the same picture again (deterministic points).
   await afterRender('knn-canvas', () => ctx.page.check('input[name="knn-classes"][value="3"]'));
   await afterRender('knn-canvas', () => ctx.page.check('input[name="knn-metric"][value="l2"]'));
@@ -402,7 +406,7 @@ function nodeSample(build) {
 const nodeTrained = new Map();
 /**
  * Panel 3's two models trained in Node (dist/node.js, same build): the same first nTrain training
- * images, kNN with the same k and metric, softmax with the same SGD settings and seed. Kept for
+ * images, kNN with the same k, metric and algorithm (and the images' shape), softmax with the same SGD settings and seed. Kept for
  * the tests that follow (one pair per setting).
  */
 function nodeModels(build, params) {
@@ -415,8 +419,9 @@ function nodeModels(build, params) {
       const Xtest = node.headRows(sample.test.X, params.nTest);
       assert.is(Xtest.rows, params.nTest);
       assert.ok(sample.test.y.length >= params.nTest);
-      const knn = new node.KNearestNeighbor({ k: params.k, metric: params.metric });
-      await knn.train(Xtrain, ytrain);
+      // The panel's search setting (algorithm), and pyramid blocks following the 28 x 28 images as the worker's.
+      const knn = new node.KNearestNeighbor({ k: params.k, metric: params.metric, algorithm: params.algorithm });
+      await knn.train(Xtrain, ytrain, { shape: [28, 28, 1] });
       const softmax = new node.Softmax();
       await softmax.train(Xtrain, ytrain, { learningRate: params.learningRate, reg: params.reg, numIters: params.iters, batchSize: params.batchSize, seed: params.seed });
       return { ...sample, Xtrain, ytrain, Xtest, knn, softmax };
@@ -737,6 +742,147 @@ test('panel 3: models saved in the page load in Node, and models saved in Node l
   } finally {
     for (const m of [nodeKnn, nodeSoftmax, nodeSvm]) m.dispose();
   }
+});
+
+// ---- the kNN search statistics the panels show (KNearestNeighbor.lastStats, demo/src/common.js showSearch) ----
+
+const fmt = (n) => n.toLocaleString('en-US');
+/** The share a panel should print, computed here: two significant digits, 100% for the whole. */
+const shareText = (n, pairs) => (n === pairs ? '100%' : `${((100 * n) / pairs).toPrecision(2)}%`);
+
+/** What a search display shows: its data attributes, its line, and per funnel row the label, share, count and bar width. */
+function searchShown(page, id) {
+  return page.evaluate((id) => {
+    const el = document.getElementById(id);
+    return {
+      algorithm: el.dataset.algorithm, queries: Number(el.dataset.queries), rows: Number(el.dataset.rows), exact: Number(el.dataset.exact),
+      reached: el.dataset.reached === '' ? [] : el.dataset.reached.split(',').map(Number), visible: el.checkVisibility(),
+      line: el.querySelector('.search-line')?.textContent ?? '', algo: el.querySelector('.search-line .algo')?.textContent ?? '',
+      steps: [...el.querySelectorAll('.funnel li')].map((li) => ({
+        label: li.querySelector('.what').textContent, share: li.querySelector('.val b').textContent, val: li.querySelector('.val').textContent,
+        count: Number(li.dataset.count), width: parseFloat(li.querySelector('.track > span').style.width),
+      })),
+    };
+  }, id);
+}
+
+/** A search display shows `stats` (computed here): the algorithm, the numbers, one bar per level and one for the exact distances, with shares computed here. */
+function checkSearchShown(shown, stats, what) {
+  const pairs = stats.queries * stats.rows;
+  assert.ok(shown.visible, `${what}: the search stats are visible`);
+  assert.is(shown.algorithm, stats.algorithm, `${what}: algorithm`);
+  assert.is(shown.algo, stats.algorithm === 'pyramid' ? 'pyramid' : 'brute force', `${what}: the line names it`);
+  assert.equal([shown.queries, shown.rows, shown.exact], [stats.queries, stats.rows, stats.exact], `${what}: queries, rows, exact distances`);
+  assert.equal(shown.reached, stats.levels.map((l) => l.reached), `${what}: the pairs reaching each level`);
+  const expected = [...stats.levels.map((l) => [`${l.block[0]}×${l.block[1]} block-sum bound`, l.reached]), ['exact distance', stats.exact]];
+  assert.equal(shown.steps.map((st) => st.label), expected.map(([label]) => label), `${what}: one bar per level, then the exact distances`);
+  shown.steps.forEach((st, i) => {
+    const n = expected[i][1];
+    assert.is(st.count, n, `${what}: ${st.label}: count`);
+    assert.is(st.val, `${shareText(n, pairs)} ${fmt(n)}`, `${what}: ${st.label}: the share and count shown (${n} of ${pairs})`);
+    assert.ok(Math.abs(st.width - (100 * n) / pairs) < 0.01, `${what}: ${st.label}: the bar is ${st.width}% wide, for ${(100 * n) / pairs}%`);
+  });
+  if (stats.algorithm === 'pyramid') assert.match(shown.line, new RegExp(`^pyramid ${fmt(stats.exact)} exact distances for .*: ${shareText(stats.exact, pairs).replace('.', '\\.')} of the ${fmt(pairs)} that brute force computes`), `${what}: ${shown.line}`);
+  else assert.match(shown.line, new RegExp(`^brute force ${fmt(pairs)} exact distances \\(`), `${what}: ${shown.line}`);
+}
+
+/** Sets panel 3's data and kNN search settings, runs it, and returns the run once done. */
+async function runPanel(page, { train, test, algorithm }) {
+  const before = await page.getAttribute('#panel-images', 'data-run-id');
+  await page.selectOption('#img-train', train);
+  await page.selectOption('#img-test', test);
+  await page.selectOption('#img-algorithm', algorithm);
+  await page.click('#img-run');
+  await page.waitForFunction((before) => document.getElementById('panel-images').dataset.runId !== before, before, { timeout: 60_000 });
+  return panelRun(page);
+}
+
+/**
+ * lastStats of panel 3's kNN search done again in Node: the same training images and settings, the
+ * algorithm the panel shows having run ('auto' keeps one, so the other two reproduce it), the test
+ * images predicted in the worker's slices of 100, their stats summed here.
+ */
+async function nodeSearchStats(build, params, algorithm) {
+  const sample = await nodeSample(build);
+  const { node } = sample;
+  const knn = new node.KNearestNeighbor({ k: params.k, metric: params.metric, algorithm });
+  try {
+    await knn.train(node.headRows(sample.train.X, params.nTrain), sample.train.y.subarray(0, params.nTrain), { shape: [28, 28, 1] });
+    let total = null;
+    for (let first = 0; first < params.nTest; first += 100) {
+      const rows = Math.min(100, params.nTest - first);
+      await knn.predict({ data: sample.test.X.data.subarray(first * 784, (first + rows) * 784), rows, cols: 784 });
+      const s = knn.lastStats;
+      assert.is(s.algorithm, algorithm);
+      total = total === null ? { ...s, levels: s.levels.map((l) => ({ ...l })) }
+        : { ...total, queries: total.queries + s.queries, exact: total.exact + s.exact, levels: total.levels.map((l, i) => ({ ...l, reached: l.reached + s.levels[i].reached })) };
+    }
+    return total;
+  } finally {
+    knn.dispose();
+  }
+}
+
+test('panel 3: the kNN search is shown (algorithm, funnel of pairs, exact distances) with the numbers of lastStats in Node', async () => {
+  const page = ctx.page;
+  const build = await page.evaluate(() => window.simdclassTest.workerReady);
+
+  // The default run ('auto'): whichever search auto kept, its numbers.
+  const first = await panelRun(page);
+  assert.is(first.params.algorithm, 'auto');
+  const shownAuto = await searchShown(page, 'img-knn-search');
+  const auto = await nodeSearchStats(build, first.params, shownAuto.algorithm);
+  assert.is(auto.rows, first.params.nTrain);
+  assert.is(auto.queries, first.params.nTest);
+  checkSearchShown(shownAuto, auto, `'auto' (${first.params.nTrain} x ${first.params.nTest}, ${first.params.metric})`);
+  if (shownAuto.algorithm === 'brute') {
+    const from = { l1: 4096, l2: 16384 }[first.params.metric];
+    assert.match(shownAuto.line, first.params.nTrain < from ? new RegExp(`'auto' builds a pyramid for ${first.params.metric.toUpperCase()} from ${fmt(from)} training images`) : /'auto' timed both searches/);
+  }
+  process.stderr.write(`  panel 3, 'auto': ${shownAuto.line}\n`);
+
+  // 'pyramid', forced on 2,500 training images (fewer than 'auto' builds one for): the funnel, and the pad's one-image search.
+  const pyr = await runPanel(page, { train: '2500', test: '500', algorithm: 'pyramid' });
+  assert.is(pyr.state, 'done', pyr.status);
+  assert.equal([pyr.params.algorithm, pyr.params.nTrain, pyr.params.nTest], ['pyramid', 2500, 500]);
+  const shownPyr = await searchShown(page, 'img-knn-search');
+  const stats = await nodeSearchStats(build, pyr.params, 'pyramid');
+  assert.equal(stats.levels.map((l) => l.block), [[7, 7], [4, 4], [2, 2]], 'blocks follow the 28 x 28 images');
+  assert.is(stats.levels[0].reached, 2500 * 500, 'the coarsest level bounds every pair');
+  assert.ok(stats.exact < 2500 * 500 / 5, `the pyramid computes few exact distances: ${stats.exact}`);
+  checkSearchShown(shownPyr, stats, 'pyramid (2,500 x 500)');
+  assert.ok(shownPyr.line.includes(`for 500 test images × 2,500 training images: `), shownPyr.line);
+  // The pad (re-classified with the new run's models): its image, searched in Node by the same model.
+  const pad = await padShows(page);
+  assert.is(pad.runId, Number(await page.getAttribute('#panel-images', 'data-run-id')));
+  const { node, train } = await nodeSample(build);
+  const padRow = node.fromImageData({ data: new Uint8ClampedArray(Buffer.from(pad.rgba, 'base64')), width: pad.crop[2], height: pad.crop[2] }, padOptions(pad.ink));
+  const padKnn = new node.KNearestNeighbor({ k: pyr.params.k, metric: pyr.params.metric, algorithm: 'pyramid' });
+  let padStats;
+  try {
+    await padKnn.train(node.headRows(train.X, 2500), train.y.subarray(0, 2500), { shape: [28, 28, 1] });
+    await padKnn.kneighbors(padRow);
+    padStats = padKnn.lastStats;
+  } finally {
+    padKnn.dispose();
+  }
+  assert.equal([padStats.algorithm, padStats.queries, padStats.rows], ['pyramid', 1, 2500]);
+  checkSearchShown(await searchShown(page, 'draw-search'), padStats, 'the pad\'s image (pyramid)');
+  process.stderr.write(`  panel 3, pyramid: ${shownPyr.line}\n  the pad: ${(await searchShown(page, 'draw-search')).line}\n`);
+
+  // 'brute': every pair, and the line says it was asked for.
+  const brute = await runPanel(page, { train: '1000', test: '500', algorithm: 'brute' });
+  assert.is(brute.state, 'done', brute.status);
+  const shownBrute = await searchShown(page, 'img-knn-search');
+  checkSearchShown(shownBrute, await nodeSearchStats(build, brute.params, 'brute'), 'brute (1,000 x 500)');
+  assert.ok(shownBrute.line.endsWith('every pair): the search is set to brute force.'), shownBrute.line);
+  const padBrute = await searchShown(page, 'draw-search');
+  checkSearchShown(padBrute, { algorithm: 'brute', queries: 1, rows: 1000, levels: [], exact: 1000 }, 'the pad\'s image (brute)');
+
+  // Back to the defaults for the tests that follow.
+  await page.selectOption('#img-algorithm', 'auto');
+  await page.selectOption('#img-train', '5000');
+  await page.selectOption('#img-test', '500');
 });
 
 // Panel 3's largest kNN (10,000 training x 2,000 test images): long enough to count frames over.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { init, loadDataset, crossValidateKnn, headRows, KNearestNeighbor, LinearSVM, Softmax } from '../dist/node.js';
+import { init, loadDataset, loadSample, crossValidateKnn, headRows, KNearestNeighbor, LinearSVM, Softmax } from '../dist/node.js';
 import { mulberry32 } from './helpers.mjs';
 import { idx, makeFolder } from './data-files.mjs';
 
@@ -390,6 +390,152 @@ Demo('--quick on a given folder writes the report and prints the table', () => {
   assert.match(r.stderr, /^svm: best lr \S+, reg \S+ \(\d+\.\d\d% validation\)/m);
   assert.match(r.stderr, /report: .*index\.html/);
   assert.not.match(r.stderr, /\x1b/, 'no escape codes into a pipe');
+});
+
+// ---- the report's kNN search statistics (KNearestNeighbor.lastStats) --------------------------------
+
+const unescapeHtml = (text) => text.replace(/&(amp|lt|gt|quot|#39);/g, (_, e) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]);
+const fmt = (n) => n.toLocaleString('en-US');
+/** The share the report should print, computed here: two significant digits, 100% for the whole. */
+const shareText = (n, pairs) => (n === pairs ? '100%' : `${((100 * n) / pairs).toPrecision(2)}%`);
+
+/**
+ * The "How kNN searched" cards of a report: per kNN model its name, the data attributes, the
+ * funnel's rows as shown (label, share, count) and the line under it.
+ */
+function searchCards(html) {
+  const section = /<section id="knn-search">([\s\S]*?)<\/section>/.exec(html);
+  if (!section) return null;
+  const cards = [...section[1].matchAll(/<div class="card search" data-algorithm="(\w+)" data-queries="(\d+)" data-rows="(\d+)" data-exact="(\d+)"><h3>(.*?) <span class="chip">([^<]*)<\/span><\/h3><ol class="funnel"[^>]*>(.*?)<\/ol><p class="note search-line">(.*?)<\/p><\/div>/g)];
+  return cards.map((m) => ({
+    algorithm: m[1], queries: Number(m[2]), rows: Number(m[3]), exact: Number(m[4]), name: unescapeHtml(m[5]), chip: m[6], line: unescapeHtml(m[8]),
+    steps: [...m[7].matchAll(/<li data-count="(\d+)"><span class="what">([^<]*)<\/span><span class="track"><span style="width:([\d.]+)%"><\/span><\/span><span class="val"><b>([^<]*)<\/b> ([\d,]+)<\/span><\/li>/g)]
+      .map((s) => ({ count: Number(s[1]), label: s[2], width: Number(s[3]), share: s[4], shown: s[5] })),
+  }));
+}
+
+/** The lastStats of predicting `test` with a model trained on `train` (k, metric, algorithm, shape as given). */
+async function statsOf(train, test, options, shape) {
+  const knn = new KNearestNeighbor(options);
+  try {
+    await knn.train(train.X, train.y, { shape });
+    await knn.predict(test.X);
+    return knn.lastStats;
+  } finally {
+    knn.dispose();
+  }
+}
+
+/**
+ * A card shows `stats` (lastStats of the same search run here): its algorithm, the work, one bar per
+ * pyramid level and one for the exact distances, each with its count and its share of queries x rows
+ * computed here, and the line with the numbers.
+ */
+function checkCard(card, stats, what) {
+  const pairs = stats.queries * stats.rows;
+  assert.is(card.algorithm, stats.algorithm, `${what}: algorithm`);
+  assert.is(card.chip, stats.algorithm === 'pyramid' ? 'pyramid' : 'brute force', `${what}: the chip names it`);
+  assert.equal([card.queries, card.rows, card.exact], [stats.queries, stats.rows, stats.exact], `${what}: queries, rows, exact distances`);
+  const expected = [...stats.levels.map((l) => [`${l.block[0]}×${l.block[1]} block-sum bound`, l.reached]), ['exact distance', stats.exact]];
+  assert.equal(card.steps.map((st) => st.label), expected.map(([label]) => label), `${what}: one bar per level, then the exact distances`);
+  card.steps.forEach((st, i) => {
+    const n = expected[i][1];
+    assert.is(st.count, n, `${what}: ${st.label}: count`);
+    assert.is(st.shown, fmt(n), `${what}: ${st.label}: the count shown`);
+    assert.is(st.share, shareText(n, pairs), `${what}: ${st.label}: the share shown (${n} of ${pairs})`);
+    assert.ok(Math.abs(st.width - (100 * n) / pairs) < 0.01, `${what}: ${st.label}: the bar is ${st.width}% wide, for ${(100 * n) / pairs}%`);
+  });
+  if (stats.algorithm === 'pyramid') {
+    assert.ok(card.line.startsWith(`Pyramid search: ${fmt(stats.exact)} exact distances for ${fmt(stats.queries)} test images × ${fmt(stats.rows)} training rows, ` +
+      `${shareText(stats.exact, pairs)} of the ${fmt(pairs)} that brute force computes, ${Number((pairs / stats.exact).toPrecision(3))}× fewer`), `${what}: ${card.line}`);
+  } else {
+    assert.is(stats.exact, pairs, `${what}: brute force computes every distance`);
+    assert.ok(card.line.startsWith(`Brute force: ${fmt(pairs)} exact distances (${fmt(stats.queries)} test images × ${fmt(stats.rows)} training rows, every pair): `), `${what}: ${card.line}`);
+  }
+}
+
+Demo('the report shows how each kNN model searched: brute force on a small set, and why', async () => {
+  const out = join(tmp, 'report-search');
+  const r = cli('demo', '--data', IDX_DIR, '--quick', '--out', out);
+  assert.is(r.code, 0, describe(r));
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.match(html, /<nav>.*<a href="#knn-search">How kNN searched<\/a>/);
+  const cards = searchCards(html);
+  assert.ok(cards, 'the report has the section');
+  assert.equal(cards.map((c) => c.name.replace(/k=\d+/, 'k=K')), ['kNN (k=K, L1)', 'kNN (k=K, L2)'], 'one card per kNN model');
+  for (const card of cards) {
+    const k = Number(/k=(\d+)/.exec(card.name)[1]), metric = /L1/.test(card.name) ? 'l1' : 'l2';
+    // The demo's model, with the default 'auto', run here on the same data: 300 rows are too few for a pyramid.
+    const stats = await statsOf(idxData.train, idxData.test, { k, metric }, [8, 8, 1]);
+    assert.is(stats.algorithm, 'brute');
+    assert.is(stats.exact, N_TEST * N_TRAIN);
+    checkCard(card, stats, card.name);
+    const [from, other] = metric === 'l1' ? ['4,096', 'L2: 16,384'] : ['16,384', 'L1: 4,096'];
+    assert.ok(card.line.endsWith(`algorithm 'auto' builds a pyramid for ${metric.toUpperCase()} from ${from} training rows (${other}), and there are ${N_TRAIN}.`), card.line);
+    // The status line on stderr says it too.
+    assert.match(r.stderr, new RegExp(`^kNN k=${k} ${metric} on the test set: 100% .*; brute force: ${fmt(N_TEST * N_TRAIN)} exact distances$`, 'm'));
+  }
+});
+
+Demo('on the embedded sample (10,000 x 2,000) the report shows the search \'auto\' chose, with lastStats\' numbers', async () => {
+  const out = join(tmp, 'report-sample');
+  const r = cli('demo', '--quick', '--out', out);
+  assert.is(r.code, 0, describe(r));
+  const cards = searchCards(readFileSync(join(out, 'index.html'), 'utf8'));
+  assert.is(cards?.length, 2, 'two kNN cards');
+  const sample = await loadSample();
+  assert.equal([sample.train.X.rows, sample.test.X.rows], [10000, 2000]);
+  for (const card of cards) {
+    const k = Number(/k=(\d+)/.exec(card.name)[1]), metric = /L1/.test(card.name) ? 'l1' : 'l2';
+    // 'auto' times both searches on L1's 10,000 rows and keeps the faster (the pyramid, as a rule): run here the one the report names.
+    const stats = await statsOf(sample.train, sample.test, { k, metric, algorithm: card.algorithm }, sample.shape);
+    checkCard(card, stats, card.name);
+    if (metric === 'l2') {
+      assert.is(card.algorithm, 'brute', 'L2: 10,000 rows are below the 16,384 from which \'auto\' builds a pyramid');
+      assert.match(card.line, /builds a pyramid for L2 from 16,384 training rows \(L1: 4,096\), and there are 10,000\.$/);
+    } else if (card.algorithm === 'brute') {
+      assert.match(card.line, /'auto' built the pyramid, timed both searches on a sample of the first test images and kept brute force/);
+    } else {
+      assert.equal(card.steps.map((s) => s.label), ['7×7 block-sum bound', '4×4 block-sum bound', '2×2 block-sum bound', 'exact distance'], 'blocks follow the 28 x 28 images');
+      assert.ok(stats.exact < stats.queries * stats.rows / 5, `the pyramid skips most distances: ${stats.exact} of ${stats.queries * stats.rows}`);
+      assert.match(r.stderr, new RegExp(`^kNN k=${k} l1 on the test set: 100% .*; pyramid: ${card.steps.map((s) => s.share.replace('.', '\\.')).join(' → ')} exact distances$`, 'm'));
+    }
+    process.stderr.write(`  demo report, ${card.name}: ${card.line}\n`);
+  }
+});
+
+Demo('writeReport: a pyramid search is drawn as a funnel with the numbers of lastStats; the reasons for brute force', async () => {
+  const { writeReport, searchSummary } = await import('../dist/cli/report.js');
+  const sample = await loadSample({ trainLimit: 3000, testLimit: 200 });
+  // Forced: 'pyramid' on 3,000 rows (fewer than 'auto' builds one for), blocks following the images.
+  const stats = await statsOf(sample.train, sample.test, { k: 3, metric: 'l2', algorithm: 'pyramid' }, sample.shape);
+  assert.is(stats.algorithm, 'pyramid');
+  assert.equal(stats.levels.map((l) => l.block), [[7, 7], [4, 4], [2, 2]]);
+  assert.is(stats.levels[0].reached, 200 * 3000, 'every pair is bounded at the coarsest level');
+  const brute = { algorithm: 'brute', queries: 200, rows: 3000, levels: [], exact: 600000 };
+  const base = { title: 'search', datasetName: 'sample', shape: [28, 28, 1], classNames: ['a', 'b'], nTrain: 3000, nTest: 200,
+    machine: { cpu: 'cpu', cores: 2, node: 'v20', build: 'simd' }, createdAt: '2025-01-01T00:00:00Z' };
+  const model = (name, search) => ({ name, hyperparameters: { k: 3 }, testAccuracy: 0.8, trainMs: 1, predictMs: 1, confusion: new Int32Array(4), search });
+  const dir = join(tmp, 'report-funnel');
+  const { indexPath, files } = await writeReport(dir, { ...base, models: [
+    model('kNN pyramid', { stats, requested: 'pyramid', metric: 'l2', u8: true }),
+    model('kNN brute', { stats: brute, requested: 'brute', metric: 'l2', u8: true }),
+    model('Softmax', undefined),
+  ] });
+  const html = readFileSync(indexPath, 'utf8');
+  assert.not.match(html, /https?:\/\/|<script|<link/i, 'self-contained');
+  assert.ok(files.every((f) => !/search|funnel/.test(f.slice(dir.length))), 'the funnel is HTML in the page, no extra file');
+  const cards = searchCards(html);
+  assert.equal(cards.map((c) => c.name), ['kNN pyramid', 'kNN brute'], 'a card per model with a search, none for the others');
+  checkCard(cards[0], stats, 'forced pyramid');
+  checkCard(cards[1], brute, 'forced brute force');
+  assert.ok(cards[1].line.endsWith("algorithm 'brute' asks for every distance."), cards[1].line);
+  // The reasons for brute force under 'auto', and for rows no pyramid bounds.
+  const why = (search) => searchSummary({ requested: 'auto', metric: 'l1', u8: true, ...search, stats: { ...brute, ...search.stats } });
+  assert.match(why({ stats: { rows: 4095 } }), /from 4,096 training rows \(L2: 16,384\), and there are 4,095\.$/);
+  assert.match(why({ stats: { rows: 4096, exact: 200 * 4096 } }), /timed both searches on a sample/);
+  assert.match(why({ u8: false }), /a pyramid bounds u8 image rows under L1 or L2 only\.$/);
+  assert.match(why({ metric: 'cosine' }), /a pyramid bounds u8 image rows under L1 or L2 only\.$/);
 });
 
 Demo.run();

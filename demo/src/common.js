@@ -162,3 +162,123 @@ export function slider(id, { map = (v) => v, format = String, onInput } = {}) {
 
 /** The value of the checked radio button named `name`. */
 export const radioValue = (name) => document.querySelector(`input[name="${name}"]:checked`).value;
+
+// ---- kNN search statistics (KNearestNeighbor.lastStats), shown by the three panels ---------------
+// The same picture and wording as the `simdclass demo` report (src/cli/report.ts, which the page
+// cannot import: the package exports the library, not its command line).
+
+/** Training rows from which algorithm 'auto' builds a pyramid (the library's README: 4,096 for L1, 16,384 for L2). */
+export const AUTO_PYRAMID_ROWS = { l1: 4096, l2: 16384 };
+
+/** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
+export function formatShare(share) {
+  if (!Number.isFinite(share)) return '–';
+  const p = share * 100;
+  if (share >= 1 || share <= 0) return `${Number(p.toPrecision(3))}%`;
+  if (p >= 99.5) return `${(Math.floor(p * 10) / 10).toFixed(1)}%`;
+  return p < 0.001 ? '<0.001%' : `${p.toPrecision(2)}%`;
+}
+
+/**
+ * Sums the lastStats of searches of one model over slices of the queries (null: none yet). A model
+ * keeps the algorithm 'auto' chose, so slices agree; if they did not, the sum says 'mixed'.
+ */
+export function addSearchStats(total, stats) {
+  const a = total ?? { algorithm: stats.algorithm, queries: 0, exact: 0, levels: [] };
+  const longer = stats.levels.length > a.levels.length ? stats.levels : a.levels;
+  return {
+    algorithm: a.algorithm === stats.algorithm ? stats.algorithm : 'mixed',
+    queries: a.queries + stats.queries, rows: stats.rows, exact: a.exact + stats.exact,
+    levels: longer.map((l, i) => ({ block: [...l.block], reached: (a.levels[i]?.reached ?? 0) + (stats.levels[i]?.reached ?? 0) })),
+  };
+}
+
+/** The funnel, coarse to fine: per pyramid level the pairs whose block-sum bound was computed, then the exact distances. */
+export function searchSteps(stats) {
+  const pairs = stats.queries * stats.rows;
+  const of = (n) => (pairs > 0 ? n / pairs : NaN);
+  return [
+    ...stats.levels.map((l) => ({ label: `${l.block[0]}×${l.block[1]} block-sum bound`, count: l.reached, share: of(l.reached) })),
+    { label: 'exact distance', count: stats.exact, share: of(stats.exact) },
+  ];
+}
+
+/**
+ * The search in one sentence. `how`: { requested ('auto' | 'brute' | 'pyramid'), metric, u8 (the rows
+ * are u8 pixels), queries and rows (what they are: 'test images', 'training images', 'points') }.
+ */
+export function searchSummary(stats, how) {
+  const pairs = stats.queries * stats.rows;
+  const work = `${formatInt(stats.queries)} ${how.queries} × ${formatInt(stats.rows)} ${how.rows}`;
+  if (stats.algorithm === 'pyramid') {
+    const fewer = stats.exact > 0 ? `, ${Number((pairs / stats.exact).toPrecision(3))}× fewer` : '';
+    return `${formatInt(stats.exact)} exact distances for ${work}: ${formatShare(stats.exact / pairs)} of the ${formatInt(pairs)} that brute force computes${fewer}, for the same neighbours.`;
+  }
+  if (stats.algorithm === 'mixed') return `${formatInt(stats.exact)} exact distances for ${work} (brute force for some slices of the queries, the pyramid for others).`;
+  return `${formatInt(stats.exact)} exact distances (${work}, every pair): ${whyBrute(stats, how)}.`;
+}
+
+function whyBrute(stats, { requested, metric, u8, rows }) {
+  if (requested === 'brute') return 'the search is set to brute force';
+  if (!u8 || metric === 'cosine') return `a pyramid needs u8 image rows and L1 or L2 (panel 3), and these ${rows} are f32 coordinates`;
+  if (stats.queries === 0) return 'there was nothing to search';
+  const from = AUTO_PYRAMID_ROWS[metric], other = metric === 'l1' ? 'l2' : 'l1';
+  if (stats.rows < from) return `'auto' builds a pyramid for ${metric.toUpperCase()} from ${formatInt(from)} ${rows} (${other.toUpperCase()}: ${formatInt(AUTO_PYRAMID_ROWS[other])}), and there are ${formatInt(stats.rows)}`;
+  return "'auto' timed both searches on a sample of the first queries and kept brute force as the faster here (or the pyramid did not fit in memory)";
+}
+
+const ALGORITHM_NAMES = { brute: 'brute force', pyramid: 'pyramid', mixed: 'brute force + pyramid' };
+
+/**
+ * Shows a search in `el`: a line (the algorithm, then searchSummary) and the funnel as bars (share of
+ * all pairs, and the count). For the browser test `el` keeps the numbers: data-algorithm,
+ * data-queries, data-rows, data-exact and data-reached (each level's pairs, comma-separated).
+ */
+export function showSearch(el, stats, how) {
+  el.dataset.algorithm = stats.algorithm;
+  el.dataset.queries = String(stats.queries);
+  el.dataset.rows = String(stats.rows);
+  el.dataset.exact = String(stats.exact);
+  el.dataset.reached = stats.levels.map((l) => l.reached).join(',');
+  const line = document.createElement('p');
+  line.className = 'search-line';
+  const name = document.createElement('span');
+  name.className = `algo ${stats.algorithm}`;
+  name.textContent = ALGORITHM_NAMES[stats.algorithm] ?? stats.algorithm;
+  line.append(name, ` ${searchSummary(stats, how)}`);
+  const funnel = document.createElement('ol');
+  funnel.className = 'funnel';
+  funnel.setAttribute('aria-label', `share of the ${formatInt(stats.queries * stats.rows)} (query, training row) pairs that reached each step`);
+  for (const step of searchSteps(stats)) {
+    const li = document.createElement('li');
+    li.dataset.count = String(step.count);
+    const what = document.createElement('span');
+    what.className = 'what';
+    what.textContent = step.label;
+    const track = document.createElement('span');
+    track.className = 'track';
+    const fill = document.createElement('span');
+    fill.style.width = `${(Number.isFinite(step.share) ? Math.max(0, Math.min(1, step.share)) * 100 : 0).toFixed(2)}%`;
+    track.append(fill);
+    const val = document.createElement('span');
+    val.className = 'val';
+    const share = document.createElement('b');
+    share.textContent = formatShare(step.share);
+    val.append(share, ` ${formatInt(step.count)}`);
+    li.append(what, track, val);
+    funnel.append(li);
+  }
+  el.replaceChildren(line, funnel);
+}
+
+/** Empties a search display (no search to show). */
+export function clearSearch(el, text = '') {
+  for (const key of ['algorithm', 'queries', 'rows', 'exact', 'reached']) delete el.dataset[key];
+  el.replaceChildren();
+  if (text) {
+    const p = document.createElement('p');
+    p.className = 'search-line';
+    p.textContent = text;
+    el.append(p);
+  }
+}

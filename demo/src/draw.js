@@ -7,9 +7,10 @@
 // (`data-ink`: light | dark, `data-crop`: x,y,side of the square read), the results' `data-seq` and
 // `data-run-id` say which pad state and which run's models they show, each neighbour has
 // `data-index` / `data-distance` / `data-label`, each probability row `data-class`, `data-knn` and
-// `data-softmax` (the exact values the worker returned).
+// `data-softmax` (the exact values the worker returned), and `#draw-search` the kNN search's stats
+// (common.js showSearch).
 import { fromImageData } from 'simdclass';
-import { PALETTE, formatInt, frameScheduler, radioValue, setupCanvas, slider } from './common.js';
+import { PALETTE, clearSearch, formatInt, frameScheduler, radioValue, setupCanvas, showSearch, slider } from './common.js';
 
 const SIDE = 28;             // Fashion-MNIST images are 28 x 28
 const INPUT_SCALE = 4;       // the model's view at 112 x 112
@@ -185,6 +186,7 @@ export function setupDrawing({ request }) {
     document.getElementById('draw-summary').replaceChildren();
     document.getElementById('draw-neighbours').replaceChildren();
     document.getElementById('draw-proba').replaceChildren();
+    clearSearch(document.getElementById('draw-search'));
     results.dataset.seq = String(forSeq);
   }
 
@@ -237,6 +239,8 @@ export function setupDrawing({ request }) {
     }
     document.getElementById('draw-neighbours-title').textContent =
       `The ${k} nearest training images (${run.metric.toUpperCase()} distance), which vote`;
+    showSearch(document.getElementById('draw-search'), reply.knn.search,
+      { requested: run.algorithm, metric: run.metric, u8: true, queries: 'image', rows: 'training images' });
 
     const table = document.getElementById('draw-proba');
     const head = document.createElement('div');
@@ -276,7 +280,7 @@ export function setupDrawing({ request }) {
   /** The models of a new run: its test images for picking, and the pad classified again. */
   function modelsChanged(result) {
     const first = !run;
-    run = { runId: result.runId, test: result.test, classNames: result.classNames, metric: result.knn.metric };
+    run = { runId: result.runId, test: result.test, classNames: result.classNames, metric: result.knn.metric, algorithm: result.knn.algorithm };
     testInput.max = String(result.test.labels.length - 1);
     box.dataset.state = 'ready';
     if (first && source.kind === 'blank') pickTest(0);

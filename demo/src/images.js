@@ -3,7 +3,7 @@
 // shows the worker's runtime (its own pool of workers, or one thread and why) and keeps, for the
 // browser test, data-stage (download, parse, knn, softmax, done) and the labels it predicted.
 import { FASHION_MNIST_CLASSES } from 'simdclass';
-import { PALETTE, formatInt, formatNumber, radioValue, setupCanvas, showThreads, slider } from './common.js';
+import { PALETTE, clearSearch, formatInt, formatNumber, radioValue, setupCanvas, showSearch, showThreads, slider } from './common.js';
 import { setupDrawing } from './draw.js';
 
 const GRID_COUNT = 36;
@@ -62,7 +62,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
       // What was trained and predicted (the first nTrain training images, the first nTest test
       // images, the kNN and softmax settings) and the labels predicted, one digit per test image.
       panel.dataset.params = JSON.stringify({
-        nTrain: msg.nTrain, nTest: msg.nTest, k: msg.knn.k, metric: msg.knn.metric,
+        nTrain: msg.nTrain, nTest: msg.nTest, k: msg.knn.k, metric: msg.knn.metric, algorithm: msg.knn.algorithm,
         iters: msg.softmax.iters, learningRate: msg.softmax.learningRate, reg: msg.softmax.reg, batchSize: msg.softmax.batchSize, seed: msg.softmax.seed,
       });
       panel.dataset.knnMs = msg.knn.ms.toFixed(1);
@@ -105,6 +105,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
         testCount: Number(document.getElementById('img-test').value),
         k: k.value(),
         metric: radioValue('img-metric'),
+        algorithm: document.getElementById('img-algorithm').value,
         iters: iters.value(),
         learningRate: Number(document.getElementById('img-lr').value),
         reg: Number(document.getElementById('img-reg').value),
@@ -122,6 +123,9 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
     document.getElementById('img-sm-acc').textContent = `${(r.softmax.accuracy * 100).toFixed(1)}%`;
     document.getElementById('img-sm-detail').textContent =
       `${formatInt(r.softmax.iters)} SGD iterations (batch 200, learning rate ${formatNumber(r.softmax.learningRate)}, reg ${formatNumber(r.softmax.reg)}) in ${Math.round(r.softmax.ms)} ms`;
+    const search = document.getElementById('img-knn-search');
+    if (r.knn.search) showSearch(search, r.knn.search, { requested: r.knn.algorithm, metric: r.knn.metric, u8: true, queries: 'test images', rows: 'training images' });
+    else clearSearch(search, 'No test images were searched.');
     drawLossCurve(r.softmax.history);
     drawGrid(r);
     drawTemplates(r);

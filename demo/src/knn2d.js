@@ -2,9 +2,10 @@
 // KNearestNeighbor (WebAssembly) finds its k nearest points and the cell is painted with the
 // majority label. Where the vote ties (no label has more votes than every other) the cell is white,
 // as in the lecture's figure; simdclass then predicts the smaller label. Below the main plot, the
-// lecture's comparison: the same points with k = 1 and with k = 5.
+// lecture's comparison: the same points with k = 1 and with k = 5. Under the stats, what the main
+// plot's search did (lastStats): brute force, since pyramids bound u8 image rows, not 2-D points.
 import { KNearestNeighbor, voteLabels } from 'simdclass';
-import { PALETTE, attachDrag, drawPoint, formatInt, frameScheduler, gaussian, mulberry32, radioValue, setupCanvas, slider, tint } from './common.js';
+import { PALETTE, addSearchStats, attachDrag, drawPoint, formatInt, frameScheduler, gaussian, mulberry32, radioValue, setupCanvas, showSearch, slider, tint } from './common.js';
 import { PRESETS } from './presets.js';
 
 const SIZE = 400;   // main canvas, CSS px; points live in these coordinates
@@ -42,6 +43,7 @@ export function setupKnnPanel() {
   const main = regionView(document.getElementById('knn-canvas'), SIZE);
   const compare = COMPARE_KS.map((k) => ({ k, view: regionView(document.getElementById(`knn-k${k}`), SMALL) }));
   const stats = document.getElementById('knn-stats');
+  const searchBox = document.getElementById('knn-search');
   const presetSelect = document.getElementById('knn-preset');
   const presetCaption = document.getElementById('knn-preset-caption');
   const randomOnly = document.querySelectorAll('.knn-random-only');
@@ -103,11 +105,11 @@ export function setupKnnPanel() {
     const numClasses = Math.max(classes(), ...labels.map((l) => l + 1));
 
     const knn = new KNearestNeighbor({ k: Math.min(Math.max(kValue + 1, ...COMPARE_KS), n), metric });
-    let ms = 0, ties = 0, loo = NaN;
+    let ms = 0, ties = 0, loo = NaN, search = null;
     try {
       await knn.train({ data: train, rows: n, cols: 2 }, labels);
       // The time shown is the kNN and painting time of the main plot, without the pauses between slices.
-      ({ ties, busy: ms } = await paintRegions(main, knn, kValue, labels, numClasses));
+      ({ ties, busy: ms, search } = await paintRegions(main, knn, kValue, labels, numClasses));
       for (const { k: kc, view } of compare) {
         const r = await paintRegions(view, knn, Math.min(kc, n), labels, numClasses);
         view.canvas.dataset.ties = String(r.ties);
@@ -122,6 +124,7 @@ export function setupKnnPanel() {
     k.input.max = String(Math.min(15, n));
     stats.textContent = `${n} training points · ${formatInt(main.grid * main.grid)} queries (one per ${CELL}×${CELL} px) · ` +
       `k = ${kValue}, ${metric.toUpperCase()} · ${ms.toFixed(1)} ms · leave-one-out accuracy ${(loo * 100).toFixed(0)}%`;
+    showSearch(searchBox, search, { requested: knn.algorithm, metric, u8: false, queries: 'queries', rows: 'points' });
     for (const { view } of compare) view.canvas.dataset.renders = String(++view.renders);
     main.canvas.dataset.renders = String(++main.renders);
   }
@@ -131,13 +134,14 @@ export function setupKnnPanel() {
     const { grid, queries, image, regionsCtx, regions, ctx, pixels, scale } = view;
     const stride = knn.k;
     const indices = new Int32Array(grid * grid * stride);
-    let busy = 0, t = performance.now();
+    let busy = 0, t = performance.now(), search = null;
     // In slices of grid rows, so that many points and a large k never freeze the page.
     for (let row = 0; row < grid; row += SLICE_ROWS) {
       const rows = Math.min(SLICE_ROWS, grid - row) * grid;
       const first = row * grid;
       const slice = { data: queries.subarray(first * 2, (first + rows) * 2), rows, cols: 2 };
       indices.set((await knn.kneighbors(slice)).indices, first * stride);
+      search = addSearchStats(search, knn.lastStats);
       if (row + SLICE_ROWS < grid) {
         busy += performance.now() - t;
         await yieldToBrowser();
@@ -166,7 +170,7 @@ export function setupKnnPanel() {
     const radius = pixels < SIZE ? 4 : 7;
     for (const p of points) if (!p.active) drawPoint(ctx, p.x / scale, p.y / scale, PALETTE[p.label], { radius });
     for (const p of points) if (p.active) drawPoint(ctx, p.x / scale, p.y / scale, PALETTE[p.label], { radius, active: true });
-    return { ties, busy };
+    return { ties, busy, search };
   }
 
   /** Accuracy when each point is classified by the others (its own index is left out of its neighbours). */

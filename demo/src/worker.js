@@ -7,10 +7,12 @@
 //
 // After a run the worker keeps the two trained models (until the next run replaces them) and
 // answers the page's requests about them: `classify` (one 28 x 28 row from the drawing pad: its k
-// nearest training images, kNN vote shares and softmax probabilities) and `save` (both models as
+// nearest training images, kNN vote shares and softmax probabilities, and what the kNN search did:
+// KNearestNeighbor.lastStats) and `save` (both models as
 // the bytes of simdclass model files); and `load` runs a model file made elsewhere (any kind, read
 // with loadModelBytes) on given images. Requests carry an id; the answer is { type: 'reply', id, ... }.
 import { FASHION_MNIST_CLASSES, KNearestNeighbor, LinearSVM, Softmax, accuracy, headRows, idxImages, idxLabels, init, loadModelBytes, parseIdx, weightImages } from 'simdclass';
+import { addSearchStats } from './common.js';
 
 // Bundled by Vite as static files (gzipped IDX, exactly the files in data/fashion-mnist-sample).
 const FILES = {
@@ -113,7 +115,8 @@ async function classify({ knn, softmax, Xtrain, ytrain }, row) {
   indices.forEach((t, i) => images.set(Xtrain.data.subarray(t * d, (t + 1) * d), i * d));
   return {
     neighbors: { indices: Int32Array.from(indices), distances: Float32Array.from(distances), labels: Int32Array.from(indices, (t) => ytrain[t]), images },
-    knn: { proba: Float32Array.from(knnProba.data), label: knnLabel[0] },
+    // The three kNN searches are of the same one image: whichever set lastStats last, it holds their stats.
+    knn: { proba: Float32Array.from(knnProba.data), label: knnLabel[0], search: knn.lastStats },
     softmax: { proba: Float32Array.from(softmaxProba.data), label: softmaxLabel[0] },
   };
 }
@@ -184,16 +187,19 @@ async function run(p) {
 
   // kNN: memorize, then classify the test images in slices so progress can be shown.
   progress('knn', 0, `kNN: classifying ${nTest} test images against ${nTrain} training images`);
-  const knn = new KNearestNeighbor({ k: p.k, metric: p.metric });
+  // algorithm 'auto' (the default), 'brute' or 'pyramid'; the blocks of a pyramid follow the 28 x 28 images.
+  const knn = new KNearestNeighbor({ k: p.k, metric: p.metric, algorithm: p.algorithm });
   const tk = performance.now();
   const knnPred = new Int32Array(nTest);
+  let search = null; // what the searches of all slices did, summed (lastStats of each)
   try {
-    await knn.train(Xtrain, ytrain);
+    await knn.train(Xtrain, ytrain, { shape: ds.shape });
     const slice = 100;
     for (let first = 0; first < nTest; first += slice) {
       const count = Math.min(slice, nTest - first);
       const part = { data: Xtest.data.subarray(first * Xtest.cols, (first + count) * Xtest.cols), rows: count, cols: Xtest.cols };
       knnPred.set(await knn.predict(part), first);
+      search = addSearchStats(search, knn.lastStats);
       progress('knn', (first + count) / nTest, `kNN (k = ${p.k}, ${p.metric.toUpperCase()}): ${first + count} of ${nTest} test images`);
     }
   } catch (err) {
@@ -232,7 +238,7 @@ async function run(p) {
   // them finishes first: dispose() frees nothing a running call reads).
   const previous = trained;
   const params = {
-    nTrain, nTest, k: p.k, metric: p.metric, iters: p.iters, learningRate: p.learningRate, reg: p.reg, batchSize: BATCH_SIZE, seed: SEED,
+    nTrain, nTest, k: p.k, metric: p.metric, algorithm: knn.algorithm, iters: p.iters, learningRate: p.learningRate, reg: p.reg, batchSize: BATCH_SIZE, seed: SEED,
   };
   trained = { runId: ++runs, knn, softmax, Xtrain, ytrain, params };
   previous?.knn.dispose();
@@ -247,7 +253,7 @@ async function run(p) {
     type: 'result', runId: trained.runId,
     nTrain, nTest, shape: ds.shape, classNames: [...FASHION_MNIST_CLASSES], downloadBytes: ds.downloadBytes,
     totalMs: performance.now() - t0,
-    knn: { k: p.k, metric: p.metric, accuracy: accuracy(knnPred, ytest), ms: knnMs, predictions: knnPred.slice(0, shown), all: knnAll },
+    knn: { k: p.k, metric: p.metric, algorithm: knn.algorithm, search, accuracy: accuracy(knnPred, ytest), ms: knnMs, predictions: knnPred.slice(0, shown), all: knnAll },
     softmax: {
       accuracy: accuracy(softmaxPred, ytest), ms: softmaxMs, predictions: softmaxPred.slice(0, shown), all: softmaxAll,
       history: Float32Array.from(history), templates, iters: p.iters, learningRate: p.learningRate, reg: p.reg, batchSize: BATCH_SIZE, seed: SEED,

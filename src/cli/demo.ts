@@ -10,7 +10,7 @@ import { newLinearModel } from '../linear.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
 import { crossValidateKnn, gridSearch, trainValSplit, type GridPoint, type KnnCrossValidation, type Split } from '../selection.js';
 import { formatNumber, imagesFromRows, weightImages } from '../visualize.js';
-import { chooseModel, writeReport, type DemoReport, type ReportGrid } from './report.js';
+import { chooseModel, searchNote, writeReport, type DemoReport, type ReportGrid } from './report.js';
 import type { ParsedFlags } from './args.js';
 import { initCore, loadData, timed } from './data.js';
 import { widenedGridSearch } from './grid.js';
@@ -38,7 +38,7 @@ export async function runDemo(flags: ParsedFlags): Promise<void> {
   const cv: Partial<Record<Metric, KnnCrossValidation>> = {};
   for (const metric of ['l1', 'l2'] as const) {
     const progress = new Progress(`kNN ${folds}-fold CV (${metric})`, train.X.rows);
-    const result = cv[metric] = await crossValidateKnn(train.X, train.y, { ks, folds, metric, onProgress: (d) => progress.update(d) });
+    const result = cv[metric] = await crossValidateKnn(train.X, train.y, { ks, folds, metric, shape, onProgress: (d) => progress.update(d) });
     const best = result.results.find((r) => r.k === result.bestK)!;
     progress.finish(`best k = ${result.bestK} (${(best.mean * 100).toFixed(2)}% cross-validation mean)`);
     const { row, predicted } = await evaluateKnn(ds, result.bestK, metric);
@@ -115,19 +115,23 @@ async function searchGrid(loss: 'svm' | 'softmax', split: { train: Split; val: S
   }
 }
 
+/** The kNN model of a CV-chosen k, trained on all training images (algorithm 'auto', pyramid blocks following the image shape) and run once on the test set. */
 async function evaluateKnn(ds: Dataset, k: number, metric: Metric): Promise<{ row: ModelRow; predicted: Int32Array }> {
   const knn = new KNearestNeighbor({ k, metric });
   try {
-    const [, trainMs] = await timed(() => knn.train(ds.train.X, ds.train.y));
+    const [, trainMs] = await timed(() => knn.train(ds.train.X, ds.train.y, { shape: ds.shape }));
     const progress = new Progress(`kNN k=${k} ${metric} on the test set`, ds.test.X.rows);
     const [predicted, predictMs] = await timed(() => knn.predict(ds.test.X, { onProgress: (d) => progress.update(d) }));
-    progress.finish();
+    // One predict call over the whole test set: lastStats is the work of all of it.
+    const stats = knn.lastStats!;
+    progress.finish(searchNote(stats));
     return {
       predicted,
       row: {
         name: `kNN (k=${k}, ${metric.toUpperCase()})`, hyperparameters: { k, metric },
         testAccuracy: accuracy(predicted, ds.test.y), trainMs, predictMs,
         confusion: confusionMatrix(predicted, ds.test.y, ds.classNames.length),
+        search: { stats, requested: knn.algorithm, metric, u8: ds.train.X.data instanceof Uint8Array },
       },
     };
   } finally {

@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
+import type { Algorithm, Metric, SearchStats } from '../knn.js';
 import type { GridPoint, KnnCrossValidation } from '../selection.js';
 import type { GridWidening } from './grid.js';
 import {
@@ -24,6 +25,18 @@ export interface ReportModel {
   confusion: Int32Array;
   /** One image per class (visualize.weightImages). */
   weights?: RgbaImage[];
+  /** kNN: how its test-set predictions searched (KNearestNeighbor.lastStats) and what chose the algorithm. */
+  search?: ReportSearch;
+}
+
+/** A kNN model's search of the test set: the stats it left in lastStats and the settings behind the algorithm. */
+export interface ReportSearch {
+  stats: SearchStats;
+  /** The model's algorithm option ('auto' chooses one). */
+  requested: Algorithm;
+  metric: Metric;
+  /** The training rows are u8, the only kind block-sum pyramids bound. */
+  u8: boolean;
 }
 
 /** Everything the demo report shows: plain data, no models. */
@@ -78,6 +91,89 @@ export function formatMs(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+// ---- kNN search statistics -------------------------------------------------------------------
+
+/**
+ * The training rows from which algorithm 'auto' builds a pyramid: AUTO_MIN_ROWS in src/knn.ts, the
+ * thresholds the README states ("at least 4,096 of them for L1 or 16,384 for L2").
+ */
+export const AUTO_PYRAMID_ROWS: Readonly<Record<'l1' | 'l2', number>> = { l1: 4096, l2: 16384 };
+
+/** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
+export function formatShare(share: number): string {
+  if (!Number.isFinite(share)) return '–';
+  const p = share * 100;
+  if (share >= 1 || share <= 0) return `${Number(p.toPrecision(3))}%`;
+  if (p >= 99.5) return `${(Math.floor(p * 10) / 10).toFixed(1)}%`;
+  return p < 0.001 ? '<0.001%' : `${p.toPrecision(2)}%`;
+}
+
+/** One step of a search: the (query, row) pairs that reached it and their share of all queries x rows pairs. */
+export interface SearchStep {
+  label: string;
+  count: number;
+  share: number;
+}
+
+/**
+ * The funnel of a search, coarse to fine: per pyramid level the pairs whose block-sum bound was
+ * computed, then the exact distances (brute force: that step alone, every pair).
+ */
+export function searchSteps(stats: SearchStats): SearchStep[] {
+  const pairs = stats.queries * stats.rows;
+  const of = (n: number) => (pairs > 0 ? n / pairs : NaN);
+  return [
+    ...stats.levels.map((level) => ({ label: `${level.block[0]}×${level.block[1]} block-sum bound`, count: level.reached, share: of(level.reached) })),
+    { label: 'exact distance', count: stats.exact, share: of(stats.exact) },
+  ];
+}
+
+/** Short, for a status line: "pyramid: 100% → 7% → 3% → 3.1% exact distances" or "brute force: 18,000 exact distances". */
+export function searchNote(stats: SearchStats): string {
+  if (stats.algorithm === 'pyramid') return `pyramid: ${searchSteps(stats).map((step) => formatShare(step.share)).join(' → ')} exact distances`;
+  return `brute force: ${int(stats.exact)} exact distances`;
+}
+
+/** The search in one sentence: the work, its share of brute force's, and for brute force why no pyramid was used. */
+export function searchSummary(search: ReportSearch): string {
+  const { stats } = search;
+  const pairs = stats.queries * stats.rows;
+  const work = `${int(stats.queries)} test ${stats.queries === 1 ? 'image' : 'images'} × ${int(stats.rows)} training rows`;
+  if (stats.algorithm === 'pyramid') {
+    const fewer = stats.exact > 0 ? `, ${Number((pairs / stats.exact).toPrecision(3))}× fewer` : '';
+    return `Pyramid search: ${int(stats.exact)} exact distances for ${work}, ${formatShare(stats.exact / pairs)} of the ${int(pairs)} that brute force computes${fewer}; the same neighbours.`;
+  }
+  return `Brute force: ${int(stats.exact)} exact distances (${work}, every pair): ${whyBrute(search)}.`;
+}
+
+function whyBrute({ stats, requested, metric, u8 }: ReportSearch): string {
+  if (requested === 'brute') return "algorithm 'brute' asks for every distance";
+  if (!u8 || metric === 'cosine') return 'a pyramid bounds u8 image rows under L1 or L2 only';
+  if (stats.queries === 0) return 'there was nothing to search';
+  const from = AUTO_PYRAMID_ROWS[metric];
+  if (stats.rows < from) {
+    const other = metric === 'l1' ? 'l2' : 'l1';
+    return `algorithm 'auto' builds a pyramid for ${metric.toUpperCase()} from ${int(from)} training rows ` +
+      `(${other.toUpperCase()}: ${int(AUTO_PYRAMID_ROWS[other])}), and there are ${int(stats.rows)}`;
+  }
+  return "algorithm 'auto' built the pyramid, timed both searches on a sample of the first test images and kept brute force as the faster here (or the pyramid did not fit in memory)";
+}
+
+/** A card: the funnel as horizontal bars (share of all pairs, with the counts) and the sentence under it. */
+function searchCard(name: string, search: ReportSearch): string {
+  const { stats } = search;
+  const steps = searchSteps(stats).map((step) => {
+    const width = Number.isFinite(step.share) ? Math.max(0, Math.min(1, step.share)) * 100 : 0;
+    return `<li data-count="${step.count}"><span class="what">${esc(step.label)}</span><span class="track"><span style="width:${width.toFixed(2)}%"></span></span>` +
+      `<span class="val"><b>${formatShare(step.share)}</b> ${int(step.count)}</span></li>`;
+  }).join('');
+  const algorithm = stats.algorithm === 'pyramid' ? 'pyramid' : 'brute force';
+  return `<div class="card search" data-algorithm="${stats.algorithm}" data-queries="${stats.queries}" data-rows="${stats.rows}" data-exact="${stats.exact}">` +
+    `<h3>${esc(name)} <span class="chip">${algorithm}</span></h3>` +
+    `<ol class="funnel" aria-label="${esc(`share of the ${int(stats.queries * stats.rows)} (test image, training row) pairs reaching each step`)}">${steps}</ol>` +
+    `<p class="note search-line">${esc(searchSummary(search))}</p></div>`;
 }
 
 const pct = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
@@ -163,6 +259,15 @@ img.pixels { image-rendering: pixelated; image-rendering: crisp-edges; border-ra
 .legend { color: var(--muted); font-size: 13px; margin: 0 0 12px; }
 .legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; vertical-align: -1px; margin: 0 4px 0 10px; }
 p.note { color: var(--muted); font-size: 13px; margin: 10px 4px 0; }
+.card.search h3 .chip { vertical-align: 1px; margin-left: 4px; }
+ol.funnel { list-style: none; margin: 0; padding: 0; display: grid; grid-template-columns: max-content minmax(60px, 1fr) max-content; align-items: center; gap: 10px 12px; font-size: 14px; }
+ol.funnel li { display: contents; }
+ol.funnel .what { color: var(--muted); }
+ol.funnel .track { display: block; height: 14px; border-radius: 3px; background: #f3f4f6; overflow: hidden; }
+ol.funnel .track > span { display: block; height: 100%; min-width: 2px; background: var(--accent); }
+ol.funnel li:last-child .track > span { background: var(--good); }
+ol.funnel .val { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; color: var(--muted); }
+ol.funnel .val b { color: var(--ink); }
 .table-card { overflow-x: auto; }
 /* Phones: one column, and the results table as one card per model with the column names as labels. */
 @media (max-width: 720px) {
@@ -184,6 +289,9 @@ p.note { color: var(--muted); font-size: 13px; margin: 10px 4px 0; }
   table.results td:first-child::before { content: none; }
   table.results td .sub { width: 100%; }
   table.results td .bar { width: 100%; }
+  ol.funnel { grid-template-columns: minmax(0, 1fr); }
+  ol.funnel li { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 4px 12px; }
+  ol.funnel .track { grid-column: 1 / -1; grid-row: 2; }
   tr.best td:first-child { box-shadow: none; }
   table.results tr.best { box-shadow: inset 3px 0 0 var(--accent); background: var(--accent-soft); border-radius: 6px; }
   table.results tr.best td { background: transparent; }
@@ -258,6 +366,15 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
     sections.push({
       id: 'choosing-k', title: 'Choosing k',
       html: `<p class="lead">${folds}-fold cross-validation on the training set, for each distance: each dot is the accuracy on one held-out fold, the line joins the means and the bars show one standard deviation. The highlighted k has the best mean; for each distance that k is the kNN model evaluated on the test set in the results table.</p><div class="cards">${cvCards.join('')}</div>`,
+    });
+  }
+
+  // ---- how kNN searched ------------------------------------------------------------------------
+  const searchCards = models.flatMap((m) => (m.search ? [searchCard(m.name, m.search)] : []));
+  if (searchCards.length) {
+    sections.push({
+      id: 'knn-search', title: 'How kNN searched',
+      html: `<p class="lead">The test-set predictions of each kNN model. Brute force computes the distance of every (test image, training row) pair. The pyramid search (u8 images, L1 or L2) first bounds every pair from sums of pixel blocks, refines with smaller blocks only the pairs whose bound can still beat the k-th nearest distance found so far, and computes exact distances for the rest: the same neighbours, ties included. Each bar is the share of all pairs that reached that step.</p><div class="cards">${searchCards.join('')}</div>`,
     });
   }
 
