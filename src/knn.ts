@@ -1,9 +1,10 @@
 import { ArgumentRangeError, ArgumentTypeError, DataFormatError, SimdclassError } from './errors.js';
-import { distanceMatrix, searchNeighbors, type Neighbors } from './exec/knn.js';
+import { distanceMatrix, searchNeighbors, type Neighbors, type SearchOptions } from './exec/knn.js';
 import { appendRows, freeUnshared, keepRows, readStoredRows, storeTrainingRows, trainingRowsFromStored, type TrainingRows } from './exec/knn-rows.js';
 import { METRIC_NAMES, type Metric } from './exec/metric.js';
-import { buildPyramid, freePyramid, searchPyramid, type Pyramid, type Shape } from './exec/pyramid.js';
-import { F32_MAX, MAX_CLASSES, checkInt, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
+import { buildPyramid, freePyramid, searchPyramid, type Pyramid, type PyramidMetric, type Shape } from './exec/pyramid.js';
+import { coarseKeepShare } from './exec/pyramid-probe.js';
+import { F32_MAX, MAX_CLASSES, checkInt, headRows, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
 import { decodeModelFile, encodeModelFile } from './model-file.js';
 import { ModelState } from './model-state.js';
@@ -47,6 +48,8 @@ export interface KnnTrainOptions {
 /** What the last kneighbors / predict / score call did. */
 export interface SearchStats {
   algorithm: 'brute' | 'pyramid';
+  /** Why this algorithm: the option, or what 'auto' saw (too few rows, a sample the bounds would not prune, a timed sample). */
+  reason: string;
   queries: number;
   rows: number;
   /** Pyramid only: per level, coarse to fine, the (query, row) pairs whose bound was computed. */
@@ -82,12 +85,19 @@ interface TrainedState {
   building: Promise<Pyramid | null> | null;
   /** 'auto': the algorithm a timed sample chose, once chosen ('brute' from the start when no pyramid is wanted). */
   chosen: 'brute' | 'pyramid' | null;
+  /** Why `chosen` (or the algorithm option) holds, for SearchStats. */
+  reason: string;
 }
 
 // Queries timed with each algorithm when 'auto' chooses: a 32nd of the first call's queries, from
-// 16 to 64 (enough to keep every worker busy; on data the bounds do not prune, such as uniform
-// noise, the pyramid's share of the sample is the whole cost of 'auto').
+// 16 to 64 (enough to keep every worker busy). Their answers are kept from whichever search wins.
 const AUTO_SAMPLE = { min: 16, max: 64, share: 1 / 32 };
+// Queries of the probe before 'auto' builds a pyramid (coarseKeepShare), and the share of sample
+// pairs its coarsest level may keep. Measured with 16 queries: Fashion-MNIST 0.08 (L1) and 0.20
+// (L2) with the image shape, 0.12 and 0.29 without; uniform noise and the synthetic CIFAR-10
+// (uniform bytes) 1.00 for both.
+const PROBE_QUERIES = 16;
+const AUTO_MAX_KEEP = 0.5;
 // 'auto' builds no pyramid for fewer training rows. Measured on Fashion-MNIST 10,000-row
 // cross-validation (8,000-row folds): L1 1.37x faster with 'auto', L2 0.84x (its bounds prune about
 // a third as well as L1's, and the build and the timed sample cost more than they save); at 60,000
@@ -157,7 +167,7 @@ export class KNearestNeighbor {
     this.checkTrainingRows(x);
     if (this.algorithm === 'pyramid' && !(x.data instanceof Uint8Array)) throw new ArgumentTypeError(`Expected X.data to be a Uint8Array for algorithm 'pyramid' (block sums of u8 pixels), got ${x.data.constructor.name}`);
     const labels = toLabels(y, x.rows, 'y');
-    await this.model.train(() => this.withPyramid({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels), shape, pyramid: null, building: null, chosen: null }));
+    await this.model.train(() => this.withPyramid({ rows: storeTrainingRows(c, x, this.metric), labels, numClasses: numClassesOf(labels), shape, pyramid: null, building: null, chosen: null, reason: '' }));
   }
 
   /**
@@ -166,9 +176,16 @@ export class KNearestNeighbor {
    * does not rebuild (an app adding one example at a time would rebuild it on every call).
    */
   private withPyramid(state: TrainedState, incremental = false): TrainedState {
-    const usable = state.rows.isU8 && this.metric !== 'cosine' && state.rows.rows > 0;
-    const wanted = usable && (this.algorithm === 'pyramid' || (this.algorithm === 'auto' && !incremental && state.rows.rows >= AUTO_MIN_ROWS[this.metric as 'l1' | 'l2']));
-    return wanted ? state : { ...state, chosen: 'brute' };
+    const brute = (reason: string): TrainedState => ({ ...state, chosen: 'brute', reason });
+    if (this.algorithm === 'brute') return brute("algorithm 'brute'");
+    if (state.rows.rows === 0) return brute('no training rows');
+    if (this.metric === 'cosine') return brute("'auto' with the cosine metric: pyramids bound L1 and L2");
+    if (!state.rows.isU8) return brute("'auto' with f32 rows: pyramids bound u8 pixels");
+    if (this.algorithm === 'pyramid') return { ...state, reason: "algorithm 'pyramid'" };
+    const least = AUTO_MIN_ROWS[this.metric as 'l1' | 'l2'];
+    if (incremental) return brute("'auto' after add() or clearClass(): train() again to build a pyramid");
+    if (state.rows.rows < least) return brute(`'auto' builds a pyramid from ${least.toLocaleString('en-US')} training rows for ${this.metric.toUpperCase()}; there are ${state.rows.rows.toLocaleString('en-US')}`);
+    return state;
   }
 
   /** The state's pyramid, built once; null when 'auto' finds it does not fit beside the rows. */
@@ -176,6 +193,7 @@ export class KNearestNeighbor {
     state.building ??= buildPyramid(state.rows, state.shape).then((pyramid) => (state.pyramid = pyramid), (err: unknown) => {
       if (this.algorithm === 'auto' && err instanceof SimdclassError && err.code === 'ERR_OUT_OF_MEMORY') {
         state.chosen = 'brute';
+        state.reason = "'auto': the pyramid does not fit in memory beside the rows";
         return null;
       }
       state.building = null; // 'pyramid' reports the failure, and a later call may try again
@@ -200,7 +218,7 @@ export class KNearestNeighbor {
       const all = new Int32Array(state.labels.length + labels.length);
       all.set(state.labels);
       all.set(labels, state.labels.length);
-      return this.withPyramid({ rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)), shape: state.shape, pyramid: null, building: null, chosen: null }, true);
+      return this.withPyramid({ rows: appendRows(state.rows, x), labels: all, numClasses: Math.max(state.numClasses, numClassesOf(labels)), shape: state.shape, pyramid: null, building: null, chosen: null, reason: '' }, true);
     });
   }
 
@@ -210,7 +228,7 @@ export class KNearestNeighbor {
     checkInt(label, 'label', 0, MAX_CLASSES - 1);
     const keep = Int32Array.from(state.labels.keys()).filter((i) => state.labels[i] !== label);
     if (keep.length === state.labels.length) return;
-    await this.model.train(() => this.withPyramid({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses, shape: state.shape, pyramid: null, building: null, chosen: null }, true));
+    await this.model.train(() => this.withPyramid({ rows: keepRows(state.rows, keep), labels: Int32Array.from(keep, (i) => state.labels[i]!), numClasses: state.numClasses, shape: state.shape, pyramid: null, building: null, chosen: null, reason: '' }, true));
   }
 
   /** The k nearest training rows of each row of X (k defaults to the model's). */
@@ -222,31 +240,49 @@ export class KNearestNeighbor {
       const k = checkInt(options.k ?? this.k, 'k', 1);
       if (k > state.rows.rows) throw new ArgumentRangeError(`Expected k <= nTrain (${state.rows.rows}), got ${k}`);
       const x = this.checkQueries(X, state);
-      const pyramid = x.rows > 0 && state.chosen !== 'brute' ? await this.choose(state, x, k) : null;
-      if (pyramid === null) {
-        this.lastStats = { algorithm: 'brute', queries: x.rows, rows: state.rows.rows, levels: [], exact: x.rows * state.rows.rows };
-        return searchNeighbors(state.rows, x, k, { onProgress, signal });
-      }
-      const { stats, ...neighbors } = await searchPyramid(pyramid, x, k, this.metric as 'l1' | 'l2', { onProgress, signal });
-      this.lastStats = { algorithm: 'pyramid', ...stats };
+      const { stats, ...neighbors } = await this.search(state, x, k, { onProgress, signal });
+      this.lastStats = stats;
       return neighbors;
     });
   }
 
-  /** The pyramid to search with, or null for brute force: 'auto' times both on a sample of the first queries it sees. */
-  private async choose(state: TrainedState, x: Matrix, k: number): Promise<Pyramid | null> {
-    const pyramid = await this.pyramidOf(state);
-    if (pyramid === null || this.algorithm === 'pyramid') return pyramid;
-    if (state.chosen === null) {
-      const rows = Math.min(x.rows, Math.max(AUTO_SAMPLE.min, Math.min(AUTO_SAMPLE.max, Math.floor(x.rows * AUTO_SAMPLE.share))));
-      const sample = { data: x.data.subarray(0, rows * x.cols), rows, cols: x.cols } as Matrix;
-      const t0 = performance.now();
-      await searchNeighbors(state.rows, sample, k);
-      const t1 = performance.now();
-      await searchPyramid(pyramid, sample, k, this.metric as 'l1' | 'l2');
-      state.chosen = performance.now() - t1 < t1 - t0 ? 'pyramid' : 'brute';
+  /** Searches with the algorithm the option or 'auto' picks; 'auto' picks at the first search of a version. */
+  private async search(state: TrainedState, x: Matrix, k: number, options: SearchOptions): Promise<Neighbors & { stats: SearchStats }> {
+    const metric = this.metric as PyramidMetric;
+    if (x.rows === 0 || state.chosen === 'brute') return this.bruteSearch(state, x, k, options);
+    if (this.algorithm === 'auto' && state.chosen === null && state.building === null) {
+      const share = coarseKeepShare(state.rows, state.shape, headRows(x, Math.min(x.rows, PROBE_QUERIES)), metric);
+      if (share > AUTO_MAX_KEEP) {
+        state.chosen = 'brute';
+        state.reason = `'auto': on a sample, the coarsest bounds would keep ${(100 * share).toFixed(0)}% of the rows`;
+      }
     }
-    return state.chosen === 'pyramid' ? pyramid : null;
+    const pyramid = state.chosen === 'brute' ? null : await this.pyramidOf(state);
+    if (pyramid === null) return this.bruteSearch(state, x, k, options);
+    if (state.chosen === null && this.algorithm === 'auto') {
+      // Time both on the first queries and keep the winner's answers for them.
+      const rows = Math.min(x.rows, Math.max(AUTO_SAMPLE.min, Math.min(AUTO_SAMPLE.max, Math.floor(x.rows * AUTO_SAMPLE.share))));
+      const sample = headRows(x, rows), signal = options.signal;
+      const t0 = performance.now();
+      const viaBrute = await searchNeighbors(state.rows, sample, k, { signal });
+      const t1 = performance.now();
+      const viaPyramid = await searchPyramid(pyramid, sample, k, metric, { signal });
+      const t2 = performance.now();
+      state.chosen = t2 - t1 < t1 - t0 ? 'pyramid' : 'brute';
+      state.reason = `'auto': on ${rows} queries, brute force took ${(t1 - t0).toFixed(1)} ms and the pyramid ${(t2 - t1).toFixed(1)} ms`;
+      const first = state.chosen === 'pyramid' ? { ...viaPyramid, stats: { algorithm: 'pyramid' as const, reason: state.reason, ...viaPyramid.stats } } : { ...viaBrute, stats: bruteStats(rows, state) };
+      const rest = rowsFrom(x, rows);
+      const onProgress = options.onProgress;
+      options.onProgress?.(rows, x.rows);
+      const later = await this.search(state, rest, k, { signal, onProgress: onProgress && ((done) => onProgress(rows + done, x.rows)) });
+      return joinSearches(first, later);
+    }
+    const { stats, ...neighbors } = await searchPyramid(pyramid, x, k, metric, options);
+    return { ...neighbors, stats: { algorithm: 'pyramid', reason: state.reason, ...stats } };
+  }
+
+  private async bruteSearch(state: TrainedState, x: Matrix, k: number, options: SearchOptions): Promise<Neighbors & { stats: SearchStats }> {
+    return { ...(await searchNeighbors(state.rows, x, k, options)), stats: bruteStats(x.rows, state) };
   }
 
   /**
@@ -332,7 +368,7 @@ export class KNearestNeighbor {
     try { shape = checkShape(h.shape ?? undefined, cols); } catch { fail(`header.shape must be [H, W, C] with H x W x C = ${cols}, got ${JSON.stringify(h.shape)}`); }
     const model = new KNearestNeighbor({ k, metric: h.metric as Metric, weights: h.weights as Weights, algorithm: h.algorithm as Algorithm });
     const training = trainingRowsFromStored(core(), model.metric, cols, isU8, { data, rows, cols: stride / unit }, center);
-    model.model.set(model.withPyramid({ rows: training, labels, numClasses, shape, pyramid: null, building: null, chosen: null }));
+    model.model.set(model.withPyramid({ rows: training, labels, numClasses, shape, pyramid: null, building: null, chosen: null, reason: '' }));
     return model;
   }
 
@@ -409,4 +445,27 @@ function checkRange(x: Matrix, metric: Metric, name: string): void {
   if (largest > bound) {
     throw new ArgumentRangeError(`Expected |${name}| <= ${bound.toPrecision(3)} so that f32 ${metric.toUpperCase()} distances over ${x.cols} columns stay finite, got ${largest}`);
   }
+}
+
+/** The stats of a brute-force search of `queries` queries (every pair an exact distance). */
+function bruteStats(queries: number, state: TrainedState): SearchStats {
+  return { algorithm: 'brute', reason: state.reason, queries, rows: state.rows.rows, levels: [], exact: queries * state.rows.rows };
+}
+
+/** Rows first.. of m (a view). */
+function rowsFrom<T extends Matrix['data']>(m: Matrix<T>, first: number): Matrix<T> {
+  return { data: m.data.subarray(first * m.cols) as T, rows: m.rows - first, cols: m.cols };
+}
+
+/** The answers of two searches of consecutive query blocks as one search; the stats of the second when it ran, counts added. */
+function joinSearches(a: Neighbors & { stats: SearchStats }, b: Neighbors & { stats: SearchStats }): Neighbors & { stats: SearchStats } {
+  const join = <T extends Int32Array | Float32Array>(x: T, y: T): T => {
+    const out = new (x.constructor as { new (n: number): T })(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  const levels = (b.stats.queries > 0 ? b.stats : a.stats).levels.map((level, l) => ({ block: level.block, reached: level.reached + (a.stats.levels[l]?.reached ?? 0) }));
+  const stats = { ...(b.stats.queries > 0 ? b.stats : a.stats), queries: a.stats.queries + b.stats.queries, exact: a.stats.exact + b.stats.exact, levels };
+  return { indices: join(a.indices, b.indices), distances: join(a.distances, b.distances), k: a.k, stats };
 }

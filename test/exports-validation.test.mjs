@@ -95,11 +95,13 @@ CrossValidate('refuses a factory that is not a function or returns no model', as
 });
 
 CrossValidate('refuses a score that is not a finite number, and still disposes the model', async () => {
-  let disposed = 0;
-  const model = (score) => () => ({ async train() {}, async score() { return score; }, dispose() { disposed++; } });
+  // Folds run on as many lanes as the pool has: every model made is disposed, however many started.
+  let made = 0, disposed = 0;
+  const model = (score) => () => { made++; return { async train() {}, async score() { return score; }, dispose() { disposed++; } }; };
   await rejectsType(() => crossValidate(model(undefined), X, y, { folds: 3 }), /Expected the score of fold 1 to be a finite number, got undefined/);
   await rejectsRange(() => crossValidate(model(NaN), X, y, { folds: 3 }), /the score of fold 1 to be a finite number, got NaN/);
-  assert.is(disposed, 2);
+  assert.ok(made >= 2, `made ${made}`);
+  assert.is(disposed, made);
 });
 
 CrossValidate('options: null means defaults, unknown keys and a non-function onProgress are refused', async () => {

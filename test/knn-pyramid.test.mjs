@@ -3,7 +3,7 @@
 // load, and refuses what it cannot bound.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, KNearestNeighbor, loadSample } from '../dist/node.js';
+import { init, headRows, KNearestNeighbor, loadSample } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { mulberry32, randomF32, randomLabels, randomU8, rejects, throws } from './helpers.mjs';
 
@@ -35,6 +35,62 @@ test('pyramid and auto equal brute force on Fashion-MNIST rows, L1 and L2, with 
       knn.dispose();
     }
     brute.dispose();
+  }
+});
+
+test("'auto' decides at the first search: a sample of queries timed both ways, whose answers it keeps", async () => {
+  const big = await loadSample({ trainLimit: 5000, testLimit: 200 });
+  for (const metric of ['l1', 'l2']) {
+    const brute = new KNearestNeighbor({ k: 4, metric, algorithm: 'brute' });
+    await brute.train(big.train.X, big.train.y);
+    const want = await brute.kneighbors(big.test.X);
+    assert.match(brute.lastStats.reason, /algorithm 'brute'/);
+    const auto = new KNearestNeighbor({ k: 4, metric, algorithm: 'auto' });
+    await auto.train(big.train.X, big.train.y, { shape: big.shape });
+    const progress = [];
+    const got = await auto.kneighbors(big.test.X, { onProgress: (done, total) => progress.push([done, total]) });
+    assert.equal(arr(got.indices), arr(want.indices), `${metric}: indices`);
+    assert.equal(arr(got.distances), arr(want.distances), `${metric}: distances`);
+    const stats = auto.lastStats;
+    assert.is(stats.queries, 200);
+    if (metric === 'l2') {
+      // Below AUTO_MIN_ROWS for L2: no pyramid, and the reason says so.
+      assert.is(stats.algorithm, 'brute');
+      assert.match(stats.reason, /16,384 training rows for L2; there are 5,000/);
+    } else {
+      assert.match(stats.reason, /^'auto': on 16 queries, brute force took [\d.]+ ms and the pyramid [\d.]+ ms$/);
+      if (stats.algorithm === 'brute') assert.is(stats.exact, 200 * 5000);
+      else assert.ok(stats.exact < 200 * 5000 / 2 && stats.levels[0].reached === 200 * 5000, `${JSON.stringify(stats)}`);
+    }
+    assert.equal(progress.at(-1), [200, 200], `${metric}: progress ends at the total`);
+    assert.ok(progress.every(([done], i) => i === 0 || done >= progress[i - 1][0]), `${metric}: progress never goes back`);
+    // The choice holds for the model's later searches.
+    await auto.kneighbors(headRows(big.test.X, 20));
+    assert.is(auto.lastStats.algorithm, stats.algorithm);
+    assert.is(auto.lastStats.queries, 20);
+    for (const m of [brute, auto]) m.dispose();
+  }
+});
+
+test("'auto' builds no pyramid for rows its bounds would not prune (uniform noise)", async () => {
+  const rng = mulberry32(9);
+  const x = randomU8(rng, 5000, 784), y = randomLabels(rng, 5000, 10);
+  for (const metric of ['l1', 'l2']) {
+    const knn = new KNearestNeighbor({ k: 5, metric, algorithm: metric === 'l1' ? 'auto' : 'pyramid' });
+    await knn.train(x, y);
+    const before = core().usedBytes;
+    const got = await knn.kneighbors(randomU8(rng, 30, 784));
+    if (metric === 'l1') {
+      assert.is(knn.lastStats.algorithm, 'brute');
+      assert.match(knn.lastStats.reason, /^'auto': on a sample, the coarsest bounds would keep (9\d|100)% of the rows$/);
+      assert.is(core().usedBytes, before, 'no pyramid was built');
+    } else {
+      // 'pyramid' is obeyed even here, and the bounds indeed prune nothing.
+      assert.is(knn.lastStats.algorithm, 'pyramid');
+      assert.ok(knn.lastStats.exact >= 30 * 5000, `exact ${knn.lastStats.exact}`);
+    }
+    assert.is(got.indices.length, 30 * 5);
+    knn.dispose();
   }
 });
 
