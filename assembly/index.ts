@@ -3,8 +3,10 @@
 import { BLOCK_MAXSIZE } from 'rt/common';
 
 export { rowNormsF32, rowNormsU8 } from './distance';
-export { packPanels8, packClassPanels, classScoresF32, classGradF32 } from './gemm';
-import { CLASS_DIMS, CLASSES_PER_PANEL, PANEL_ROWS } from './gemm';
+export { packClassPanels, classScoresF32, classGradF32 } from './gemm';
+import { CLASS_DIMS, CLASSES_PER_PANEL } from './gemm';
+export { packPanels8 } from './l2-panels';
+import { PANEL_ROWS } from './l2-panels';
 export { knnU8, knnF32, distancesU8, distancesF32, knnScratchBytes } from './knn';
 export { lossGrad } from './loss';
 export { sgdStep, linearScores } from './linear';

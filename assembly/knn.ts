@@ -3,7 +3,7 @@
 // splitting queries across calls (or workers) gives the same result.
 import { QUERY_TILE } from './common';
 import { l1F32Tile, l1U8Tile, l2U8DotTile, normF32, widenU8Tile } from './distance';
-import { PANEL_ROWS, l2PanelTile } from './gemm';
+import { PANEL_ROWS, l2PanelTile } from './l2-panels';
 import { topkFinish, topkPush, topkReset } from './topk';
 
 // Metric codes; twin: METRIC_CODES in src/knn.ts.
@@ -64,7 +64,7 @@ export function knnF32(metric: i32, q: usize, m: i32, t: usize, panels: usize, t
       const count = min(QUERY_TILE, m - i);
       const qi = q + <usize>i * <usize>stride;
       if (metric == METRIC_L1) l1F32Tile(qi, count, t + <usize>j0 * <usize>stride, rows, stride, scratch, TRAIN_BLOCK);
-      else l2PanelsTile(qi, count, panels, tNorms, j0, rows, stride, scratch, TRAIN_BLOCK);
+      else l2PanelRange(qi, count, panels, tNorms, j0, rows, stride, scratch, TRAIN_BLOCK);
       pushTile<f32>(scratch, count, rows, j0, outDist, outIdx, i, k);
     }
   }
@@ -85,12 +85,12 @@ export function distancesF32(metric: i32, q: usize, m: i32, t: usize, panels: us
     const count = min(QUERY_TILE, m - i);
     const qi = q + <usize>i * <usize>stride, oi = out + (<usize>i * <usize>n << 2);
     if (metric == METRIC_L1) l1F32Tile(qi, count, t, n, stride, oi, n);
-    else l2PanelsTile(qi, count, panels, tNorms, 0, n, stride, oi, n, scratch);
+    else l2PanelRange(qi, count, panels, tNorms, 0, n, stride, oi, n, scratch);
   }
 }
 
 /** Squared L2 of a query tile against training rows [j0, j0 + rows), j0 a multiple of PANEL_ROWS. */
-function l2PanelsTile(q: usize, count: i32, panels: usize, tNorms: usize, j0: i32, rows: i32, stride: i32, out: usize, ldOut: i32, normScratch: usize = 0): void {
+function l2PanelRange(q: usize, count: i32, panels: usize, tNorms: usize, j0: i32, rows: i32, stride: i32, out: usize, ldOut: i32, normScratch: usize = 0): void {
   const qNorms = normScratch != 0 ? normScratch : out + <usize>DIST_BYTES;
   for (let r = 0; r < count; r++) store<f32>(qNorms + (<usize>r << 2), normF32(q + <usize>r * <usize>stride, stride));
   const panelBytes = <usize>stride * PANEL_ROWS;

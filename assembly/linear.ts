@@ -10,7 +10,7 @@ import { lossGrad } from './loss';
  * u8 rows go four at a time, so four independent memory streams hide the cache misses of
  * randomly chosen minibatch rows.
  */
-export function gatherCentered(src: usize, isU8: bool, srcStride: i32, rowPtrs: usize, first: i32, count: i32, d: i32, mean: usize, dst: usize, ldDst: i32): void {
+function gatherCentered(src: usize, isU8: bool, srcStride: i32, rowPtrs: usize, first: i32, count: i32, d: i32, mean: usize, dst: usize, ldDst: i32): void {
   let r = 0;
   if (ASC_FEATURE_SIMD && isU8) {
     const whole = d & ~15;
