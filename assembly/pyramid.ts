@@ -97,13 +97,16 @@ export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, d
   return slots << 1;
 }
 
-/** Writes the level's block sums of `rows` u8 images (rows of `stride` bytes) to out, one level row each. */
-export function pyramidSumsU8(x: usize, rows: i32, stride: i32, desc: usize, out: usize): void {
+/**
+ * Writes the level's block sums of `rows` u8 images (rows of `stride` bytes) to out, one level row
+ * each: level row r sums image r, or image order[r] when `order` (i32s) is not 0.
+ */
+export function pyramidSumsU8(x: usize, rows: i32, stride: i32, desc: usize, out: usize, order: usize): void {
   const rowBytes = word(desc, D_ROW_BYTES);
   for (let r = 0; r < rows; r++) {
-    const dst = out + <usize>r * <usize>rowBytes;
+    const dst = out + <usize>r * <usize>rowBytes, image = order == 0 ? r : load<i32>(order + (<usize>r << 2));
     memory.fill(dst, 0, rowBytes);
-    blockSumsRow(x + <usize>r * <usize>stride, desc, dst);
+    blockSumsRow(x + <usize>image * <usize>stride, desc, dst);
   }
 }
 
@@ -172,6 +175,48 @@ export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize): 
   }
 }
 
+/** Groups of 8 level rows among n (the last may hold fewer). */
+function groupCount(n: i32): i32 {
+  return (n + 7) >> 3;
+}
+
+/** Bytes of the group boxes of n level rows (pyramidGroupBoxesU8): two levels of a row per group, in columns. */
+export function pyramidGroupBoxesBytes(n: i32, desc: usize): i32 {
+  return pyramidColumnsBytes(groupCount(n), desc) << 1;
+}
+
+/**
+ * The box of each group of 8 consecutive level rows (the last group: the rows up to n), in
+ * columns like pyramidColumnsU8 with a group for a row: the smallest sums of the group's rows,
+ * then (pyramidColumnsBytes(groups) bytes further) the largest. The pyramid orders its rows so
+ * that a group holds similar images (src/exec/pyramid.ts), and a query far from a group's box is
+ * far from all its rows: one bound for 8 rows (columnDiff).
+ */
+export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize): void {
+  const rowBytes = <usize>word(desc, D_ROW_BYTES), groups = groupCount(n), pitch = <usize>columnRows(groups) << 2;
+  const half = <usize>pyramidColumnsBytes(groups, desc);
+  memory.fill(out, 0, half << 1);
+  let col = out;
+  for (let k = 0; k < CLASSES; k++) {
+    const first = <usize>classWord(desc, k, C_FIRST) << 1, sums = (classWord(desc, k, C_SUMS) + 1) & ~1;
+    for (let i = 0; i < sums; i++) {
+      // Sum i of the class: one half of pair i / 2, whose column starts at col + (i / 2) * pitch.
+      const src = rows + first + (<usize>i << 1), dst = col + <usize>(i >> 1) * pitch + (<usize>(i & 1) << 1);
+      for (let g = 0; g < groups; g++) {
+        let lo: i32 = 0xffff, hi: i32 = 0;
+        for (let r = g << 3, end = min(n, r + 8); r < end; r++) {
+          const v = <i32>load<u16>(src + <usize>r * rowBytes);
+          lo = min(lo, v);
+          hi = max(hi, v);
+        }
+        store<u16>(dst + (<usize>g << 2), lo);
+        store<u16>(dst + half + (<usize>g << 2), hi);
+      }
+    }
+    col += <usize>(sums >> 1) * pitch;
+  }
+}
+
 /**
  * Lower bounds of the distances from one query (q: its level row) to n training rows of the level
  * in columns (pyramidColumnsU8): L1, or squared L2 rounded up, as pyramidRefineU8 writes them.
@@ -179,29 +224,35 @@ export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize): 
  */
 export function pyramidColumnBoundsU8(metric: i32, q: usize, cols: usize, n: i32, desc: usize, out: usize): void {
   const pitch = <usize>columnRows(n) << 2;
-  for (let j = 0; j < n; j += 8) {
-    const col = cols + (<usize>j << 2), dst = out + (<usize>j << 2);
-    if (ASC_FEATURE_SIMD) {
-      if (metric == METRIC_L1) l1Columns8(q, col, pitch, desc, dst);
-      else l2Columns8(q, col, pitch, desc, dst);
-    } else {
-      for (let r = 0; r < 8; r++) {
-        const c = col + (<usize>r << 2);
-        store<i32>(dst + (<usize>r << 2), metric == METRIC_L1 ? l1Column(q, c, pitch, desc) : l2Column(q, c, pitch, desc));
-      }
+  for (let j = 0; j < n; j += 8) columnBounds8(metric, q, cols + (<usize>j << 2), pitch, 0, desc, out + (<usize>j << 2));
+}
+
+/**
+ * The bounds of the 8 rows whose first pair is at col (columns `pitch` bytes apart) to out; of 8
+ * group boxes when hi != 0 (the largest sums' columns: hi bytes after the smallest's).
+ */
+// @ts-ignore: decorator
+@inline function columnBounds8(metric: i32, q: usize, col: usize, pitch: usize, hi: usize, desc: usize, out: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    if (metric == METRIC_L1) l1Columns8(q, col, pitch, hi, desc, out);
+    else l2Columns8(q, col, pitch, hi, desc, out);
+  } else {
+    for (let r = 0; r < 8; r++) {
+      const c = col + (<usize>r << 2);
+      store<i32>(out + (<usize>r << 2), metric == METRIC_L1 ? l1Column(q, c, pitch, hi, desc) : l2Column(q, c, pitch, hi, desc));
     }
   }
 }
 
 /** L1 bounds of 8 rows in columns: per pair, |dS| of both sums added into each row's lane. */
-function l1Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize): void {
+function l1Columns8(q: usize, col: usize, pitch: usize, hi: usize, desc: usize, out: usize): void {
   let a = i32x4.splat(0), b = i32x4.splat(0), at = col;
   for (let k = 0; k < CLASSES; k++) {
     const qs = q + (<usize>classWord(desc, k, C_FIRST) << 1), pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
     for (let i = 0; i < pairs; i++, at += pitch) {
       const qv = i32x4.splat(load<i32>(qs + (<usize>i << 2)));
-      a = i32x4.add(a, i32x4.extadd_pairwise_i16x8_u(i16x8.abs(i16x8.sub(v128.load(at), qv))));
-      b = i32x4.add(b, i32x4.extadd_pairwise_i16x8_u(i16x8.abs(i16x8.sub(v128.load(at, 16), qv))));
+      a = i32x4.add(a, i32x4.extadd_pairwise_i16x8_u(i16x8.abs(columnDiff(at, qv, hi))));
+      b = i32x4.add(b, i32x4.extadd_pairwise_i16x8_u(i16x8.abs(columnDiff(at + 16, qv, hi))));
     }
   }
   v128.store(out, a);
@@ -214,7 +265,7 @@ function l1Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize)
  * lanes go to f64 times the class weight. Every value is an integer below 2^53, so each f64 sum
  * is exact (see ceilQuotient for the rest).
  */
-function l2Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize): void {
+function l2Columns8(q: usize, col: usize, pitch: usize, hi: usize, desc: usize, out: usize): void {
   let p0 = f64x2.splat(0), p1 = f64x2.splat(0), p2 = f64x2.splat(0), p3 = f64x2.splat(0), at = col;
   for (let k = 0; k < CLASSES; k++) {
     const qs = q + (<usize>classWord(desc, k, C_FIRST) << 1), pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
@@ -223,7 +274,7 @@ function l2Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize)
       let a = i32x4.splat(0), b = i32x4.splat(0);
       for (let i = i0, end = min(pairs, i0 + run); i < end; i++, at += pitch) {
         const qv = i32x4.splat(load<i32>(qs + (<usize>i << 2)));
-        const da = i16x8.sub(v128.load(at), qv), db = i16x8.sub(v128.load(at, 16), qv);
+        const da = columnDiff(at, qv, hi), db = columnDiff(at + 16, qv, hi);
         a = i32x4.add(a, i32x4.dot_i16x8_s(da, da));
         b = i32x4.add(b, i32x4.dot_i16x8_s(db, db));
       }
@@ -238,6 +289,26 @@ function l2Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize)
   v128.store(out, i8x16.shuffle(ceilQuotientF64x2(p2, l), ceilQuotientF64x2(p3, l), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), 16);
 }
 
+/**
+ * Per u16 lane, the sums at `at` less the query's (rows), or with hi != 0 (group boxes: the
+ * smallest sums at `at`, the largest hi bytes further) the query's gap to the box, 0 inside it:
+ * a difference the bounds treat alike, at most 32640 in size.
+ */
+// @ts-ignore: decorator
+@inline function columnDiff(at: usize, qv: v128, hi: usize): v128 {
+  const lo = v128.load(at);
+  if (hi == 0) return i16x8.sub(lo, qv);
+  return v128.or(i16x8.sub_sat_u(lo, qv), i16x8.sub_sat_u(qv, v128.load(at + hi)));
+}
+
+/** The scalar twin of columnDiff for one sum (at, q: its u16). */
+// @ts-ignore: decorator
+@inline function sumDiff(at: usize, q: usize, hi: usize): i32 {
+  const v = <i32>load<u16>(q), lo = <i32>load<u16>(at);
+  if (hi == 0) return lo - v;
+  return max(0, max(lo - v, v - <i32>load<u16>(at + hi)));
+}
+
 // @ts-ignore: decorator
 @inline function highHalf(v: v128): v128 {
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -250,27 +321,27 @@ function l2Columns8(q: usize, col: usize, pitch: usize, desc: usize, out: usize)
 }
 
 /** Scalar twin of l1Columns8 for one row (col: its first pair). */
-function l1Column(q: usize, col: usize, pitch: usize, desc: usize): i32 {
+function l1Column(q: usize, col: usize, pitch: usize, hi: usize, desc: usize): i32 {
   let b = 0, at = col;
   for (let k = 0; k < CLASSES; k++) {
     const qs = q + (<usize>classWord(desc, k, C_FIRST) << 1), pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
     for (let i = 0; i < pairs; i++, at += pitch) {
       const qi = qs + (<usize>i << 2);
-      b += abs<i32>(<i32>load<u16>(at) - <i32>load<u16>(qi)) + abs<i32>(<i32>load<u16>(at, 2) - <i32>load<u16>(qi, 2));
+      b += abs<i32>(sumDiff(at, qi, hi)) + abs<i32>(sumDiff(at + 2, qi + 2, hi));
     }
   }
   return b;
 }
 
 /** Scalar twin of l2Columns8 for one row (col: its first pair). */
-function l2Column(q: usize, col: usize, pitch: usize, desc: usize): i32 {
+function l2Column(q: usize, col: usize, pitch: usize, hi: usize, desc: usize): i32 {
   let p: i64 = 0, at = col;
   for (let k = 0; k < CLASSES; k++) {
     const qs = q + (<usize>classWord(desc, k, C_FIRST) << 1), pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
     let a: i64 = 0;
     for (let i = 0; i < pairs; i++, at += pitch) {
       const qi = qs + (<usize>i << 2);
-      const d0 = <i64>load<u16>(at) - <i64>load<u16>(qi), d1 = <i64>load<u16>(at, 2) - <i64>load<u16>(qi, 2);
+      const d0 = <i64>sumDiff(at, qi, hi), d1 = <i64>sumDiff(at + 2, qi + 2, hi);
       a += d0 * d0 + d1 * d1;
     }
     p += <i64>classWord(desc, k, C_WEIGHT) * a;
@@ -483,27 +554,59 @@ export function pyramidSeedScratchBytes(seeds: i32): i32 {
 
 /**
  * Exact distances from q (a u8 row of `stride` bytes) to the `seeds` rows of smallest bound among
- * `count` candidates (the rows `list` holds, or rows 0.. when list is 0; their bounds in
- * `bounds`), merged into the query's seed state (seedDist, seedIdx: k slots) as row first +
- * index unless the state already holds that row. The state thus holds the k smallest distances of
- * distinct rows, so its k-th is never below the true k-th distance (see pyramidThreshold); rows
- * arrive in any order, since only that k-th distance is used, not which of tied rows it keeps.
+ * `count` candidates (the level rows `list` holds, or level rows 0.. when list is 0; their bounds
+ * in `bounds`; level row r is image order[r]), merged into the query's seed state (see seedRow).
  * Returns how many distances it computed.
  */
-export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, list: usize, bounds: usize, count: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
+export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, list: usize, bounds: usize, count: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
   const s = min(seeds, count);
   const best = scratch, at = scratch + (<usize>s << 2);
   topkReset<i32>(best, at, s);
   topkPush<i32>(bounds, count, 0, best, at, s);
   let computed = 0;
   for (let r = 0; r < s; r++) {
+    // Fewer than s bounds below i32 max (rows of groups over the threshold) leave empty slots.
     const pos = load<i32>(at + (<usize>r << 2));
-    const row = list == 0 ? pos : load<i32>(list + (<usize>pos << 2));
-    if (holds(seedIdx, k, first + row)) continue;
-    topkPushOne<i32>(seedDist, seedIdx, k, exactU8(metric, q, t + <usize>row * <usize>stride, stride), first + row);
-    computed++;
+    if (pos < 0) continue;
+    computed += seedRow(metric, q, t, stride, first, imageOf(order, list == 0 ? pos : load<i32>(list + (<usize>pos << 2))), seedDist, seedIdx, k);
   }
   return computed;
+}
+
+/**
+ * Exact distances from q to every row of the `seeds` / 8 groups (rounded up) of smallest bound
+ * among `groups` (bounds in groupBounds; n level rows, level row r is image order[r]), merged into
+ * the query's seed state: a group holds similar images, so the nearest group's rows are near.
+ */
+function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, n: i32, groupBounds: usize, groups: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
+  const s = min(groups, (seeds + 7) >> 3);
+  const best = scratch, at = scratch + (<usize>s << 2);
+  topkReset<i32>(best, at, s);
+  topkPush<i32>(groupBounds, groups, 0, best, at, s);
+  let computed = 0;
+  for (let r = 0; r < s; r++) {
+    const g = load<i32>(at + (<usize>r << 2)) << 3;
+    if (g < 0) continue; // an empty slot: a group bound of i32 max
+    for (let pos = g; pos < min(n, g + 8); pos++) computed += seedRow(metric, q, t, stride, first, imageOf(order, pos), seedDist, seedIdx, k);
+  }
+  return computed;
+}
+
+// @ts-ignore: decorator
+@inline function imageOf(order: usize, row: i32): i32 {
+  return order == 0 ? row : load<i32>(order + (<usize>row << 2));
+}
+
+/**
+ * Merges the exact distance from q to image `image` into a seed state (seedDist, seedIdx: k slots)
+ * as index first + image, unless the state already holds it; returns 1 when it computed one. The
+ * state thus holds the k smallest distances of distinct rows, so its k-th is never below the true
+ * k-th distance (see pyramidThreshold).
+ */
+function seedRow(metric: i32, q: usize, t: usize, stride: i32, first: i32, image: i32, seedDist: usize, seedIdx: usize, k: i32): i32 {
+  if (holds(seedIdx, k, first + image)) return 0;
+  topkPushOne<i32>(seedDist, seedIdx, k, exactU8(metric, q, t + <usize>image * <usize>stride, stride), first + image);
+  return 1;
 }
 
 function holds(idx: usize, k: i32, row: i32): bool {
@@ -518,12 +621,13 @@ export function pyramidThreshold(seedDist: usize, dist: usize, k: i32): i32 {
 
 /**
  * Exact distances (L1, or squared L2) from `batch` queries (q: rows of `stride` bytes) to the
- * survivors of their lists (as pyramidRefineU8 leaves them), merged into each query's top-k state
- * (dist, idx + b * k slots) as row first + index, window by window of training rows. A row whose
+ * survivors of their lists (as pyramidRefineU8 leaves them; level row r is image order[r]), merged
+ * into each query's top-k state (dist, idx + b * k slots) as index first + image, window by window
+ * of level rows: the images a window holds are similar, not near in memory. A row whose
  * bound exceeds min(taus[b], the query's current k-th distance) is skipped. Returns how many
  * distances it computed.
  */
-export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, first: i32, dist: usize, idx: usize, k: i32, scratch: usize): i32 {
+export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, order: usize, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, first: i32, dist: usize, idx: usize, k: i32, scratch: usize): i32 {
   const window = windowRows(stride);
   memory.fill(scratch, 0, batch << 2);
   let computed = 0;
@@ -540,7 +644,8 @@ export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, bat
         const row = load<i32>(list + (<usize>r << 2));
         if (row >= end) break;
         if (load<i32>(bound + (<usize>r << 2)) > min(tau, topkWorst<i32>(bd, k))) continue;
-        topkPushOne<i32>(bd, bi, k, exactU8(metric, qb, t + <usize>row * <usize>stride, stride), first + row);
+        const image = imageOf(order, row);
+        topkPushOne<i32>(bd, bi, k, exactU8(metric, qb, t + <usize>image * <usize>stride, stride), first + image);
         computed++;
       }
       store<i32>(scratch + at, r);
@@ -609,8 +714,14 @@ function l2RowU8(a: usize, b: usize, stride: i32): i32 {
 const F_METRIC = 0, F_Q = 1, F_STRIDE = 2, F_SIZE = 3, F_K = 4, F_SEEDS = 5, F_REFINE_SEEDS = 6;
 const F_BOUNDS = 7, F_LISTS = 8, F_LIST_PITCH = 9, F_COUNTS = 10, F_TAUS = 11, F_DIST = 12, F_IDX = 13;
 const F_SEED_DIST = 14, F_SEED_IDX = 15, F_SEED_SCRATCH = 16, F_BATCH_SCRATCH = 17, F_STATS = 18, F_LEVELS = 19;
-// Then per level: the batch's query level rows, their row bytes, the level descriptor.
-const F_LEVEL0 = 20, LEVEL_WORDS = 3;
+// F_GROUP_SCRATCH: pyramidGroupScratchBytes for the widest chunk. Then per level: the batch's
+// query level rows, their row bytes, the level descriptor.
+const F_GROUP_SCRATCH = 20, F_LEVEL0 = 21, LEVEL_WORDS = 3;
+
+/** Bytes of the group scratch of a search (n: rows of the widest chunk): the bounds of its groups, whole v128s of 8. */
+export function pyramidGroupScratchBytes(n: i32): i32 {
+  return columnRows(groupCount(n)) << 2;
+}
 
 /** Bytes of a search frame for `levels` levels. */
 export function pyramidFrameBytes(levels: i32): i32 {
@@ -625,46 +736,81 @@ export function pyramidFrameBytes(levels: i32): i32 {
 /**
  * The whole search of a batch of queries (frame: F_SIZE of them, rows at F_Q, their level rows)
  * in one chunk of n training rows at t (rows chunkFirst..; levelRows: its level rows, one pointer
- * per level): coarsest bounds for every row, a first threshold from the best-bounded seeds,
- * survivors refined level by level (re-seeding after each), then exact distances into each
- * query's top-k state. One call per (batch, chunk), so a worker runs a whole search; the stats
- * (f64: exact distances, then each level's (query, row) pairs) are added up at F_STATS.
+ * per level, then the order of its level rows and the group boxes): per query, bounds of every
+ * group of 8 level rows, a first threshold from the rows of the best-bounded groups, the coarsest
+ * bounds of the rows of every group within it, survivors refined level by level (re-seeding after
+ * each), then exact distances into each query's top-k state. One call per (batch, chunk), so a
+ * worker runs a whole search; the stats (f64: exact distances, then each level's (query, row)
+ * pairs) are added up at F_STATS.
  */
 export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize): void {
   const metric = frameWord(frame, F_METRIC), q = <usize>frameWord(frame, F_Q), stride = frameWord(frame, F_STRIDE);
   const size = frameWord(frame, F_SIZE), k = frameWord(frame, F_K), levels = frameWord(frame, F_LEVELS);
   const bounds = <usize>frameWord(frame, F_BOUNDS), lists = <usize>frameWord(frame, F_LISTS), pitch = frameWord(frame, F_LIST_PITCH);
   const counts = <usize>frameWord(frame, F_COUNTS), stats = <usize>frameWord(frame, F_STATS);
+  const order = <usize>load<u32>(levelRows + (<usize>levels << 2));
   for (let j = 0; j < size; j++) {
     const bound = bounds + <usize>j * <usize>pitch;
+    let tau: i32;
     if (levels > 0) {
-      const rowBytes = frameWord(frame, F_LEVEL0 + 1);
-      pyramidColumnBoundsU8(metric, <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, load<u32>(levelRows), n, <usize>frameWord(frame, F_LEVEL0 + 2), bound);
+      tau = coarseBounds(frame, t, chunkFirst, n, levelRows, order, j);
     } else {
       memory.fill(bound, 0, <usize>n << 2);
+      tau = seedQuery(frame, t, chunkFirst, order, j, 0, n, frameWord(frame, F_SEEDS));
     }
-    const tau = seedQuery(frame, t, chunkFirst, j, 0, n, frameWord(frame, F_SEEDS));
     store<i32>(counts + (<usize>j << 2), pyramidSurvivors(bound, n, tau, lists + <usize>j * <usize>pitch));
   }
-  if (levels > 0) addStat(stats, 1, <f64>n * <f64>size);
   for (let l = 1; l < levels; l++) {
     for (let j = 0; j < size; j++) addStat(stats, 1 + l, <f64>load<i32>(counts + (<usize>j << 2)));
     const word = F_LEVEL0 + l * LEVEL_WORDS;
     pyramidRefineU8(metric, <usize>frameWord(frame, word), load<u32>(levelRows + (<usize>l << 2)), <usize>frameWord(frame, word + 2), size, lists, bounds, pitch, counts,
       <usize>frameWord(frame, F_TAUS), <usize>frameWord(frame, F_BATCH_SCRATCH));
     for (let j = 0; j < size; j++) {
-      seedQuery(frame, t, chunkFirst, j, lists + <usize>j * <usize>pitch, load<i32>(counts + (<usize>j << 2)), frameWord(frame, F_REFINE_SEEDS));
+      seedQuery(frame, t, chunkFirst, order, j, lists + <usize>j * <usize>pitch, load<i32>(counts + (<usize>j << 2)), frameWord(frame, F_REFINE_SEEDS));
     }
   }
-  addStat(stats, 0, <f64>pyramidExactU8(metric, q, t, stride, size, lists, bounds, pitch, counts, <usize>frameWord(frame, F_TAUS), chunkFirst,
+  addStat(stats, 0, <f64>pyramidExactU8(metric, q, t, stride, order, size, lists, bounds, pitch, counts, <usize>frameWord(frame, F_TAUS), chunkFirst,
     <usize>frameWord(frame, F_DIST), <usize>frameWord(frame, F_IDX), k, <usize>frameWord(frame, F_BATCH_SCRATCH)));
 }
 
+/**
+ * The coarsest level for query j of the frame's batch: bounds of the groups, seeds from the best
+ * of them, then the bounds of the rows of each group whose bound is at most the threshold (the
+ * other rows' bounds are i32 max: over any threshold). Stores and returns the threshold.
+ */
+function coarseBounds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32): i32 {
+  const metric = frameWord(frame, F_METRIC), rowBytes = frameWord(frame, F_LEVEL0 + 1), desc = <usize>frameWord(frame, F_LEVEL0 + 2);
+  const q0 = <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, cols = <usize>load<u32>(levelRows);
+  const boxes = <usize>load<u32>(levelRows + (<usize>(frameWord(frame, F_LEVELS) + 1) << 2));
+  const groups = groupCount(n), groupBounds = <usize>frameWord(frame, F_GROUP_SCRATCH);
+  const boxPitch = <usize>columnRows(groups) << 2, hi = <usize>pyramidColumnsBytes(groups, desc);
+  for (let g = 0; g < groups; g += 8) columnBounds8(metric, q0, boxes + (<usize>g << 2), boxPitch, hi, desc, groupBounds + (<usize>g << 2));
+  const stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
+  const seedDist = <usize>frameWord(frame, F_SEED_DIST) + state, stats = <usize>frameWord(frame, F_STATS);
+  addStat(stats, 0, <f64>groupSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, n, groupBounds, groups, frameWord(frame, F_SEEDS),
+    seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k, <usize>frameWord(frame, F_SEED_SCRATCH)));
+  const tau = pyramidThreshold(seedDist, <usize>frameWord(frame, F_DIST) + state, k);
+  const bound = <usize>frameWord(frame, F_BOUNDS) + <usize>j * <usize>frameWord(frame, F_LIST_PITCH), pitch = <usize>columnRows(n) << 2;
+  let reached = 0;
+  for (let g = 0; g < groups; g++) {
+    const at = <usize>g << 5;
+    if (load<i32>(groupBounds + (<usize>g << 2)) > tau) {
+      for (let r: usize = 0; r < 32; r += 4) store<i32>(bound + at + r, i32.MAX_VALUE);
+      continue;
+    }
+    columnBounds8(metric, q0, cols + at, pitch, 0, desc, bound + at);
+    reached += min(8, n - (g << 3));
+  }
+  addStat(stats, 1, <f64>reached);
+  // The rows' own bounds find nearer seeds than their groups' did.
+  return seedQuery(frame, t, chunkFirst, order, j, 0, n, frameWord(frame, F_REFINE_SEEDS));
+}
+
 /** Seeds query j of the frame's batch from `count` candidates (list, or all rows when 0); stores and returns its threshold. */
-function seedQuery(frame: usize, t: usize, chunkFirst: i32, j: i32, list: usize, count: i32, seeds: i32): i32 {
+function seedQuery(frame: usize, t: usize, chunkFirst: i32, order: usize, j: i32, list: usize, count: i32, seeds: i32): i32 {
   const stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
   const seedDist = <usize>frameWord(frame, F_SEED_DIST) + state, dist = <usize>frameWord(frame, F_DIST) + state;
-  addStat(<usize>frameWord(frame, F_STATS), 0, <f64>pyramidSeedU8(frameWord(frame, F_METRIC), <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, list,
+  addStat(<usize>frameWord(frame, F_STATS), 0, <f64>pyramidSeedU8(frameWord(frame, F_METRIC), <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, list,
     <usize>frameWord(frame, F_BOUNDS) + <usize>j * <usize>frameWord(frame, F_LIST_PITCH), count, seeds, seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k,
     <usize>frameWord(frame, F_SEED_SCRATCH)));
   const tau = pyramidThreshold(seedDist, dist, k);

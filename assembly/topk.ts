@@ -1,6 +1,7 @@
 // Per-query k smallest (distance, index) pairs, merged one block of candidate distances at a time.
-// Candidates arrive in increasing index order and only a strictly smaller distance enters, so
-// among equal distances the lower training index wins.
+// topkPush's candidates arrive in increasing index order and only a strictly smaller distance
+// enters, so among equal distances the lower training index wins; topkPushOne compares (distance,
+// index) pairs, so its candidates may arrive in any order.
 // Small k: a sorted array with insertion. Large k: a max-heap, sorted once at the end.
 
 /** Above this k the max-heap replaces insertion into a sorted array. */
@@ -67,7 +68,7 @@ function sortedInsert<T>(dist: usize, idx: usize, k: i32, v: T, i: i32): void {
   let p = k - 1;
   while (p > 0) {
     const prev = load<T>(dist + (<usize>(p - 1) << 2));
-    if (prev <= v) break;
+    if (prev < v || (prev == v && load<i32>(idx + (<usize>(p - 1) << 2)) < i)) break;
     store<T>(dist + (<usize>p << 2), prev);
     store<i32>(idx + (<usize>p << 2), load<i32>(idx + (<usize>(p - 1) << 2)));
     p--;
@@ -117,9 +118,10 @@ export function topkWorst<T>(dist: usize, k: i32): T {
   return load<T>(k >= HEAP_MIN_K ? dist : dist + (<usize>(k - 1) << 2));
 }
 
-/** Merges one candidate (distance v, index i) into a top-k state; candidates arrive in increasing index order, as in topkPush. */
+/** Merges one candidate (distance v, index i) into a top-k state, in (distance, index) order: candidates may arrive in any order. */
 export function topkPushOne<T>(dist: usize, idx: usize, k: i32, v: T, i: i32): void {
-  if (!(v < topkWorst<T>(dist, k))) return;
+  const at = k >= HEAP_MIN_K ? 0 : <usize>(k - 1) << 2, worst = load<T>(dist + at);
+  if (!(v < worst || (v == worst && i < load<i32>(idx + at)))) return;
   if (k >= HEAP_MIN_K) heapReplaceRoot<T>(dist, idx, k, v, i);
   else sortedInsert<T>(dist, idx, k, v, i);
 }

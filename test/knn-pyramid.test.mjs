@@ -60,7 +60,7 @@ test("'auto' decides at the first search: a sample of queries timed both ways, w
     } else {
       assert.match(stats.reason, /^'auto': on 16 queries, brute force took [\d.]+ ms and the pyramid [\d.]+ ms$/);
       if (stats.algorithm === 'brute') assert.is(stats.exact, 200 * 5000);
-      else assert.ok(stats.exact < 200 * 5000 / 2 && stats.levels[0].reached === 200 * 5000, `${JSON.stringify(stats)}`);
+      else assert.ok(stats.exact < 200 * 5000 / 2 && stats.levels[0].reached < 200 * 5000, `${JSON.stringify(stats)}`);
     }
     assert.equal(progress.at(-1), [200, 200], `${metric}: progress ends at the total`);
     assert.ok(progress.every(([done], i) => i === 0 || done >= progress[i - 1][0]), `${metric}: progress never goes back`);

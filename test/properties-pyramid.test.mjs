@@ -70,12 +70,16 @@ function materialize({ s, trainCopies, queryCopies }) {
   return { X, Q, cols };
 }
 
-/** Every query bounds all rows at the first level, fewer at each finer one; seeding adds at most n distances per level. */
+/**
+ * Every query bounds at most all rows at the first level (whole groups of 8 skipped), fewer at
+ * each finer one; each seeding round (the best groups, the coarsest rows, each finer level) adds
+ * at most n distances to the exact stage's n.
+ */
 function checkStats(stats, m, n, label) {
   const reached = stats.levels.map((l) => l.reached);
-  if (reached.length > 0) assert.is(reached[0], m * n, `${label}: every row is bounded at the first level`);
+  if (reached.length > 0) assert.ok(reached[0] <= m * n, `${label}: at most every row is bounded at the first level`);
   reached.forEach((r, l) => assert.ok(l === 0 || r <= reached[l - 1], `${label}: level ${l} reached by no more rows than level ${l - 1}`));
-  assert.ok(stats.exact <= m * n * (1 + Math.max(1, reached.length)), `${label}: ${stats.exact} exact distances`);
+  assert.ok(stats.exact <= m * n * (2 + Math.max(1, reached.length)), `${label}: ${stats.exact} exact distances`);
 }
 
 const properties = suite('searchPyramid properties');

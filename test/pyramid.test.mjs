@@ -7,7 +7,7 @@ import { init, loadDataset, KNearestNeighbor } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { writeRows, paddedStride } from '../dist/layout.js';
 import { storeTrainingRows, freeTrainingRows } from '../dist/exec/knn-rows.js';
-import { buildPyramid, freePyramid, pyramidKernels, searchPyramid, levelBlocks, PYRAMID_MEMORY_SHARE } from '../dist/exec/pyramid.js';
+import { buildPyramid, freePyramid, groupOrder, pyramidKernels, searchPyramid, levelBlocks, PYRAMID_MEMORY_SHARE } from '../dist/exec/pyramid.js';
 import { eachBuild, mulberry32, randomU8, throws, rejects } from './helpers.mjs';
 
 const METRIC_CODES = { l1: 1, l2: 2 };
@@ -74,8 +74,8 @@ function kernelBounds(query, train, shape, block, metric) {
     const t = storeRows(c, train, stride), q = storeRows(c, query, stride);
     blocks.push(t, q);
     const tl = alloc(n * rowBytes), ql = alloc(rowBytes);
-    K.pyramidSumsU8(t, n, stride, desc, tl);
-    K.pyramidSumsU8(q, 1, stride, desc, ql);
+    K.pyramidSumsU8(t, n, stride, desc, tl, 0);
+    K.pyramidSumsU8(q, 1, stride, desc, ql, 0);
     const cols = alloc(K.pyramidColumnsBytes(n, desc)), out = alloc(Math.ceil(n / 8) * 32);
     K.pyramidColumnsU8(tl, n, desc, cols);
     K.pyramidColumnBoundsU8(METRIC_CODES[metric], ql, cols, n, desc, out);
@@ -156,8 +156,8 @@ bounds('refinement keeps exactly the rows whose bound is at most tau, in order',
       const rowBytes = K.pyramidDescribeLevel(...shape, ...block, desc);
       const t = storeRows(c, train, stride), q = storeRows(c, query, stride);
       const tl = c.alloc(40 * rowBytes), ql = c.alloc(2 * rowBytes);
-      K.pyramidSumsU8(t, 40, stride, desc, tl);
-      K.pyramidSumsU8(q, 2, stride, desc, ql);
+      K.pyramidSumsU8(t, 40, stride, desc, tl, 0);
+      K.pyramidSumsU8(q, 2, stride, desc, ql, 0);
       const pitch = 4 * 40, lists = c.alloc(2 * pitch), out = c.alloc(2 * pitch), counts = c.alloc(8), tauPtr = c.alloc(8), scratch = c.alloc(K.pyramidBatchScratchBytes(2));
       // Query 0 refines the odd rows, query 1 every row.
       const odd = Array.from({ length: 20 }, (_, i) => 2 * i + 1), every = Array.from({ length: 40 }, (_, i) => i);
@@ -181,6 +181,61 @@ bounds('refinement keeps exactly the rows whose bound is at most tau, in order',
 bounds.run();
 
 const levels = suite('buildPyramid');
+
+levels('groupOrder: a permutation with tight groups; group boxes hold exactly their rows', async () => {
+  const rng = mulberry32(12);
+  // The search is exact under any order (the property tests); the order only makes groups tight.
+  const boxWidth = (sums, order, width) => {
+    let total = 0;
+    for (let g = 0; g < order.length; g += 8) {
+      for (let d = 0; d < width; d++) {
+        const values = Array.from(order.slice(g, g + 8), (r) => sums[r * width + d]);
+        total += Math.max(...values) - Math.min(...values);
+      }
+    }
+    return total;
+  };
+  for (const [n, width] of [[1, 8], [8, 8], [9, 8], [100, 16], [1000, 16], [333, 8]]) {
+    // Rows near one of 4 centres, shuffled; few values, so the split keys tie often.
+    const centres = Array.from({ length: 4 }, () => Array.from({ length: width }, () => Math.floor(rng() * 5) * 1000));
+    const sums = new Uint16Array(n * width);
+    for (let r = 0; r < n; r++) {
+      const centre = centres[Math.floor(rng() * 4)];
+      for (let d = 0; d < width; d++) sums[r * width + d] = centre[d] + Math.floor(rng() * 3) * 10;
+    }
+    const order = groupOrder(sums, n, width);
+    assert.equal([...order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `n=${n}: a permutation`);
+    const identity = Int32Array.from({ length: n }, (_, i) => i);
+    if (n >= 100) assert.ok(boxWidth(sums, order, width) < boxWidth(sums, identity, width) / 4, `n=${n}: groups tighter than in row order`);
+  }
+  await init();
+  const c = core(), K = pyramidKernels(c), shape = [9, 10, 3], block = [4, 4];
+  const desc = c.alloc(K.pyramidDescBytes());
+  const rowBytes = K.pyramidDescribeLevel(...shape, ...block, desc);
+  for (const n of [1, 7, 8, 21, 64]) {
+    const x = randomU8(rng, n, 270), stride = paddedStride(270, 1);
+    const t = storeRows(c, x, stride), rows = c.alloc(n * rowBytes), boxes = c.alloc(K.pyramidGroupBoxesBytes(n, desc));
+    K.pyramidSumsU8(t, n, stride, desc, rows, 0);
+    K.pyramidGroupBoxesU8(rows, n, desc, boxes);
+    // The boxes are the columns (pyramidColumnsU8) of one row of elementwise minima per group, then of maxima.
+    const groups = Math.ceil(n / 8), width = rowBytes / 2, half = K.pyramidGroupBoxesBytes(n, desc) / 2;
+    const level = new Uint16Array(c.u8.slice(rows, rows + n * rowBytes).buffer);
+    const extremes = [Math.min, Math.max].map((pick) => Uint16Array.from({ length: groups * width }, (_, at) => {
+      const g = Math.floor(at / width), d = at % width;
+      return pick(...Array.from({ length: Math.min(8, n - 8 * g) }, (_, r) => level[(8 * g + r) * width + d]));
+    }));
+    const cols = c.alloc(half), ext = c.alloc(groups * rowBytes);
+    for (const [i, rowsOfGroups] of extremes.entries()) {
+      c.u8.set(new Uint8Array(rowsOfGroups.buffer), ext);
+      K.pyramidColumnsU8(ext, groups, desc, cols);
+      assert.equal(Array.from(c.u8.slice(boxes + i * half, boxes + (i + 1) * half)), Array.from(c.u8.slice(cols, cols + half)), `n=${n}: ${i === 0 ? 'smallest' : 'largest'} sums per group`);
+    }
+    c.free(cols);
+    c.free(ext);
+    for (const p of [t, rows, boxes]) c.free(p);
+  }
+  c.free(desc);
+});
 
 levels('levels: coarse to fine, clipped to the image, within the memory share', async () => {
   await init();

@@ -24,10 +24,13 @@ export type Shape = [number, number, number];
 export interface PyramidKernels {
   pyramidDescBytes(): number;
   pyramidDescribeLevel(h: number, w: number, c: number, bh: number, bw: number, desc: number): number;
-  pyramidSumsU8(x: number, rows: number, stride: number, desc: number, out: number): void;
+  pyramidSumsU8(x: number, rows: number, stride: number, desc: number, out: number, order: number): void;
   pyramidColumnsBytes(n: number, desc: number): number;
   pyramidColumnsU8(rows: number, n: number, desc: number, out: number): void;
   pyramidColumnBoundsU8(metric: number, q: number, cols: number, n: number, desc: number, out: number): void;
+  pyramidGroupBoxesBytes(n: number, desc: number): number;
+  pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number): void;
+  pyramidGroupScratchBytes(n: number): number;
   pyramidBatchScratchBytes(batch: number): number;
   pyramidRefineU8(metric: number, q: number, t: number, desc: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, scratch: number): void;
   pyramidSeedScratchBytes(seeds: number): number;
@@ -87,16 +90,18 @@ export interface PyramidLevel {
 }
 
 /**
- * Block-sum levels, coarse to fine, for every chunk of a stored u8 training set. The coarsest
- * level, only ever bounded for all rows at once, is stored in columns (pyramidColumnsU8); the
- * others in rows, for the survivor lists.
+ * Block-sum levels, coarse to fine, for every chunk of a stored u8 training set. A chunk's level
+ * rows are in its own order (groupOrder): every 8 consecutive level rows, a group, hold similar
+ * images, and a box of each group's coarsest sums bounds all 8 rows at once. The coarsest level,
+ * only ever bounded group by group, is stored in columns (pyramidColumnsU8); the others in rows,
+ * for the survivor lists.
  */
 export interface Pyramid {
   rows: StoredRows;
   /** The image shape the blocks follow; [1, cols, 1] (runs of consecutive features) when none was given. */
   shape: Shape;
   levels: PyramidLevel[];
-  /** chunkLevels[chunk][level]: the level rows of that chunk of training rows. */
+  /** chunkLevels[chunk]: the level rows of that chunk of training rows, per level, then their order (i32: the chunk's row of each level row) and the group boxes (pyramidGroupBoxesU8); no order nor boxes without levels. */
   chunkLevels: number[][];
   /** Bytes of the levels: at most PYRAMID_MEMORY_SHARE of rows x stride (but for 8-row padding of the columns). */
   bytes: number;
@@ -122,27 +127,93 @@ export interface PyramidNeighbors extends Neighbors {
  * out while the pyramid would exceed PYRAMID_MEMORY_SHARE of the stored rows' bytes.
  */
 export async function buildPyramid(t: StoredRows, shape: Shape | null = null): Promise<Pyramid> {
-  const c = t.core, exec = executorOf(c);
+  const c = t.core, exec = executorOf(c), kernels = pyramidKernels(c);
   const geometry = shape === null ? [1, t.cols, 1] as Shape : checkShape(shape, t.cols);
   return c.scopedAsync(async (scope) => {
     const levels = fitLevels(c, scope, geometry, t.stride);
-    const bytes = t.chunks.reduce((sum, chunk) => sum + levels.reduce((s, level, l) => s + levelBytes(c, level, l, chunk.rows), 0), 0);
+    const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc)]);
+    const bytes = t.chunks.reduce((sum, chunk) => sum + blocks(chunk.rows).reduce((a, b) => a + b, 0), 0);
     c.checkFits(bytes, 'the pyramid');
-    const chunkLevels = t.chunks.map((chunk) => levels.map((level, l) => scope.alloc(levelBytes(c, level, l, chunk.rows), 'a pyramid level')));
-    // The coarsest level is summed in rows, then stored in columns; chunks are summed on the workers.
-    await c.scopedAsync(async (temp) => {
-      const rowSums = t.chunks.map((chunk) => (levels.length > 0 ? temp.alloc(byteSize('a pyramid level', chunk.rows, levels[0]!.rowBytes), 'a pyramid level') : 0));
-      await forEachInLanes([...t.chunks.keys()], exec.lanes, async (i) => {
-        const chunk = t.chunks[i]!, out = chunkLevels[i]!;
-        await exec.run(levels.flatMap((level, l): KernelCall[] => (l > 0
-          ? [['pyramidSumsU8', chunk.ptr, chunk.rows, t.stride, level.desc, out[l]!]]
-          : [['pyramidSumsU8', chunk.ptr, chunk.rows, t.stride, level.desc, rowSums[i]!], ['pyramidColumnsU8', rowSums[i]!, chunk.rows, level.desc, out[0]!]])));
-      }, undefined, 'the pyramid build');
-    });
+    const chunkLevels = t.chunks.map((chunk) => blocks(chunk.rows).map((size) => scope.alloc(size, 'a pyramid level')));
+    if (levels.length > 0) {
+      const first = levels[0]!;
+      // The coarsest sums in row order give the chunk's order; then every level follows it.
+      await c.scopedAsync(async (temp) => {
+        const rowSums = t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, first.rowBytes), 'a pyramid level'));
+        await forEachInLanes([...t.chunks.keys()], exec.lanes, async (i) => {
+          const chunk = t.chunks[i]!, out = chunkLevels[i]!, order = out[levels.length]!, n = chunk.rows;
+          await exec.run([['pyramidSumsU8', chunk.ptr, n, t.stride, first.desc, rowSums[i]!, 0]]);
+          const width = first.rowBytes / 2, heap = c.u8;
+          c.i32.set(groupOrder(new Uint16Array(heap.buffer, heap.byteOffset + rowSums[i]!, n * width), n, width), order / 4);
+          await exec.run([
+            ['pyramidSumsU8', chunk.ptr, n, t.stride, first.desc, rowSums[i]!, order],
+            ['pyramidColumnsU8', rowSums[i]!, n, first.desc, out[0]!],
+            ['pyramidGroupBoxesU8', rowSums[i]!, n, first.desc, out[levels.length + 1]!],
+            ...levels.slice(1).map((level, l): KernelCall => ['pyramidSumsU8', chunk.ptr, n, t.stride, level.desc, out[l + 1]!, order]),
+          ]);
+        }, undefined, 'the pyramid build');
+      });
+    }
     for (const ptr of chunkLevels.flat()) scope.keep(ptr);
     for (const level of levels) scope.keep(level.desc);
     return { rows: t, shape: geometry, levels, chunkLevels, bytes };
   });
+}
+
+/**
+ * An order of n level rows (u16 sums, `width` per row) in which every 8 consecutive rows from the
+ * first are a leaf of a k-d tree: each range of rows splits at a multiple of 8 rows from its start,
+ * at the median of the sum that spreads widest over it. A query far from one leaf's box of sums
+ * is then far from all 8 of its rows (pyramidGroupBoxesU8).
+ */
+export function groupOrder(sums: Uint16Array, n: number, width: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const low = new Uint16Array(width), high = new Uint16Array(width);
+  const ranges = [0, n];
+  while (ranges.length > 0) {
+    const hi = ranges.pop()!, lo = ranges.pop()!;
+    if (hi - lo <= 8) continue;
+    low.fill(0xffff);
+    high.fill(0);
+    for (let i = lo; i < hi; i++) {
+      const base = order[i]! * width;
+      for (let d = 0; d < width; d++) {
+        const v = sums[base + d]!;
+        if (v < low[d]!) low[d] = v;
+        if (v > high[d]!) high[d] = v;
+      }
+    }
+    let widest = 0;
+    for (let d = 1; d < width; d++) if (high[d]! - low[d]! > high[widest]! - low[widest]!) widest = d;
+    if (high[widest] === low[widest]) continue; // identical sums: any order will do
+    const mid = lo + 8 * Math.ceil((hi - lo) / 16);
+    selectNth(order, lo, hi, mid, (row) => sums[row * width + widest]!);
+    ranges.push(lo, mid, mid, hi);
+  }
+  return order;
+}
+
+/** Reorders a[lo, hi) so that a[nth] has its rank by key, smaller keys before it and larger after (quickselect, 3-way partitions for ties). */
+function selectNth(a: Int32Array, lo: number, hi: number, nth: number, key: (v: number) => number): void {
+  while (hi - lo > 1) {
+    const pivot = key(a[lo + ((hi - lo) >> 1)]!);
+    let lt = lo, i = lo, gt = hi;
+    while (i < gt) {
+      const v = a[i]!, k = key(v);
+      if (k < pivot) {
+        a[i++] = a[lt]!;
+        a[lt++] = v;
+      } else if (k > pivot) {
+        a[i] = a[--gt]!;
+        a[gt] = v;
+      } else {
+        i++;
+      }
+    }
+    if (nth < lt) hi = lt;
+    else if (nth >= gt) lo = gt;
+    else return;
+  }
 }
 
 /** Bytes of level l (the first in columns, the others in rows) for a chunk of n rows. */
@@ -225,19 +296,19 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   const firsts = Array.from({ length: Math.ceil(m / batch) }, (_, i) => i * batch);
   let done = 0;
   await c.scopedAsync(async (scope) => {
-    // Each chunk's level rows, one pointer per level, for pyramidSearchChunk.
-    const levelTables = p.chunkLevels.map((rows) => {
-      const table = scope.alloc(byteSize('pyramid level table', Math.max(1, levels), 4), 'pyramid level table');
-      c.i32.set(rows.map((ptr) => ptr | 0), table >>> 2);
+    // Each chunk's level rows, one pointer per level, then its order and group boxes (0 and 0 without levels), for pyramidSearchChunk.
+    const levelTables = p.chunkLevels.map((blocks) => {
+      const table = scope.alloc(byteSize('pyramid level table', levels + 2, 4), 'pyramid level table');
+      c.i32.set(levels > 0 ? blocks.map((ptr) => ptr | 0) : [0, 0], table >>> 2);
       return table;
     });
-    const lanes = Array.from({ length: Math.min(exec.lanes, firsts.length) }, () => allocLane(c, scope, p, batch, k, seeds, listPitch, metric));
+    const lanes = Array.from({ length: Math.min(exec.lanes, firsts.length) }, () => allocLane(c, scope, p, batch, k, seeds, listPitch, widest, metric));
     await forEachInLanes(firsts, lanes.length, async (first, laneIndex) => {
       const lane = lanes[laneIndex]!, size = Math.min(batch, m - first);
       writeRows(c, x, first, size, lane.q, t.stride);
       c.i32[(lane.frame >>> 2) + F_SIZE] = size;
       c.f64.fill(0, lane.stats >>> 3, (lane.stats >>> 3) + 1 + levels);
-      const calls: KernelCall[] = p.levels.map((level, l) => ['pyramidSumsU8', lane.q, size, t.stride, level.desc, lane.qLevels[l]!]);
+      const calls: KernelCall[] = p.levels.map((level, l) => ['pyramidSumsU8', lane.q, size, t.stride, level.desc, lane.qLevels[l]!, 0]);
       calls.push(['pyramidResetTopk', lane.dist, lane.idx, size * k], ['pyramidResetTopk', lane.seedDist, lane.seedIdx, size * k]);
       t.chunks.forEach((chunk, i) => calls.push(['pyramidSearchChunk', lane.frame, chunk.ptr, chunk.first, chunk.rows, levelTables[i]!]));
       for (let j = 0; j < size; j++) calls.push(['pyramidFinishTopk', lane.dist + j * k * 4, lane.idx + j * k * 4, k]);
@@ -271,7 +342,7 @@ interface Lane {
   stats: number;
 }
 
-function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, seeds: number, listPitch: number, metric: PyramidMetric): Lane {
+function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, seeds: number, listPitch: number, widest: number, metric: PyramidMetric): Lane {
   const t = p.rows, kernels = pyramidKernels(c), levels = p.levels.length;
   const block = (what: string, ...sizes: number[]): number => scope.alloc(byteSize(what, ...sizes), what);
   const lane: Lane = {
@@ -282,13 +353,14 @@ function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, 
     frame: scope.alloc(kernels.pyramidFrameBytes(levels), 'pyramid search frame'),
     stats: block('pyramid stats', 1 + levels, 8),
   };
-  // The frame, in the word order of assembly/pyramid.ts (F_METRIC ... F_LEVELS, then per level).
+  // The frame, in the word order of assembly/pyramid.ts (F_METRIC ... F_LEVELS, F_GROUP_SCRATCH, then per level).
   const words = [
     METRICS[metric].code, lane.q, t.stride, batch, k, seeds, REFINE_SEEDS,
     block('pyramid bounds', batch, listPitch), block('pyramid survivors', batch, listPitch), listPitch,
     block('pyramid survivor counts', batch, 4), block('pyramid thresholds', batch, 4), lane.dist, lane.idx, lane.seedDist, lane.seedIdx,
     scope.alloc(kernels.pyramidSeedScratchBytes(Math.max(seeds, REFINE_SEEDS)), 'pyramid scratch'),
     scope.alloc(kernels.pyramidBatchScratchBytes(batch), 'pyramid scratch'), lane.stats, levels,
+    levels > 0 ? scope.alloc(kernels.pyramidGroupScratchBytes(widest), 'pyramid scratch') : 0,
     ...p.levels.flatMap((level, l) => [lane.qLevels[l]!, level.rowBytes, level.desc]),
   ];
   c.i32.set(words.map((w) => w | 0), lane.frame >>> 2);
