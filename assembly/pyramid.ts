@@ -161,8 +161,9 @@ export function pyramidColumnsBytes(n: i32, desc: usize): i32 {
  * Rewrites n level rows (pyramidSumsU8) in columns of pairs, for bounding every row at once:
  * pair p (sums 2p and 2p + 1 of a row, classes in order) of row j is the u32 at
  * out + 4 * (p * columnRows(n) + j), so a v128 holds one pair of 4 rows. Padding rows are zero.
+ * Row j is level row order[j] when `order` (i32s) is not 0.
  */
-export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize): void {
+export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize, order: usize): void {
   const rowBytes = <usize>word(desc, D_ROW_BYTES), pitch = <usize>columnRows(n) << 2;
   memory.fill(out, 0, pyramidColumnsBytes(n, desc));
   let col = out;
@@ -170,7 +171,7 @@ export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize): 
     const first = <usize>classWord(desc, k, C_FIRST) << 1, pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
     for (let i = 0; i < pairs; i++, col += pitch) {
       const src = rows + first + (<usize>i << 2);
-      for (let j = 0; j < n; j++) store<u32>(col + (<usize>j << 2), load<u32>(src + <usize>j * rowBytes));
+      for (let j = 0; j < n; j++) store<u32>(col + (<usize>j << 2), load<u32>(src + <usize>imageOf(order, j) * rowBytes));
     }
   }
 }
@@ -190,9 +191,10 @@ export function pyramidGroupBoxesBytes(n: i32, desc: usize): i32 {
  * columns like pyramidColumnsU8 with a group for a row: the smallest sums of the group's rows,
  * then (pyramidColumnsBytes(groups) bytes further) the largest. The pyramid orders its rows so
  * that a group holds similar images (src/exec/pyramid.ts), and a query far from a group's box is
- * far from all its rows: one bound for 8 rows (columnDiff).
+ * far from all its rows: one bound for 8 rows (columnDiff). Row r is level row order[r] when
+ * `order` (i32s) is not 0.
  */
-export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize): void {
+export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize, order: usize): void {
   const rowBytes = <usize>word(desc, D_ROW_BYTES), groups = groupCount(n), pitch = <usize>columnRows(groups) << 2;
   const half = <usize>pyramidColumnsBytes(groups, desc);
   memory.fill(out, 0, half << 1);
@@ -205,7 +207,7 @@ export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize
       for (let g = 0; g < groups; g++) {
         let lo: i32 = 0xffff, hi: i32 = 0;
         for (let r = g << 3, end = min(n, r + 8); r < end; r++) {
-          const v = <i32>load<u16>(src + <usize>r * rowBytes);
+          const v = <i32>load<u16>(src + <usize>imageOf(order, r) * rowBytes);
           lo = min(lo, v);
           hi = max(hi, v);
         }

@@ -77,7 +77,7 @@ function kernelBounds(query, train, shape, block, metric) {
     K.pyramidSumsU8(t, n, stride, desc, tl, 0);
     K.pyramidSumsU8(q, 1, stride, desc, ql, 0);
     const cols = alloc(K.pyramidColumnsBytes(n, desc)), out = alloc(Math.ceil(n / 8) * 32);
-    K.pyramidColumnsU8(tl, n, desc, cols);
+    K.pyramidColumnsU8(tl, n, desc, cols, 0);
     K.pyramidColumnBoundsU8(METRIC_CODES[metric], ql, cols, n, desc, out);
     const columns = Array.from(c.i32.subarray(out >>> 2, (out >>> 2) + n));
     const list = alloc(4 * n), bounds = alloc(4 * n), counts = alloc(4), taus = alloc(4), scratch = alloc(K.pyramidBatchScratchBytes(1));
@@ -216,7 +216,7 @@ levels('groupOrder: a permutation with tight groups; group boxes hold exactly th
     const x = randomU8(rng, n, 270), stride = paddedStride(270, 1);
     const t = storeRows(c, x, stride), rows = c.alloc(n * rowBytes), boxes = c.alloc(K.pyramidGroupBoxesBytes(n, desc));
     K.pyramidSumsU8(t, n, stride, desc, rows, 0);
-    K.pyramidGroupBoxesU8(rows, n, desc, boxes);
+    K.pyramidGroupBoxesU8(rows, n, desc, boxes, 0);
     // The boxes are the columns (pyramidColumnsU8) of one row of elementwise minima per group, then of maxima.
     const groups = Math.ceil(n / 8), width = rowBytes / 2, half = K.pyramidGroupBoxesBytes(n, desc) / 2;
     const level = new Uint16Array(c.u8.slice(rows, rows + n * rowBytes).buffer);
@@ -227,7 +227,7 @@ levels('groupOrder: a permutation with tight groups; group boxes hold exactly th
     const cols = c.alloc(half), ext = c.alloc(groups * rowBytes);
     for (const [i, rowsOfGroups] of extremes.entries()) {
       c.u8.set(new Uint8Array(rowsOfGroups.buffer), ext);
-      K.pyramidColumnsU8(ext, groups, desc, cols);
+      K.pyramidColumnsU8(ext, groups, desc, cols, 0);
       assert.equal(Array.from(c.u8.slice(boxes + i * half, boxes + (i + 1) * half)), Array.from(c.u8.slice(cols, cols + half)), `n=${n}: ${i === 0 ? 'smallest' : 'largest'} sums per group`);
     }
     c.free(cols);

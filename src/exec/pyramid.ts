@@ -26,10 +26,10 @@ export interface PyramidKernels {
   pyramidDescribeLevel(h: number, w: number, c: number, bh: number, bw: number, desc: number): number;
   pyramidSumsU8(x: number, rows: number, stride: number, desc: number, out: number, order: number): void;
   pyramidColumnsBytes(n: number, desc: number): number;
-  pyramidColumnsU8(rows: number, n: number, desc: number, out: number): void;
+  pyramidColumnsU8(rows: number, n: number, desc: number, out: number, order: number): void;
   pyramidColumnBoundsU8(metric: number, q: number, cols: number, n: number, desc: number, out: number): void;
   pyramidGroupBoxesBytes(n: number, desc: number): number;
-  pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number): void;
+  pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number, order: number): void;
   pyramidGroupScratchBytes(n: number): number;
   pyramidBatchScratchBytes(batch: number): number;
   pyramidRefineU8(metric: number, q: number, t: number, desc: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, scratch: number): void;
@@ -146,9 +146,8 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null = null): P
           const width = first.rowBytes / 2, heap = c.u8;
           c.i32.set(groupOrder(new Uint16Array(heap.buffer, heap.byteOffset + rowSums[i]!, n * width), n, width), order / 4);
           await exec.run([
-            ['pyramidSumsU8', chunk.ptr, n, t.stride, first.desc, rowSums[i]!, order],
-            ['pyramidColumnsU8', rowSums[i]!, n, first.desc, out[0]!],
-            ['pyramidGroupBoxesU8', rowSums[i]!, n, first.desc, out[levels.length + 1]!],
+            ['pyramidColumnsU8', rowSums[i]!, n, first.desc, out[0]!, order],
+            ['pyramidGroupBoxesU8', rowSums[i]!, n, first.desc, out[levels.length + 1]!, order],
             ...levels.slice(1).map((level, l): KernelCall => ['pyramidSumsU8', chunk.ptr, n, t.stride, level.desc, out[l + 1]!, order]),
           ]);
         }, undefined, 'the pyramid build');
