@@ -53,14 +53,15 @@ const MAX_BLOCK_SIDE = Math.floor(Math.sqrt(MAX_BLOCK_PIXELS));
 /** The pyramid holds at most this share of the stored training bytes (rows x stride). */
 export const PYRAMID_MEMORY_SHARE = 0.75;
 
-// Seed rows beyond k whose exact distances give the first threshold: a tighter tau for a few
-// distances more. Each seed is a cache miss (rows anywhere in the set); on Fashion-MNIST, one
-// thread, 1,000 queries, (SEED_EXTRA, REFINE_SEEDS) = (64, 32) took 790-830 ms for L2, (32, 16)
-// 740-750 ms, (16, 8) 730-740 ms, (32, 4) 840-860 ms (L1: 505, 470, 480, 470 ms).
-const SEED_EXTRA = 32;
+// Seed rows beyond k whose exact distances give the first threshold: the rows of the (k +
+// SEED_EXTRA) / 8 groups of smallest bound. Each seed is a cache miss (rows anywhere in the set).
+// On Fashion-MNIST, one thread, 1,000 queries (L1, L2 ms): (SEED_EXTRA, REFINE_SEEDS) = (32, 16)
+// 390, 625; (16, 8) 383, 692; (32, 8) 376, 647; (64, 8) 360-369, 598-616; (96, 8) 391, 643;
+// (64, 4) 388, 610; (128, 4) 355, 628.
+const SEED_EXTRA = 64;
 
-// Seed rows after each refinement: the smallest bounds of a finer level find closer rows.
-const REFINE_SEEDS = 16;
+// Seed rows after the coarsest level and each refinement: the smallest bounds of a finer level find closer rows.
+const REFINE_SEEDS = 8;
 
 // Queries searched together: a batch shares each window of training rows it refines (see windowRows
 // in assembly/pyramid.ts). Measured on Fashion-MNIST L2 with 2 workers, 3,000 queries: 16 per batch
