@@ -167,9 +167,6 @@ export const radioValue = (name) => document.querySelector(`input[name="${name}"
 // The same picture and wording as the `simdclass demo` report (src/cli/report.ts, which the page
 // cannot import: the package exports the library, not its command line).
 
-/** Training rows from which algorithm 'auto' builds a pyramid (the library's README: 4,096 for L1, 16,384 for L2). */
-export const AUTO_PYRAMID_ROWS = { l1: 4096, l2: 16384 };
-
 /** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
 export function formatShare(share) {
   if (!Number.isFinite(share)) return '–';
@@ -180,14 +177,15 @@ export function formatShare(share) {
 }
 
 /**
- * Sums the lastStats of searches of one model over slices of the queries (null: none yet). A model
- * keeps the algorithm 'auto' chose, so slices agree; if they did not, the sum says 'mixed'.
+ * Sums the lastStats of searches of one model over slices of the queries (null: none yet). The reason
+ * is the first slice's: the search that chose (for 'auto', its timed sample); later slices repeat it.
+ * A model keeps the algorithm 'auto' chose, so slices agree; if they did not, the sum says 'mixed'.
  */
 export function addSearchStats(total, stats) {
-  const a = total ?? { algorithm: stats.algorithm, queries: 0, exact: 0, levels: [] };
+  const a = total ?? { algorithm: stats.algorithm, reason: stats.reason, queries: 0, exact: 0, levels: [] };
   const longer = stats.levels.length > a.levels.length ? stats.levels : a.levels;
   return {
-    algorithm: a.algorithm === stats.algorithm ? stats.algorithm : 'mixed',
+    algorithm: a.algorithm === stats.algorithm ? stats.algorithm : 'mixed', reason: a.reason,
     queries: a.queries + stats.queries, rows: stats.rows, exact: a.exact + stats.exact,
     levels: longer.map((l, i) => ({ block: [...l.block], reached: (a.levels[i]?.reached ?? 0) + (stats.levels[i]?.reached ?? 0) })),
   };
@@ -204,27 +202,18 @@ export function searchSteps(stats) {
 }
 
 /**
- * The search in one sentence. `how`: { requested ('auto' | 'brute' | 'pyramid'), metric, u8 (the rows
- * are u8 pixels), queries and rows (what they are: 'test images', 'training images', 'points') }.
+ * The search in one sentence, ending with why that algorithm ran (stats.reason, the library's words).
+ * `how`: what the queries and rows are ('test images', 'training images', 'points').
  */
 export function searchSummary(stats, how) {
   const pairs = stats.queries * stats.rows;
   const work = `${formatInt(stats.queries)} ${how.queries} × ${formatInt(stats.rows)} ${how.rows}`;
   if (stats.algorithm === 'pyramid') {
     const fewer = stats.exact > 0 ? `, ${Number((pairs / stats.exact).toPrecision(3))}× fewer` : '';
-    return `${formatInt(stats.exact)} exact distances for ${work}: ${formatShare(stats.exact / pairs)} of the ${formatInt(pairs)} that brute force computes${fewer}, for the same neighbours.`;
+    return `${formatInt(stats.exact)} exact distances for ${work}: ${formatShare(stats.exact / pairs)} of the ${formatInt(pairs)} that brute force computes${fewer}, for the same neighbours${stats.reason ? `; chosen because: ${stats.reason}` : ''}.`;
   }
   if (stats.algorithm === 'mixed') return `${formatInt(stats.exact)} exact distances for ${work} (brute force for some slices of the queries, the pyramid for others).`;
-  return `${formatInt(stats.exact)} exact distances (${work}, every pair): ${whyBrute(stats, how)}.`;
-}
-
-function whyBrute(stats, { requested, metric, u8, rows }) {
-  if (requested === 'brute') return 'the search is set to brute force';
-  if (!u8 || metric === 'cosine') return `a pyramid needs u8 image rows and L1 or L2 (panel 3), and these ${rows} are f32 coordinates`;
-  if (stats.queries === 0) return 'there was nothing to search';
-  const from = AUTO_PYRAMID_ROWS[metric], other = metric === 'l1' ? 'l2' : 'l1';
-  if (stats.rows < from) return `'auto' builds a pyramid for ${metric.toUpperCase()} from ${formatInt(from)} ${rows} (${other.toUpperCase()}: ${formatInt(AUTO_PYRAMID_ROWS[other])}), and there are ${formatInt(stats.rows)}`;
-  return "'auto' timed both searches on a sample of the first queries and kept brute force as the faster here (or the pyramid did not fit in memory)";
+  return `${formatInt(stats.exact)} exact distances (${work}, every pair)${stats.reason ? `: ${stats.reason}` : ''}.`;
 }
 
 const ALGORITHM_NAMES = { brute: 'brute force', pyramid: 'pyramid', mixed: 'brute force + pyramid' };
@@ -232,7 +221,8 @@ const ALGORITHM_NAMES = { brute: 'brute force', pyramid: 'pyramid', mixed: 'brut
 /**
  * Shows a search in `el`: a line (the algorithm, then searchSummary) and the funnel as bars (share of
  * all pairs, and the count). For the browser test `el` keeps the numbers: data-algorithm,
- * data-queries, data-rows, data-exact and data-reached (each level's pairs, comma-separated).
+ * data-queries, data-rows, data-exact, data-reached (each level's pairs, comma-separated) and
+ * data-reason (stats.reason).
  */
 export function showSearch(el, stats, how) {
   el.dataset.algorithm = stats.algorithm;
@@ -240,6 +230,7 @@ export function showSearch(el, stats, how) {
   el.dataset.rows = String(stats.rows);
   el.dataset.exact = String(stats.exact);
   el.dataset.reached = stats.levels.map((l) => l.reached).join(',');
+  el.dataset.reason = stats.reason ?? '';
   const line = document.createElement('p');
   line.className = 'search-line';
   const name = document.createElement('span');
@@ -273,7 +264,7 @@ export function showSearch(el, stats, how) {
 
 /** Empties a search display (no search to show). */
 export function clearSearch(el, text = '') {
-  for (const key of ['algorithm', 'queries', 'rows', 'exact', 'reached']) delete el.dataset[key];
+  for (const key of ['algorithm', 'queries', 'rows', 'exact', 'reached', 'reason']) delete el.dataset[key];
   el.replaceChildren();
   if (text) {
     const p = document.createElement('p');

@@ -239,8 +239,7 @@ export function setupDrawing({ request }) {
     }
     document.getElementById('draw-neighbours-title').textContent =
       `The ${k} nearest training images (${run.metric.toUpperCase()} distance), which vote`;
-    showSearch(document.getElementById('draw-search'), reply.knn.search,
-      { requested: run.algorithm, metric: run.metric, u8: true, queries: 'image', rows: 'training images' });
+    showSearch(document.getElementById('draw-search'), reply.knn.search, { queries: 'image', rows: 'training images' });
 
     const table = document.getElementById('draw-proba');
     const head = document.createElement('div');
@@ -280,7 +279,7 @@ export function setupDrawing({ request }) {
   /** The models of a new run: its test images for picking, and the pad classified again. */
   function modelsChanged(result) {
     const first = !run;
-    run = { runId: result.runId, test: result.test, classNames: result.classNames, metric: result.knn.metric, algorithm: result.knn.algorithm };
+    run = { runId: result.runId, test: result.test, classNames: result.classNames, metric: result.knn.metric };
     testInput.max = String(result.test.labels.length - 1);
     box.dataset.state = 'ready';
     if (first && source.kind === 'blank') pickTest(0);

@@ -124,7 +124,7 @@ export function setupImagesPanel({ onWorkerReady } = {}) {
     document.getElementById('img-sm-detail').textContent =
       `${formatInt(r.softmax.iters)} SGD iterations (batch 200, learning rate ${formatNumber(r.softmax.learningRate)}, reg ${formatNumber(r.softmax.reg)}) in ${Math.round(r.softmax.ms)} ms`;
     const search = document.getElementById('img-knn-search');
-    if (r.knn.search) showSearch(search, r.knn.search, { requested: r.knn.algorithm, metric: r.knn.metric, u8: true, queries: 'test images', rows: 'training images' });
+    if (r.knn.search) showSearch(search, r.knn.search, { queries: 'test images', rows: 'training images' });
     else clearSearch(search, 'No test images were searched.');
     drawLossCurve(r.softmax.history);
     drawGrid(r);

@@ -124,7 +124,7 @@ export function setupKnnPanel() {
     k.input.max = String(Math.min(15, n));
     stats.textContent = `${n} training points · ${formatInt(main.grid * main.grid)} queries (one per ${CELL}×${CELL} px) · ` +
       `k = ${kValue}, ${metric.toUpperCase()} · ${ms.toFixed(1)} ms · leave-one-out accuracy ${(loo * 100).toFixed(0)}%`;
-    showSearch(searchBox, search, { requested: knn.algorithm, metric, u8: false, queries: 'queries', rows: 'points' });
+    showSearch(searchBox, search, { queries: 'queries', rows: 'points' });
     for (const { view } of compare) view.canvas.dataset.renders = String(++view.renders);
     main.canvas.dataset.renders = String(++main.renders);
   }

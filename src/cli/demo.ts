@@ -131,7 +131,7 @@ async function evaluateKnn(ds: Dataset, k: number, metric: Metric): Promise<{ ro
         name: `kNN (k=${k}, ${metric.toUpperCase()})`, hyperparameters: { k, metric },
         testAccuracy: accuracy(predicted, ds.test.y), trainMs, predictMs,
         confusion: confusionMatrix(predicted, ds.test.y, ds.classNames.length),
-        search: { stats, requested: knn.algorithm, metric, u8: ds.train.X.data instanceof Uint8Array },
+        search: stats,
       },
     };
   } finally {

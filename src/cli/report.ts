@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
-import type { Algorithm, Metric, SearchStats } from '../knn.js';
+import type { SearchStats } from '../knn.js';
 import type { GridPoint, KnnCrossValidation } from '../selection.js';
 import type { GridWidening } from './grid.js';
 import {
@@ -25,18 +25,8 @@ export interface ReportModel {
   confusion: Int32Array;
   /** One image per class (visualize.weightImages). */
   weights?: RgbaImage[];
-  /** kNN: how its test-set predictions searched (KNearestNeighbor.lastStats) and what chose the algorithm. */
-  search?: ReportSearch;
-}
-
-/** A kNN model's search of the test set: the stats it left in lastStats and the settings behind the algorithm. */
-export interface ReportSearch {
-  stats: SearchStats;
-  /** The model's algorithm option ('auto' chooses one). */
-  requested: Algorithm;
-  metric: Metric;
-  /** The training rows are u8, the only kind block-sum pyramids bound. */
-  u8: boolean;
+  /** kNN: how its test-set predictions searched (KNearestNeighbor.lastStats, with the library's reason for the algorithm). */
+  search?: SearchStats;
 }
 
 /** Everything the demo report shows: plain data, no models. */
@@ -95,12 +85,6 @@ export function formatMs(ms: number): string {
 
 // ---- kNN search statistics -------------------------------------------------------------------
 
-/**
- * The training rows from which algorithm 'auto' builds a pyramid: AUTO_MIN_ROWS in src/knn.ts, the
- * thresholds the README states ("at least 4,096 of them for L1 or 16,384 for L2").
- */
-export const AUTO_PYRAMID_ROWS: Readonly<Record<'l1' | 'l2', number>> = { l1: 4096, l2: 16384 };
-
 /** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
 export function formatShare(share: number): string {
   if (!Number.isFinite(share)) return '–';
@@ -136,34 +120,19 @@ export function searchNote(stats: SearchStats): string {
   return `brute force: ${int(stats.exact)} exact distances`;
 }
 
-/** The search in one sentence: the work, its share of brute force's, and for brute force why no pyramid was used. */
-export function searchSummary(search: ReportSearch): string {
-  const { stats } = search;
+/** The search in one sentence: the work, its share of brute force's, and why this algorithm (lastStats.reason, the library's words). */
+export function searchSummary(stats: SearchStats): string {
   const pairs = stats.queries * stats.rows;
   const work = `${int(stats.queries)} test ${stats.queries === 1 ? 'image' : 'images'} × ${int(stats.rows)} training rows`;
   if (stats.algorithm === 'pyramid') {
     const fewer = stats.exact > 0 ? `, ${Number((pairs / stats.exact).toPrecision(3))}× fewer` : '';
-    return `Pyramid search: ${int(stats.exact)} exact distances for ${work}, ${formatShare(stats.exact / pairs)} of the ${int(pairs)} that brute force computes${fewer}; the same neighbours.`;
+    return `Pyramid search: ${int(stats.exact)} exact distances for ${work}, ${formatShare(stats.exact / pairs)} of the ${int(pairs)} that brute force computes${fewer}; the same neighbours${stats.reason ? `; chosen because: ${stats.reason}` : ''}.`;
   }
-  return `Brute force: ${int(stats.exact)} exact distances (${work}, every pair): ${whyBrute(search)}.`;
-}
-
-function whyBrute({ stats, requested, metric, u8 }: ReportSearch): string {
-  if (requested === 'brute') return "algorithm 'brute' asks for every distance";
-  if (!u8 || metric === 'cosine') return 'a pyramid bounds u8 image rows under L1 or L2 only';
-  if (stats.queries === 0) return 'there was nothing to search';
-  const from = AUTO_PYRAMID_ROWS[metric];
-  if (stats.rows < from) {
-    const other = metric === 'l1' ? 'l2' : 'l1';
-    return `algorithm 'auto' builds a pyramid for ${metric.toUpperCase()} from ${int(from)} training rows ` +
-      `(${other.toUpperCase()}: ${int(AUTO_PYRAMID_ROWS[other])}), and there are ${int(stats.rows)}`;
-  }
-  return "algorithm 'auto' built the pyramid, timed both searches on a sample of the first test images and kept brute force as the faster here (or the pyramid did not fit in memory)";
+  return `Brute force: ${int(stats.exact)} exact distances (${work}, every pair)${stats.reason ? `: ${stats.reason}` : ''}.`;
 }
 
 /** A card: the funnel as horizontal bars (share of all pairs, with the counts) and the sentence under it. */
-function searchCard(name: string, search: ReportSearch): string {
-  const { stats } = search;
+function searchCard(name: string, stats: SearchStats): string {
   const steps = searchSteps(stats).map((step) => {
     const width = Number.isFinite(step.share) ? Math.max(0, Math.min(1, step.share)) * 100 : 0;
     return `<li data-count="${step.count}"><span class="what">${esc(step.label)}</span><span class="track"><span style="width:${width.toFixed(2)}%"></span></span>` +
@@ -173,7 +142,7 @@ function searchCard(name: string, search: ReportSearch): string {
   return `<div class="card search" data-algorithm="${stats.algorithm}" data-queries="${stats.queries}" data-rows="${stats.rows}" data-exact="${stats.exact}">` +
     `<h3>${esc(name)} <span class="chip">${algorithm}</span></h3>` +
     `<ol class="funnel" aria-label="${esc(`share of the ${int(stats.queries * stats.rows)} (test image, training row) pairs reaching each step`)}">${steps}</ol>` +
-    `<p class="note search-line">${esc(searchSummary(search))}</p></div>`;
+    `<p class="note search-line">${esc(searchSummary(stats))}</p></div>`;
 }
 
 const pct = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)}%`);
@@ -374,7 +343,7 @@ export async function writeReport(dir: string, report: DemoReport): Promise<{ in
   if (searchCards.length) {
     sections.push({
       id: 'knn-search', title: 'How kNN searched',
-      html: `<p class="lead">The test-set predictions of each kNN model. Brute force computes the distance of every (test image, training row) pair. The pyramid search (u8 images, L1 or L2) first bounds every pair from sums of pixel blocks, refines with smaller blocks only the pairs whose bound can still beat the k-th nearest distance found so far, and computes exact distances for the rest: the same neighbours, ties included. Each bar is the share of all pairs that reached that step.</p><div class="cards">${searchCards.join('')}</div>`,
+      html: `<p class="lead">The test-set predictions of each kNN model. Brute force computes the distance of every (test image, training row) pair. The pyramid search (u8 images, L1 or L2) bounds groups of 8 similar training rows from sums of pixel blocks, then the rows of the groups still within reach, refines with smaller blocks only the pairs whose bound can still beat the k-th nearest distance found so far, and computes exact distances for the rest: the same neighbours, ties included. Each bar is the share of all pairs that reached that step, and the line under the bars ends with why that algorithm ran, in the library's words (<code>lastStats.reason</code>).</p><div class="cards">${searchCards.join('')}</div>`,
     });
   }
 
