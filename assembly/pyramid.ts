@@ -18,9 +18,11 @@ import { topkFinish, topkPush, topkPushOne, topkReset, topkWorst } from './topk'
 export const MAX_BLOCK_PIXELS: i32 = 128;
 
 // A level descriptor: i32 words written by pyramidDescribeLevel and read by every kernel here.
-// D_INV_LCM: an f64 (words 8 and 9, 8-byte aligned), the multiplier of ceilQuotient.
+// D_INV_LCM: an f64 (words 8 and 9, 8-byte aligned), the multiplier of ceilQuotient; D_MAGIC: a
+// u64 (words 10 and 11) and D_SHIFT, the multiplier and shift of ceilQuotientI32.
 const D_H = 0, D_W = 1, D_C = 2, D_BH = 3, D_BW = 4, D_ROW_BYTES = 5, D_LCM = 6, D_L1_RUN = 7, D_INV_LCM = 8;
-const D_CLASSES = 10;
+const D_MAGIC = 10, D_SHIFT = 12;
+const D_CLASSES = 13;
 // Per class (4 classes): its first u16 slot in a level row, sums, pixels per block, weight =
 // lcm / pixels, v128 chunks, and how many squared differences of its sums an i32 lane can add.
 const C_FIRST = 0, C_SUMS = 1, C_PIXELS = 2, C_WEIGHT = 3, C_CHUNKS = 4, C_LANE_SQUARES = 5;
@@ -92,6 +94,10 @@ export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, d
   store<i32>(desc + (D_ROW_BYTES << 2), slots << 1);
   store<i32>(desc + (D_LCM << 2), lcm);
   store<f64>(desc + (D_INV_LCM << 2), reinterpret<f64>(reinterpret<u64>(1.0 / <f64>lcm) - 1));
+  // ceil(log2 lcm): m = ceil(2^(31 + l) / lcm) divides every p < 2^31 exactly (see ceilQuotientI32).
+  const l = 32 - clz<i32>(lcm - 1);
+  store<u64>(desc + (D_MAGIC << 2), ((<u64>1 << <u64>(31 + l)) + <u64>lcm - 1) / <u64>lcm);
+  store<i32>(desc + (D_SHIFT << 2), 31 + l);
   // |dS| <= 255 * widest: a u16 lane adds one per v128 of sums, this many v128s without overflow.
   store<i32>(desc + (D_L1_RUN << 2), min(ABANDON_CHUNKS, 65535 / (255 * widest)));
   return slots << 1;
@@ -364,6 +370,18 @@ function ceilQuotient(p: i64, desc: usize): i32 {
   return <i32>Math.ceil(<f64>p * load<f64>(desc + (D_INV_LCM << 2)));
 }
 
+/**
+ * ceil(p / lcm) for 0 <= p < 2^31 in integers: floor(p / lcm) = (p * m) >> s with m = ceil(2^s /
+ * lcm), s = 31 + ceil(log2 lcm) (Granlund and Montgomery: m * lcm - 2^s < lcm <= 2^(s - 31), so the
+ * product errs by less than one unit for every 31-bit p; m <= 2^32 + 1, so p * m fits a u64), then
+ * one more when lcm does not divide p. Cheaper than the f64 ceiling V8 checks for exactness.
+ */
+// @ts-ignore: decorator
+@inline function ceilQuotientI32(p: i32, lcm: i32, desc: usize): i32 {
+  const q = <i32>((<u64>p * load<u64>(desc + (D_MAGIC << 2))) >> <u64>load<i32>(desc + (D_SHIFT << 2)));
+  return q + <i32>(q * lcm < p);
+}
+
 const WINDOW_BYTES: i32 = 256 * 1024;
 
 /**
@@ -443,7 +461,7 @@ function uniformSquares(desc: usize): bool {
     const limit = <i32>min<i64>(<i64>tau * <i64>lcm, <i64>i32.MAX_VALUE);
     const p = l2SquaresWithin(q, t, word(desc, D_ROW_BYTES) >> 4, limit);
     stays = p <= limit;
-    b = ceilQuotient(p, desc);
+    b = ceilQuotientI32(p, lcm, desc);
   } else {
     // p is compared with tau * lcm: exact in i64.
     const p = l2ScaledWithin(q, t, desc, <i64>tau * <i64>lcm);
