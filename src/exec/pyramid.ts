@@ -138,18 +138,27 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null = null): P
     const chunkLevels = t.chunks.map((chunk) => blocks(chunk.rows).map((size) => scope.alloc(size, 'a pyramid level')));
     if (levels.length > 0) {
       const first = levels[0]!;
+      // Each chunk's rows in as many parts as there are lanes, so one big chunk keeps every worker busy.
+      const parts = t.chunks.flatMap((chunk, i) => {
+        const size = Math.ceil(chunk.rows / exec.lanes);
+        return Array.from({ length: Math.ceil(chunk.rows / size) }, (_, p) => ({ i, from: p * size, to: Math.min(chunk.rows, (p + 1) * size) }));
+      });
       // The coarsest sums in row order give the chunk's order; then every level follows it.
       await c.scopedAsync(async (temp) => {
         const rowSums = t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, first.rowBytes), 'a pyramid level'));
-        await forEachInLanes([...t.chunks.keys()], exec.lanes, async (i) => {
-          const chunk = t.chunks[i]!, out = chunkLevels[i]!, order = out[levels.length]!, n = chunk.rows;
-          await exec.run([['pyramidSumsU8', chunk.ptr, n, t.stride, first.desc, rowSums[i]!, 0]]);
+        await forEachInLanes(parts, exec.lanes, async ({ i, from, to }) => {
+          await exec.run([['pyramidSumsU8', t.chunks[i]!.ptr + from * t.stride, to - from, t.stride, first.desc, rowSums[i]! + from * first.rowBytes, 0]]);
+        }, undefined, 'the pyramid build');
+        t.chunks.forEach((chunk, i) => {
           const width = first.rowBytes / 2, heap = c.u8;
-          c.i32.set(groupOrder(new Uint16Array(heap.buffer, heap.byteOffset + rowSums[i]!, n * width), n, width), order / 4);
+          c.i32.set(groupOrder(new Uint16Array(heap.buffer, heap.byteOffset + rowSums[i]!, chunk.rows * width), chunk.rows, width), chunkLevels[i]![levels.length]! / 4);
+        });
+        await forEachInLanes(parts, exec.lanes, async ({ i, from, to }) => {
+          const chunk = t.chunks[i]!, out = chunkLevels[i]!, order = out[levels.length]!;
           await exec.run([
-            ['pyramidColumnsU8', rowSums[i]!, n, first.desc, out[0]!, order],
-            ['pyramidGroupBoxesU8', rowSums[i]!, n, first.desc, out[levels.length + 1]!, order],
-            ...levels.slice(1).map((level, l): KernelCall => ['pyramidSumsU8', chunk.ptr, n, t.stride, level.desc, out[l + 1]!, order]),
+            // Whole-chunk layouts, once per chunk.
+            ...(from === 0 ? [['pyramidColumnsU8', rowSums[i]!, chunk.rows, first.desc, out[0]!, order], ['pyramidGroupBoxesU8', rowSums[i]!, chunk.rows, first.desc, out[levels.length + 1]!, order]] as KernelCall[] : []),
+            ...levels.slice(1).map((level, l): KernelCall => ['pyramidSumsU8', chunk.ptr, to - from, t.stride, level.desc, out[l + 1]! + from * level.rowBytes, order + from * 4]),
           ]);
         }, undefined, 'the pyramid build');
       });
