@@ -50,7 +50,7 @@ export function simdLevel(): i32 {
 
 export {
   pyramidDescBytes, pyramidDescribeLevel, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
-  pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
+  pyramidGroupOrder, pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
   pyramidBatchScratchBytes, pyramidRefineU8,
   pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,
   pyramidFrameBytes, pyramidSearchChunk,

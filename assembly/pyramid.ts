@@ -182,6 +182,65 @@ export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize, o
   }
 }
 
+/**
+ * Writes to order (n i32s) an order of n level rows in which every 8 consecutive rows from the
+ * first are a leaf of a k-d tree: each range of rows splits at a multiple of 8 rows from its start,
+ * at the median of the sum that spreads widest over it. A query far from one leaf's box of sums is
+ * then far from all 8 of its rows (pyramidGroupBoxesU8). The recursion is as deep as log2(n / 8).
+ */
+export function pyramidGroupOrder(rows: usize, n: i32, desc: usize, order: usize): void {
+  for (let r = 0; r < n; r++) store<i32>(order + (<usize>r << 2), r);
+  splitGroups(rows, <usize>word(desc, D_ROW_BYTES), order, 0, n);
+}
+
+function splitGroups(rows: usize, rowBytes: usize, order: usize, lo: i32, hi: i32): void {
+  if (hi - lo <= 8) return;
+  let widest: usize = 0, spread = -1;
+  for (let c: usize = 0; c < rowBytes; c += 2) {
+    let low: i32 = 0xffff, high: i32 = 0;
+    for (let i = lo; i < hi; i++) {
+      const v = <i32>load<u16>(rows + <usize>load<i32>(order + (<usize>i << 2)) * rowBytes + c);
+      low = min(low, v);
+      high = max(high, v);
+    }
+    if (high - low > spread) {
+      spread = high - low;
+      widest = c;
+    }
+  }
+  if (spread == 0) return; // identical sums: any order will do
+  const mid = lo + (((hi - lo + 15) >> 4) << 3);
+  selectNth(rows + widest, rowBytes, order, lo, hi, mid);
+  splitGroups(rows, rowBytes, order, lo, mid);
+  splitGroups(rows, rowBytes, order, mid, hi);
+}
+
+/** Reorders order[lo, hi) so that order[nth] has its rank by key (the u16 at key + row * rowBytes), smaller keys before it, larger after (quickselect, 3-way partitions for ties). */
+function selectNth(key: usize, rowBytes: usize, order: usize, lo: i32, hi: i32, nth: i32): void {
+  while (hi - lo > 1) {
+    const pivot = <i32>load<u16>(key + <usize>load<i32>(order + (<usize>(lo + ((hi - lo) >> 1)) << 2)) * rowBytes);
+    let lt = lo, i = lo, gt = hi;
+    while (i < gt) {
+      const v = load<i32>(order + (<usize>i << 2)), k = <i32>load<u16>(key + <usize>v * rowBytes);
+      if (k < pivot) {
+        store<i32>(order + (<usize>i << 2), load<i32>(order + (<usize>lt << 2)));
+        store<i32>(order + (<usize>lt << 2), v);
+        i++;
+        lt++;
+      } else if (k > pivot) {
+        gt--;
+        store<i32>(order + (<usize>i << 2), load<i32>(order + (<usize>gt << 2)));
+        store<i32>(order + (<usize>gt << 2), v);
+      } else {
+        i++;
+      }
+    }
+    if (nth < lt) hi = lt;
+    else if (nth >= gt) lo = gt;
+    else return;
+  }
+}
+
 /** Groups of 8 level rows among n (the last may hold fewer). */
 function groupCount(n: i32): i32 {
   return (n + 7) >> 3;

@@ -7,7 +7,7 @@ import { init, loadDataset, KNearestNeighbor } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { writeRows, paddedStride } from '../dist/layout.js';
 import { storeTrainingRows, freeTrainingRows } from '../dist/exec/knn-rows.js';
-import { buildPyramid, freePyramid, groupOrder, pyramidKernels, searchPyramid, levelBlocks, PYRAMID_MEMORY_SHARE } from '../dist/exec/pyramid.js';
+import { buildPyramid, freePyramid, pyramidKernels, searchPyramid, levelBlocks, PYRAMID_MEMORY_SHARE } from '../dist/exec/pyramid.js';
 import { eachBuild, mulberry32, randomU8, throws, rejects } from './helpers.mjs';
 
 const METRIC_CODES = { l1: 1, l2: 2 };
@@ -182,7 +182,7 @@ bounds.run();
 
 const levels = suite('buildPyramid');
 
-levels('groupOrder: a permutation with tight groups; group boxes hold exactly their rows', async () => {
+levels('pyramidGroupOrder: a permutation with tight groups; group boxes hold exactly their rows', async () => {
   const rng = mulberry32(12);
   // The search is exact under any order (the property tests); the order only makes groups tight.
   const boxWidth = (sums, order, width) => {
@@ -195,19 +195,30 @@ levels('groupOrder: a permutation with tight groups; group boxes hold exactly th
     }
     return total;
   };
-  for (const [n, width] of [[1, 8], [8, 8], [9, 8], [100, 16], [1000, 16], [333, 8]]) {
-    // Rows near one of 4 centres, shuffled; few values, so the split keys tie often.
-    const centres = Array.from({ length: 4 }, () => Array.from({ length: width }, () => Math.floor(rng() * 5) * 1000));
-    const sums = new Uint16Array(n * width);
-    for (let r = 0; r < n; r++) {
-      const centre = centres[Math.floor(rng() * 4)];
-      for (let d = 0; d < width; d++) sums[r * width + d] = centre[d] + Math.floor(rng() * 3) * 10;
+  await eachBuild(async (build) => {
+    const c = core(), K = pyramidKernels(c);
+    for (const [n, width] of [[1, 8], [8, 8], [9, 8], [100, 16], [1000, 16], [333, 5]]) {
+      // Rows near one of 4 centres, shuffled; few values, so the split keys tie often.
+      const centres = Array.from({ length: 4 }, () => Array.from({ length: width }, () => Math.floor(rng() * 5) * 1000));
+      const sums = new Uint16Array(n * width);
+      for (let r = 0; r < n; r++) {
+        const centre = centres[Math.floor(rng() * 4)];
+        for (let d = 0; d < width; d++) sums[r * width + d] = centre[d] + Math.floor(rng() * 3) * 10;
+      }
+      // Level rows of 1 x 1 blocks over a 1 x width image hold `width` sums each, padded to 8.
+      const desc = c.alloc(K.pyramidDescBytes());
+      const rowBytes = K.pyramidDescribeLevel(1, width, 1, 1, 1, desc);
+      const rows = c.alloc(n * rowBytes), order = c.alloc(4 * n);
+      c.u8.fill(0, rows, rows + n * rowBytes);
+      for (let r = 0; r < n; r++) c.u8.set(new Uint8Array(sums.buffer, r * width * 2, width * 2), rows + r * rowBytes);
+      K.pyramidGroupOrder(rows, n, desc, order);
+      const got = Int32Array.from(c.i32.subarray(order >>> 2, (order >>> 2) + n));
+      for (const p of [desc, rows, order]) c.free(p);
+      assert.equal([...got].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `${build} n=${n}: a permutation`);
+      const identity = Int32Array.from({ length: n }, (_, i) => i);
+      if (n >= 100) assert.ok(boxWidth(sums, got, width) < boxWidth(sums, identity, width) / 4, `${build} n=${n}: groups tighter than in row order`);
     }
-    const order = groupOrder(sums, n, width);
-    assert.equal([...order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `n=${n}: a permutation`);
-    const identity = Int32Array.from({ length: n }, (_, i) => i);
-    if (n >= 100) assert.ok(boxWidth(sums, order, width) < boxWidth(sums, identity, width) / 4, `n=${n}: groups tighter than in row order`);
-  }
+  });
   await init();
   const c = core(), K = pyramidKernels(c), shape = [9, 10, 3], block = [4, 4];
   const desc = c.alloc(K.pyramidDescBytes());

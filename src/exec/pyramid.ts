@@ -28,6 +28,7 @@ export interface PyramidKernels {
   pyramidColumnsBytes(n: number, desc: number): number;
   pyramidColumnsU8(rows: number, n: number, desc: number, out: number, order: number): void;
   pyramidColumnBoundsU8(metric: number, q: number, cols: number, n: number, desc: number, out: number): void;
+  pyramidGroupOrder(rows: number, n: number, desc: number, order: number): void;
   pyramidGroupBoxesBytes(n: number, desc: number): number;
   pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number, order: number): void;
   pyramidGroupScratchBytes(n: number): number;
@@ -92,7 +93,7 @@ export interface PyramidLevel {
 
 /**
  * Block-sum levels, coarse to fine, for every chunk of a stored u8 training set. A chunk's level
- * rows are in its own order (groupOrder): every 8 consecutive level rows, a group, hold similar
+ * rows are in its own order (pyramidGroupOrder): every 8 consecutive level rows, a group, hold similar
  * images, and a box of each group's coarsest sums bounds all 8 rows at once. The coarsest level,
  * only ever bounded group by group, is stored in columns (pyramidColumnsU8); the others in rows,
  * for the survivor lists.
@@ -149,10 +150,9 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null = null): P
         await forEachInLanes(parts, exec.lanes, async ({ i, from, to }) => {
           await exec.run([['pyramidSumsU8', t.chunks[i]!.ptr + from * t.stride, to - from, t.stride, first.desc, rowSums[i]! + from * first.rowBytes, 0]]);
         }, undefined, 'the pyramid build');
-        t.chunks.forEach((chunk, i) => {
-          const width = first.rowBytes / 2, heap = c.u8;
-          c.i32.set(groupOrder(new Uint16Array(heap.buffer, heap.byteOffset + rowSums[i]!, chunk.rows * width), chunk.rows, width), chunkLevels[i]![levels.length]! / 4);
-        });
+        await forEachInLanes([...t.chunks.keys()], exec.lanes, async (i) => {
+          await exec.run([['pyramidGroupOrder', rowSums[i]!, t.chunks[i]!.rows, first.desc, chunkLevels[i]![levels.length]!]]);
+        }, undefined, 'the pyramid build');
         await forEachInLanes(parts, exec.lanes, async ({ i, from, to }) => {
           const chunk = t.chunks[i]!, out = chunkLevels[i]!, order = out[levels.length]!;
           await exec.run([
@@ -167,62 +167,6 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null = null): P
     for (const level of levels) scope.keep(level.desc);
     return { rows: t, shape: geometry, levels, chunkLevels, bytes };
   });
-}
-
-/**
- * An order of n level rows (u16 sums, `width` per row) in which every 8 consecutive rows from the
- * first are a leaf of a k-d tree: each range of rows splits at a multiple of 8 rows from its start,
- * at the median of the sum that spreads widest over it. A query far from one leaf's box of sums
- * is then far from all 8 of its rows (pyramidGroupBoxesU8).
- */
-export function groupOrder(sums: Uint16Array, n: number, width: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const low = new Uint16Array(width), high = new Uint16Array(width);
-  const ranges = [0, n];
-  while (ranges.length > 0) {
-    const hi = ranges.pop()!, lo = ranges.pop()!;
-    if (hi - lo <= 8) continue;
-    low.fill(0xffff);
-    high.fill(0);
-    for (let i = lo; i < hi; i++) {
-      const base = order[i]! * width;
-      for (let d = 0; d < width; d++) {
-        const v = sums[base + d]!;
-        if (v < low[d]!) low[d] = v;
-        if (v > high[d]!) high[d] = v;
-      }
-    }
-    let widest = 0;
-    for (let d = 1; d < width; d++) if (high[d]! - low[d]! > high[widest]! - low[widest]!) widest = d;
-    if (high[widest] === low[widest]) continue; // identical sums: any order will do
-    const mid = lo + 8 * Math.ceil((hi - lo) / 16);
-    selectNth(order, lo, hi, mid, (row) => sums[row * width + widest]!);
-    ranges.push(lo, mid, mid, hi);
-  }
-  return order;
-}
-
-/** Reorders a[lo, hi) so that a[nth] has its rank by key, smaller keys before it and larger after (quickselect, 3-way partitions for ties). */
-function selectNth(a: Int32Array, lo: number, hi: number, nth: number, key: (v: number) => number): void {
-  while (hi - lo > 1) {
-    const pivot = key(a[lo + ((hi - lo) >> 1)]!);
-    let lt = lo, i = lo, gt = hi;
-    while (i < gt) {
-      const v = a[i]!, k = key(v);
-      if (k < pivot) {
-        a[i++] = a[lt]!;
-        a[lt++] = v;
-      } else if (k > pivot) {
-        a[i] = a[--gt]!;
-        a[gt] = v;
-      } else {
-        i++;
-      }
-    }
-    if (nth < lt) hi = lt;
-    else if (nth >= gt) lo = gt;
-    else return;
-  }
 }
 
 /** Bytes of level l (the first in columns, the others in rows) for a chunk of n rows. */
