@@ -215,13 +215,18 @@ function splitGroups(rows: usize, rowBytes: usize, order: usize, lo: i32, hi: i3
   splitGroups(rows, rowBytes, order, mid, hi);
 }
 
-/** Reorders order[lo, hi) so that order[nth] has its rank by key (the u16 at key + row * rowBytes), smaller keys before it, larger after (quickselect, 3-way partitions for ties). */
+/**
+ * Reorders order[lo, hi) so that order[nth] has its rank by key (the u16 at key + row * rowBytes),
+ * smaller keys before it, larger after: quickselect with 3-way partitions (ties) around the median
+ * of the first, middle and last keys (sorted or mirrored runs stay linear).
+ */
 function selectNth(key: usize, rowBytes: usize, order: usize, lo: i32, hi: i32, nth: i32): void {
   while (hi - lo > 1) {
-    const pivot = <i32>load<u16>(key + <usize>load<i32>(order + (<usize>(lo + ((hi - lo) >> 1)) << 2)) * rowBytes);
+    const a = keyAt(key, rowBytes, order, lo), b = keyAt(key, rowBytes, order, lo + ((hi - lo) >> 1)), c = keyAt(key, rowBytes, order, hi - 1);
+    const pivot = max(min(a, b), min(max(a, b), c));
     let lt = lo, i = lo, gt = hi;
     while (i < gt) {
-      const v = load<i32>(order + (<usize>i << 2)), k = <i32>load<u16>(key + <usize>v * rowBytes);
+      const v = load<i32>(order + (<usize>i << 2)), k = keyAt(key, rowBytes, order, i);
       if (k < pivot) {
         store<i32>(order + (<usize>i << 2), load<i32>(order + (<usize>lt << 2)));
         store<i32>(order + (<usize>lt << 2), v);
@@ -239,6 +244,11 @@ function selectNth(key: usize, rowBytes: usize, order: usize, lo: i32, hi: i32, 
     else if (nth >= gt) lo = gt;
     else return;
   }
+}
+
+// @ts-ignore: decorator
+@inline function keyAt(key: usize, rowBytes: usize, order: usize, i: i32): i32 {
+  return <i32>load<u16>(key + <usize>load<i32>(order + (<usize>i << 2)) * rowBytes);
 }
 
 /** Groups of 8 level rows among n (the last may hold fewer). */
