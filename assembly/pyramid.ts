@@ -4,8 +4,11 @@
 //   L1 >= sum_b |S_b(q) - S_b(t)|            squared L2 >= sum_b (S_b(q) - S_b(t))^2 / n_b.
 // A level row holds u16 block sums grouped by class (whole blocks, right edge column, bottom edge
 // row, corner), each class zero-padded to 8 sums, so one v128 of sums shares one pixel count.
-// The coarsest level, bounded for every row of every query, is stored in columns of sum pairs
-// instead (4 rows per v128), and the finer levels are refined for a batch of queries at a time.
+// A chunk's level rows follow a k-d order of their coarsest sums (pyramidGroupOrder), so every 8
+// consecutive rows, a group, hold similar images; a box of each group's coarsest sums bounds its 8
+// rows at once (each gap to the box is at most the difference to any member). The coarsest level
+// and the boxes are stored in columns of sum pairs (4 rows or groups per v128); the finer levels
+// are refined for a batch of queries at a time.
 // A block has at most MAX_BLOCK_PIXELS pixels: a sum is at most 32640, the difference of two fits
 // an i16, and i32x4.dot_i16x8_s adds two squared differences without overflow (2 * 32640^2 < 2^31).
 // Bounds are integers: L1 exactly, squared L2 rounded up (the squared distance is an integer, so
