@@ -449,8 +449,8 @@ function ceilQuotient(p: i64, desc: usize): i32 {
  * one more when lcm does not divide p. Cheaper than the f64 ceiling V8 checks for exactness.
  */
 // @ts-ignore: decorator
-@inline function ceilQuotientI32(p: i32, lcm: i32, desc: usize): i32 {
-  const q = <i32>((<u64>p * load<u64>(desc + (D_MAGIC << 2))) >> <u64>load<i32>(desc + (D_SHIFT << 2)));
+@inline function ceilQuotientI32(p: i32, lcm: i32, magic: u64, shift: u64): i32 {
+  const q = <i32>((<u64>p * magic) >> shift);
   return q + <i32>(q * lcm < p);
 }
 
@@ -477,35 +477,34 @@ export function pyramidBatchScratchBytes(batch: i32): i32 {
  * bounds at the same positions of bounds + b * listPitch, and counts[b] becomes how many it kept.
  */
 export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, scratch: usize): void {
-  const rowBytes = word(desc, D_ROW_BYTES), window = windowRows(rowBytes), uniform = uniformSquares(desc);
+  const rowBytes = word(desc, D_ROW_BYTES), window = windowRows(rowBytes);
+  const kind = metric == METRIC_L1 ? REFINE_L1 : uniformSquares(desc) ? REFINE_L2_UNIFORM : REFINE_L2;
   const read = scratch, kept = scratch + (<usize>batch << 2);
   memory.fill(scratch, 0, batch << 3);
   for (let end = window, open = batch; open > 0; end += window) {
     open = 0;
     for (let b = 0; b < batch; b++) {
       const at = <usize>b << 2, count = load<i32>(counts + at);
-      let r = load<i32>(read + at);
-      if (r >= count) continue;
+      if (load<i32>(read + at) >= count) continue;
       const list = lists + <usize>b * <usize>listPitch, bound = bounds + <usize>b * <usize>listPitch;
       const qb = q + <usize>b * <usize>rowBytes, tau = load<i32>(taus + at);
-      let k = load<i32>(kept + at);
-      for (; r < count; r++) {
-        const row = load<i32>(list + (<usize>r << 2));
-        if (row >= end) break;
-        k = refineRow(metric, uniform, qb, t + <usize>row * <usize>rowBytes, desc, tau, row, list, bound, k);
-      }
-      store<i32>(read + at, r);
-      store<i32>(kept + at, k);
-      if (r < count) open++;
+      // One loop per kind, so that each inlines its own bound.
+      if (kind == REFINE_L1) refineRows(REFINE_L1, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
+      else if (kind == REFINE_L2_UNIFORM) refineRows(REFINE_L2_UNIFORM, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
+      else refineRows(REFINE_L2, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
+      if (load<i32>(read + at) < count) open++;
     }
   }
   memory.copy(counts, kept, batch << 2);
 }
 
+// How pyramidRefineU8 bounds a level's rows: L1; squared L2 as one i32 sum (uniformSquares); squared L2 weighted per class.
+const REFINE_L1 = 0, REFINE_L2_UNIFORM = 1, REFINE_L2 = 2;
+
 /**
  * Whether a level's squared L2 bound is one i32 sum: one class of blocks (every block the same
  * size: the weight is 1 and lcm its pixel count) whose squared differences all fit an i32
- * together, 8 per v128 of sums. Then refineRow needs neither i64 nor f64.
+ * together, 8 per v128 of sums. Then refineRows needs neither i64 nor f64.
  */
 function uniformSquares(desc: usize): bool {
   let classes = 0, fits = true;
@@ -518,31 +517,42 @@ function uniformSquares(desc: usize): bool {
 }
 
 /**
- * Appends a row to a survivor list at position `kept` when its bound is at most tau, and returns
- * the new length. The row and bound are written either way: a branch on it would mispredict.
+ * Refines one query's list from its read position (at readAt) while its rows are below `end` (a
+ * window), appending in order, at its kept position (at keptAt), the rows whose bound is at most
+ * tau with their bounds; both positions are stored back. The level's constants are read once, out
+ * of the row loop. A row and its bound are written whether kept or not: a branch on it would
+ * mispredict.
  */
 // @ts-ignore: decorator
-@inline function refineRow(metric: i32, uniform: bool, q: usize, t: usize, desc: usize, tau: i32, row: i32, list: usize, bounds: usize, kept: i32): i32 {
-  let b: i32, stays: bool;
-  const lcm = word(desc, D_LCM);
-  if (metric == METRIC_L1) {
-    b = l1Within(q, t, word(desc, D_ROW_BYTES), word(desc, D_L1_RUN), tau);
-    stays = b <= tau;
-  } else if (uniform) {
-    // p <= tau * lcm exactly: p is below 2^31, so a limit clamped there decides the same.
-    const limit = <i32>min<i64>(<i64>tau * <i64>lcm, <i64>i32.MAX_VALUE);
-    const p = l2SquaresWithin(q, t, word(desc, D_ROW_BYTES) >> 4, limit);
-    stays = p <= limit;
-    b = ceilQuotientI32(p, lcm, desc);
-  } else {
-    // p is compared with tau * lcm: exact in i64.
-    const p = l2ScaledWithin(q, t, desc, <i64>tau * <i64>lcm);
-    stays = p <= <i64>tau * <i64>lcm;
-    b = ceilQuotient(p, desc);
+@inline function refineRows(kind: i32, q: usize, t: usize, desc: usize, tau: i32, list: usize, bounds: usize, count: i32, end: i32, readAt: usize, keptAt: usize): void {
+  const rowBytes = word(desc, D_ROW_BYTES), lcm = word(desc, D_LCM), run = word(desc, D_L1_RUN), chunks = rowBytes >> 4;
+  const magic = load<u64>(desc + (D_MAGIC << 2)), shift = <u64>load<i32>(desc + (D_SHIFT << 2));
+  // Squared L2: p <= tau * lcm decides, exact in i64; one class: p is below 2^31, so a limit clamped there decides the same.
+  const scaledLimit = <i64>tau * <i64>lcm, limit = <i32>min<i64>(scaledLimit, <i64>i32.MAX_VALUE);
+  let r = load<i32>(readAt), k = load<i32>(keptAt);
+  for (; r < count; r++) {
+    const row = load<i32>(list + (<usize>r << 2));
+    if (row >= end) break;
+    const tr = t + <usize>row * <usize>rowBytes;
+    let b: i32, stays: bool;
+    if (kind == REFINE_L1) {
+      b = l1Within(q, tr, rowBytes, run, tau);
+      stays = b <= tau;
+    } else if (kind == REFINE_L2_UNIFORM) {
+      const p = l2SquaresWithin(q, tr, chunks, limit);
+      stays = p <= limit;
+      b = ceilQuotientI32(p, lcm, magic, shift);
+    } else {
+      const p = l2ScaledWithin(q, tr, desc, scaledLimit);
+      stays = p <= scaledLimit;
+      b = ceilQuotient(p, desc);
+    }
+    store<i32>(list + (<usize>k << 2), row);
+    store<i32>(bounds + (<usize>k << 2), b);
+    k += <i32>stays;
   }
-  store<i32>(list + (<usize>kept << 2), row);
-  store<i32>(bounds + (<usize>kept << 2), b);
-  return kept + <i32>stays;
+  store<i32>(readAt, r);
+  store<i32>(keptAt, k);
 }
 
 /**
