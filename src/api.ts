@@ -4,6 +4,8 @@ export * from './errors.js';
 export type { Matrix, MatrixLike, Labels, PixelArray } from './matrix.js';
 export { KNearestNeighbor, mergeTopK, voteLabels } from './knn.js';
 export type { Algorithm, KNearestNeighborOptions, KneighborsOptions, KnnTrainOptions, Metric, Neighbors, NeighborShard, PredictOptions, SearchStats, Weights } from './knn.js';
+export { addSearchStats, formatShare, searchSteps } from './search-stats.js';
+export type { SearchStep } from './search-stats.js';
 export { accuracy, confusionMatrix } from './metrics.js';
 export { parseIdx, idxImages, idxLabels } from './data/idx.js';
 export type { IdxArray, IdxImages } from './data/idx.js';

@@ -8,6 +8,7 @@ import { F32_MAX, MAX_CLASSES, checkInt, headRows, maxAbs, numClassesOf, toLabel
 import { accuracy } from './metrics.js';
 import { decodeModelFile, encodeModelFile } from './model-file.js';
 import { ModelState } from './model-state.js';
+import { addSearchStats } from './search-stats.js';
 import { checkCallback, checkOptions, checkSignal } from './options.js';
 import { core } from './runtime.js';
 import { argmaxRows, voteShares, type Weights } from './votes.js';
@@ -458,7 +459,7 @@ function rowsFrom<T extends Matrix['data']>(m: Matrix<T>, first: number): Matrix
   return { data: m.data.subarray(first * m.cols) as T, rows: m.rows - first, cols: m.cols };
 }
 
-/** The answers of two searches of consecutive query blocks as one search; the stats of the second when it ran, counts added. */
+/** The answers of two searches of consecutive query blocks as one search (addSearchStats). */
 function joinSearches(a: Neighbors & { stats: SearchStats }, b: Neighbors & { stats: SearchStats }): Neighbors & { stats: SearchStats } {
   const join = <T extends Int32Array | Float32Array>(x: T, y: T): T => {
     const out = new (x.constructor as { new (n: number): T })(x.length + y.length);
@@ -466,7 +467,5 @@ function joinSearches(a: Neighbors & { stats: SearchStats }, b: Neighbors & { st
     out.set(y, x.length);
     return out;
   };
-  const levels = (b.stats.queries > 0 ? b.stats : a.stats).levels.map((level, l) => ({ block: level.block, reached: level.reached + (a.stats.levels[l]?.reached ?? 0) }));
-  const stats = { ...(b.stats.queries > 0 ? b.stats : a.stats), queries: a.stats.queries + b.stats.queries, exact: a.stats.exact + b.stats.exact, levels };
-  return { indices: join(a.indices, b.indices), distances: join(a.distances, b.distances), k: a.k, stats };
+  return { indices: join(a.indices, b.indices), distances: join(a.distances, b.distances), k: a.k, stats: addSearchStats(a.stats, b.stats) };
 }

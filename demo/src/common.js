@@ -1,4 +1,5 @@
 // Small helpers shared by the panels: colours, a seeded RNG, crisp canvases, dragging points.
+import { addSearchStats as addStats, formatShare, searchSteps } from 'simdclass';
 
 /** Class colours (Tableau 10, as in simdclass's SVG plots). */
 export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
@@ -164,41 +165,19 @@ export function slider(id, { map = (v) => v, format = String, onInput } = {}) {
 export const radioValue = (name) => document.querySelector(`input[name="${name}"]:checked`).value;
 
 // ---- kNN search statistics (KNearestNeighbor.lastStats), shown by the three panels ---------------
-// The same picture and wording as the `simdclass demo` report (src/cli/report.ts, which the page
-// cannot import: the package exports the library, not its command line).
-
-/** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
-export function formatShare(share) {
-  if (!Number.isFinite(share)) return '–';
-  const p = share * 100;
-  if (share >= 1 || share <= 0) return `${Number(p.toPrecision(3))}%`;
-  if (p >= 99.5) return `${(Math.floor(p * 10) / 10).toFixed(1)}%`;
-  return p < 0.001 ? '<0.001%' : `${p.toPrecision(2)}%`;
-}
+// The funnel and shares come from the library (searchSteps, formatShare), as in the `simdclass demo`
+// report; the sentence names what this page searches.
 
 /**
- * Sums the lastStats of searches of one model over slices of the queries (null: none yet). The reason
- * is the first slice's: the search that chose (for 'auto', its timed sample); later slices repeat it.
- * A model keeps the algorithm 'auto' chose, so slices agree; if they did not, the sum says 'mixed'.
+ * Sums the lastStats of searches of one model over slices of the queries (null: none yet) with the
+ * library's addSearchStats: the reason is the first slice's, the search that chose (for 'auto', its
+ * timed sample). A model keeps the algorithm 'auto' chose, so slices agree; if they did not, the sum
+ * says 'mixed'.
  */
 export function addSearchStats(total, stats) {
-  const a = total ?? { algorithm: stats.algorithm, reason: stats.reason, queries: 0, exact: 0, levels: [] };
-  const longer = stats.levels.length > a.levels.length ? stats.levels : a.levels;
-  return {
-    algorithm: a.algorithm === stats.algorithm ? stats.algorithm : 'mixed', reason: a.reason,
-    queries: a.queries + stats.queries, rows: stats.rows, exact: a.exact + stats.exact,
-    levels: longer.map((l, i) => ({ block: [...l.block], reached: (a.levels[i]?.reached ?? 0) + (stats.levels[i]?.reached ?? 0) })),
-  };
-}
-
-/** The funnel, coarse to fine: per pyramid level the pairs whose block-sum bound was computed, then the exact distances. */
-export function searchSteps(stats) {
-  const pairs = stats.queries * stats.rows;
-  const of = (n) => (pairs > 0 ? n / pairs : NaN);
-  return [
-    ...stats.levels.map((l) => ({ label: `${l.block[0]}×${l.block[1]} block-sum bound`, count: l.reached, share: of(l.reached) })),
-    { label: 'exact distance', count: stats.exact, share: of(stats.exact) },
-  ];
+  if (total === null) return stats;
+  const sum = addStats(total, stats);
+  return total.algorithm === stats.algorithm ? sum : { ...sum, algorithm: 'mixed' };
 }
 
 /**

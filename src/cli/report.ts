@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import type { SearchStats } from '../knn.js';
+import { formatShare, searchSteps } from '../search-stats.js';
 import type { GridPoint, KnnCrossValidation } from '../selection.js';
 import type { GridWidening } from './grid.js';
 import {
@@ -84,35 +85,6 @@ export function formatMs(ms: number): string {
 }
 
 // ---- kNN search statistics -------------------------------------------------------------------
-
-/** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
-export function formatShare(share: number): string {
-  if (!Number.isFinite(share)) return '–';
-  const p = share * 100;
-  if (share >= 1 || share <= 0) return `${Number(p.toPrecision(3))}%`;
-  if (p >= 99.5) return `${(Math.floor(p * 10) / 10).toFixed(1)}%`;
-  return p < 0.001 ? '<0.001%' : `${p.toPrecision(2)}%`;
-}
-
-/** One step of a search: the (query, row) pairs that reached it and their share of all queries x rows pairs. */
-export interface SearchStep {
-  label: string;
-  count: number;
-  share: number;
-}
-
-/**
- * The funnel of a search, coarse to fine: per pyramid level the pairs whose block-sum bound was
- * computed, then the exact distances (brute force: that step alone, every pair).
- */
-export function searchSteps(stats: SearchStats): SearchStep[] {
-  const pairs = stats.queries * stats.rows;
-  const of = (n: number) => (pairs > 0 ? n / pairs : NaN);
-  return [
-    ...stats.levels.map((level) => ({ label: `${level.block[0]}×${level.block[1]} block-sum bound`, count: level.reached, share: of(level.reached) })),
-    { label: 'exact distance', count: stats.exact, share: of(stats.exact) },
-  ];
-}
 
 /** Short, for a status line: "pyramid: 100% → 7% → 3% → 3.1% exact distances" or "brute force: 18,000 exact distances". */
 export function searchNote(stats: SearchStats): string {
