@@ -113,7 +113,7 @@ export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, d
 export function pyramidSumsU8(x: usize, rows: i32, stride: i32, desc: usize, out: usize, order: usize): void {
   const rowBytes = word(desc, D_ROW_BYTES);
   for (let r = 0; r < rows; r++) {
-    const dst = out + <usize>r * <usize>rowBytes, image = order == 0 ? r : load<i32>(order + (<usize>r << 2));
+    const dst = out + <usize>r * <usize>rowBytes, image = imageOf(order, r);
     memory.fill(dst, 0, rowBytes);
     blockSumsRow(x + <usize>image * <usize>stride, desc, dst);
   }

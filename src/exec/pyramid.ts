@@ -1,11 +1,12 @@
-// Exact kNN over block-sum pyramids (assembly/pyramid.ts), in the calling thread: the same
+// Exact kNN over block-sum pyramids (assembly/pyramid.ts), on the executor's lanes: the same
 // neighbours and distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of
-// the distances. Per query and chunk of training rows: bound every row at the coarsest level, take a
-// threshold tau from the exact distances of a few rows with the smallest bounds, keep the rows
-// whose bound is at most tau, refine them level by level (tightening tau the same way after each),
-// then compute exact distances for the rest in index order while the top-k (and with it tau)
-// improves. A row is dropped only when a lower bound of its distance exceeds tau strictly, and
-// tau is always the k-th smallest distance of some k distinct rows: never below the true k-th.
+// the distances. Per query and chunk of training rows: bound every group of 8 similar rows from
+// its box, take a threshold tau from the exact distances of the rows of the best-bounded groups,
+// bound the rows of the groups within tau at the coarsest level, keep those whose bound is at most
+// tau, refine them level by level (tightening tau the same way after each), then compute exact
+// distances for the rest while the top-k (and with it tau) improves. A row is dropped only when a
+// lower bound of its distance exceeds tau strictly, and tau is always the k-th smallest distance of
+// some k distinct rows: never below the true k-th.
 import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
@@ -105,7 +106,7 @@ export interface Pyramid {
   levels: PyramidLevel[];
   /** chunkLevels[chunk]: the level rows of that chunk of training rows, per level, then their order (i32: the chunk's row of each level row) and the group boxes (pyramidGroupBoxesU8); no order nor boxes without levels. */
   chunkLevels: number[][];
-  /** Bytes of the levels: at most PYRAMID_MEMORY_SHARE of rows x stride (but for 8-row padding of the columns). */
+  /** Bytes of the levels, the order and the boxes: at most PYRAMID_MEMORY_SHARE of rows x stride (but for 8-row padding of the columns). */
   bytes: number;
 }
 
@@ -174,7 +175,6 @@ function levelBytes(c: Core, level: PyramidLevel, l: number, n: number): number 
   return l === 0 ? pyramidKernels(c).pyramidColumnsBytes(n, level.desc) : byteSize('a pyramid level', n, level.rowBytes);
 }
 
-/** Level l of a chunk of training rows, in a new block of the scope. */
 /** Frees the pyramid's levels (not the training rows: their owner frees them). */
 export function freePyramid(p: Pyramid): void {
   const c = p.rows.core;
@@ -199,8 +199,10 @@ function fitLevels(c: Core, scope: Scope, shape: Shape, stride: number): Pyramid
     const rowBytes = kernels.pyramidDescribeLevel(shape[0], shape[1], shape[2], block[0], block[1], desc);
     return { block, rowBytes, desc };
   });
-  const budget = PYRAMID_MEMORY_SHARE * stride;
-  while (levels.reduce((sum, level) => sum + level.rowBytes, 0) > budget) levels.pop();
+  // Bytes per training row: a row of each level and, with any level, the row's place in the order
+  // (an i32) and a quarter of a coarsest row (its group's box: two rows per 8 rows).
+  const perRow = (kept: PyramidLevel[]) => (kept.length === 0 ? 0 : kept.reduce((sum, level) => sum + level.rowBytes, 0) + 4 + kept[0]!.rowBytes / 4);
+  while (perRow(levels) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
   return levels;
 }
 
