@@ -49,9 +49,11 @@ export function simdLevel(): i32 {
 }
 
 export {
-  pyramidDescBytes, pyramidDescribeLevel, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
+  pyramidDescBytes, pyramidDescribeLevel, pyramidDescribeProjection, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
   pyramidGroupOrder, pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
   pyramidBatchScratchBytes, pyramidRefineU8,
   pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,
   pyramidFrameBytes, pyramidSearchChunk,
 } from './pyramid';
+
+export { projectionCoefficientsU8, pyramidProjectU8, pyramidPrefixRows, projectionGramScratchBytes, projectionGramU8 } from './projection';

@@ -22,10 +22,12 @@ export const MAX_BLOCK_PIXELS: i32 = 128;
 
 // A level descriptor: i32 words written by pyramidDescribeLevel and read by every kernel here.
 // D_INV_LCM: an f64 (words 8 and 9, 8-byte aligned), the multiplier of ceilQuotient; D_MAGIC: a
-// u64 (words 10 and 11) and D_SHIFT, the multiplier and shift of ceilQuotientI32.
+// u64 (words 10 and 11) and D_SHIFT, the multiplier and shift of ceilQuotientI32. D_SHRINK: 0 for
+// block sums; 1 for a projection level, whose sums are floors of coefficients (see
+// pyramidDescribeProjection): every squared-L2 difference shrinks by 1 towards 0 first.
 const D_H = 0, D_W = 1, D_C = 2, D_BH = 3, D_BW = 4, D_ROW_BYTES = 5, D_LCM = 6, D_L1_RUN = 7, D_INV_LCM = 8;
-const D_MAGIC = 10, D_SHIFT = 12;
-const D_CLASSES = 13;
+const D_MAGIC = 10, D_SHIFT = 12, D_SHRINK = 13;
+const D_CLASSES = 14;
 // Per class (4 classes): its first u16 slot in a level row, sums, pixels per block, weight =
 // lcm / pixels, v128 chunks, and how many squared differences of its sums an i32 lane can add.
 const C_FIRST = 0, C_SUMS = 1, C_PIXELS = 2, C_WEIGHT = 3, C_CHUNKS = 4, C_LANE_SQUARES = 5;
@@ -95,15 +97,50 @@ export function pyramidDescribeLevel(h: i32, w: i32, c: i32, bh: i32, bw: i32, d
   store<i32>(desc + (D_BH << 2), bh);
   store<i32>(desc + (D_BW << 2), bw);
   store<i32>(desc + (D_ROW_BYTES << 2), slots << 1);
+  describeQuotient(lcm, desc);
+  // |dS| <= 255 * widest: a u16 lane adds one per v128 of sums, this many v128s without overflow.
+  store<i32>(desc + (D_L1_RUN << 2), min(ABANDON_CHUNKS, 65535 / (255 * widest)));
+  store<i32>(desc + (D_SHRINK << 2), 0);
+  return slots << 1;
+}
+
+/** The divisor of a level's squared L2 bounds (lcm < 2^14) and its multipliers (ceilQuotient, ceilQuotientI32). */
+function describeQuotient(lcm: i32, desc: usize): void {
   store<i32>(desc + (D_LCM << 2), lcm);
   store<f64>(desc + (D_INV_LCM << 2), reinterpret<f64>(reinterpret<u64>(1.0 / <f64>lcm) - 1));
   // ceil(log2 lcm): m = ceil(2^(31 + l) / lcm) divides every p < 2^31 exactly (see ceilQuotientI32).
   const l = 32 - clz<i32>(lcm - 1);
   store<u64>(desc + (D_MAGIC << 2), ((<u64>1 << <u64>(31 + l)) + <u64>lcm - 1) / <u64>lcm);
   store<i32>(desc + (D_SHIFT << 2), 31 + l);
-  // |dS| <= 255 * widest: a u16 lane adds one per v128 of sums, this many v128s without overflow.
-  store<i32>(desc + (D_L1_RUN << 2), min(ABANDON_CHUNKS, 65535 / (255 * widest)));
-  return slots << 1;
+}
+
+/** The largest quantized coefficient of a projection level: a shrunk difference squared, 8 of them fit an i32 lane. */
+export const PROJECTION_MAX: i32 = 16383;
+
+/**
+ * Writes the descriptor of a projection level (squared L2 only) and returns the bytes of its rows.
+ * A level row holds `dims` quantized coefficients c' = clamp(floor((w_i . x - o_i) / delta), 0,
+ * PROJECTION_MAX) as u16 sums of one class, padded to 8 (pyramidProjectU8; w_i: integer rows of
+ * a matrix W, o_i integer offsets). For any rows q and t, |w_i . (q - t)| >= delta * e_i with e_i =
+ * max(0, |c'_i(q) - c'_i(t)| - 1) (floors of values delta * e_i apart; clamping only brings them
+ * closer), and ||W d||^2 <= Lambda ||d||^2 for Lambda >= the largest eigenvalue of W W^T, so
+ * ||q - t||^2 >= delta^2 sum e_i^2 / Lambda >= weight * sum e_i^2 / lcm when weight / lcm <=
+ * delta^2 / Lambda: the bound is ceil(weight * sum e_i^2 / lcm), as for a one-class block level
+ * with that weight, its differences shrunk by 1 (D_SHRINK). The caller picks W, delta, weight, lcm.
+ */
+export function pyramidDescribeProjection(dims: i32, weight: i32, lcm: i32, desc: usize): i32 {
+  memory.fill(desc, 0, DESC_WORDS << 2);
+  const chunks = (dims + 7) >> 3;
+  const at = desc + (<usize>D_CLASSES << 2);
+  store<i32>(at + (C_SUMS << 2), dims);
+  store<i32>(at + (C_WEIGHT << 2), weight);
+  store<i32>(at + (C_CHUNKS << 2), chunks);
+  store<i32>(at + (C_LANE_SQUARES << 2), i32.MAX_VALUE / (PROJECTION_MAX * PROJECTION_MAX));
+  store<i32>(desc + (D_ROW_BYTES << 2), chunks << 4);
+  describeQuotient(lcm, desc);
+  store<i32>(desc + (D_L1_RUN << 2), 1);
+  store<i32>(desc + (D_SHRINK << 2), 1);
+  return chunks << 4;
 }
 
 /**
@@ -349,6 +386,7 @@ function l1Columns8(q: usize, col: usize, pitch: usize, hi: usize, desc: usize, 
  */
 function l2Columns8(q: usize, col: usize, pitch: usize, hi: usize, desc: usize, out: usize): void {
   let p0 = f64x2.splat(0), p1 = f64x2.splat(0), p2 = f64x2.splat(0), p3 = f64x2.splat(0), at = col;
+  const shrink = i16x8.splat(<i16>word(desc, D_SHRINK));
   for (let k = 0; k < CLASSES; k++) {
     const qs = q + (<usize>classWord(desc, k, C_FIRST) << 1), pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
     const w = f64x2.splat(<f64>classWord(desc, k, C_WEIGHT)), run = classWord(desc, k, C_LANE_SQUARES) >> 1;
@@ -356,7 +394,7 @@ function l2Columns8(q: usize, col: usize, pitch: usize, hi: usize, desc: usize, 
       let a = i32x4.splat(0), b = i32x4.splat(0);
       for (let i = i0, end = min(pairs, i0 + run); i < end; i++, at += pitch) {
         const qv = i32x4.splat(load<i32>(qs + (<usize>i << 2)));
-        const da = columnDiff(at, qv, hi), db = columnDiff(at + 16, qv, hi);
+        const da = shrunk(columnDiff(at, qv, hi), shrink), db = shrunk(columnDiff(at + 16, qv, hi), shrink);
         a = i32x4.add(a, i32x4.dot_i16x8_s(da, da));
         b = i32x4.add(b, i32x4.dot_i16x8_s(db, db));
       }
@@ -381,6 +419,12 @@ function l2Columns8(q: usize, col: usize, pitch: usize, hi: usize, desc: usize, 
   const lo = v128.load(at);
   if (hi == 0) return i16x8.sub(lo, qv);
   return v128.or(i16x8.sub_sat_u(lo, qv), i16x8.sub_sat_u(qv, v128.load(at + hi)));
+}
+
+/** Per u16 lane, max(0, |d| - shrink): a difference of a projection level's floors (D_SHRINK), or |d| when shrink is 0. */
+// @ts-ignore: decorator
+@inline function shrunk(d: v128, shrink: v128): v128 {
+  return i16x8.sub_sat_u(i16x8.abs(d), shrink);
 }
 
 /** The scalar twin of columnDiff for one sum (at, q: its u16). */
@@ -418,12 +462,13 @@ function l1Column(q: usize, col: usize, pitch: usize, hi: usize, desc: usize): i
 /** Scalar twin of l2Columns8 for one row (col: its first pair). */
 function l2Column(q: usize, col: usize, pitch: usize, hi: usize, desc: usize): i32 {
   let p: i64 = 0, at = col;
+  const shrink = word(desc, D_SHRINK);
   for (let k = 0; k < CLASSES; k++) {
     const qs = q + (<usize>classWord(desc, k, C_FIRST) << 1), pairs = (classWord(desc, k, C_SUMS) + 1) >> 1;
     let a: i64 = 0;
     for (let i = 0; i < pairs; i++, at += pitch) {
       const qi = qs + (<usize>i << 2);
-      const d0 = <i64>sumDiff(at, qi, hi), d1 = <i64>sumDiff(at + 2, qi + 2, hi);
+      const d0 = <i64>max(0, abs<i32>(sumDiff(at, qi, hi)) - shrink), d1 = <i64>max(0, abs<i32>(sumDiff(at + 2, qi + 2, hi)) - shrink);
       a += d0 * d0 + d1 * d1;
     }
     p += <i64>classWord(desc, k, C_WEIGHT) * a;
@@ -469,7 +514,7 @@ function windowRows(rowBytes: i32): i32 {
 
 /** Bytes of scratch the batched kernels need for `batch` queries (pyramidRefineU8, pyramidExactU8). */
 export function pyramidBatchScratchBytes(batch: i32): i32 {
-  return batch << 3;
+  return (batch << 3) + (EXACT_RUN << 3);
 }
 
 /**
@@ -480,7 +525,7 @@ export function pyramidBatchScratchBytes(batch: i32): i32 {
  */
 export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, scratch: usize): void {
   const rowBytes = word(desc, D_ROW_BYTES), window = windowRows(rowBytes);
-  const kind = metric == METRIC_L1 ? REFINE_L1 : uniformSquares(desc) ? REFINE_L2_UNIFORM : REFINE_L2;
+  const kind = metric == METRIC_L1 ? REFINE_L1 : word(desc, D_SHRINK) != 0 ? REFINE_PROJECTED : uniformSquares(desc) ? REFINE_L2_UNIFORM : REFINE_L2;
   const read = scratch, kept = scratch + (<usize>batch << 2);
   memory.fill(scratch, 0, batch << 3);
   for (let end = window, open = batch; open > 0; end += window) {
@@ -493,6 +538,7 @@ export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, ba
       // One loop per kind, so that each inlines its own bound.
       if (kind == REFINE_L1) refineRows(REFINE_L1, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
       else if (kind == REFINE_L2_UNIFORM) refineRows(REFINE_L2_UNIFORM, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
+      else if (kind == REFINE_PROJECTED) refineRows(REFINE_PROJECTED, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
       else refineRows(REFINE_L2, qb, t, desc, tau, list, bound, count, end, read + at, kept + at);
       if (load<i32>(read + at) < count) open++;
     }
@@ -500,8 +546,9 @@ export function pyramidRefineU8(metric: i32, q: usize, t: usize, desc: usize, ba
   memory.copy(counts, kept, batch << 2);
 }
 
-// How pyramidRefineU8 bounds a level's rows: L1; squared L2 as one i32 sum (uniformSquares); squared L2 weighted per class.
-const REFINE_L1 = 0, REFINE_L2_UNIFORM = 1, REFINE_L2 = 2;
+// How pyramidRefineU8 bounds a level's rows: L1; squared L2 as one i32 sum (uniformSquares); squared L2 weighted per class;
+// squared L2 of a projection level (pyramidDescribeProjection).
+const REFINE_L1 = 0, REFINE_L2_UNIFORM = 1, REFINE_L2 = 2, REFINE_PROJECTED = 3;
 
 /**
  * Whether a level's squared L2 bound is one i32 sum: one class of blocks (every block the same
@@ -509,6 +556,7 @@ const REFINE_L1 = 0, REFINE_L2_UNIFORM = 1, REFINE_L2 = 2;
  * together, 8 per v128 of sums. Then refineRows needs neither i64 nor f64.
  */
 function uniformSquares(desc: usize): bool {
+  if (word(desc, D_SHRINK) != 0) return false;
   let classes = 0, fits = true;
   for (let k = 0; k < CLASSES; k++) {
     if (classWord(desc, k, C_SUMS) == 0) continue;
@@ -531,6 +579,8 @@ function uniformSquares(desc: usize): bool {
   const magic = load<u64>(desc + (D_MAGIC << 2)), shift = <u64>load<i32>(desc + (D_SHIFT << 2));
   // Squared L2: p <= tau * lcm decides, exact in i64; one class: p is below 2^31, so a limit clamped there decides the same.
   const scaledLimit = <i64>tau * <i64>lcm, limit = <i32>min<i64>(scaledLimit, <i64>i32.MAX_VALUE);
+  // A projection level: weight * s <= tau * lcm exactly when s <= floor(tau * lcm / weight), s the sum of shrunk squares.
+  const weight = <i64>classWord(desc, 0, C_WEIGHT), squaresLimit = weight == 0 ? i64.MAX_VALUE : scaledLimit / weight;
   let r = load<i32>(readAt), k = load<i32>(keptAt);
   for (; r < count; r++) {
     const row = load<i32>(list + (<usize>r << 2));
@@ -544,6 +594,10 @@ function uniformSquares(desc: usize): bool {
       const p = l2SquaresWithin(q, tr, chunks, limit);
       stays = p <= limit;
       b = ceilQuotientI32(p, lcm, magic, shift);
+    } else if (kind == REFINE_PROJECTED) {
+      const s = shrunkSquaresWithin(q, tr, chunks, squaresLimit);
+      stays = s <= squaresLimit;
+      b = ceilQuotient(weight * s, desc);
     } else {
       const p = l2ScaledWithin(q, tr, desc, scaledLimit);
       stays = p <= scaledLimit;
@@ -592,6 +646,20 @@ function l2SquaresWithin(q: usize, t: usize, chunks: i32, limit: i32): i32 {
   return p;
 }
 
+/** The sum of a projection level's shrunk squares over `chunks` v128s, or a partial sum above limit. */
+function shrunkSquaresWithin(q: usize, t: usize, chunks: i32, limit: i64): i64 {
+  let s: i64 = 0;
+  for (let c = 0; c < chunks; c += PROJECTION_RUN) {
+    const off = <usize>c << 4;
+    s += squaredShrunkSumU16(q + off, t + off, min(PROJECTION_RUN, chunks - c));
+    if (s > limit) break;
+  }
+  return s;
+}
+
+/** v128s of a projection level's sums whose shrunk squares an i32 lane holds: 2 per v128, 8 per lane (pyramidDescribeProjection). */
+const PROJECTION_RUN = 4;
+
 /** p = sum_c weight_c * sum_{b in c} dS_b^2 over a level row (as in ceilQuotient), or a partial p above limit. */
 function l2ScaledWithin(q: usize, t: usize, desc: usize, limit: i64): i64 {
   let p: i64 = 0;
@@ -624,6 +692,25 @@ function squaredDiffSumU16(q: usize, t: usize, chunks: i32): i64 {
   for (let c = 0; c < chunks << 4; c += 2) {
     const d = <i64>load<u16>(q + c) - <i64>load<u16>(t + c);
     s += d * d;
+  }
+  return s;
+}
+
+/** sum max(0, |q_i - t_i| - 1)^2 over `chunks` v128s of a projection level's sums (D_SHRINK), few enough for an i32 lane. */
+function squaredShrunkSumU16(q: usize, t: usize, chunks: i32): i64 {
+  if (ASC_FEATURE_SIMD) {
+    let acc = i32x4.splat(0);
+    const one = i16x8.splat(1);
+    for (let c = 0; c < chunks << 4; c += 16) {
+      const e = shrunk(i16x8.sub(v128.load(q + c), v128.load(t + c)), one);
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(e, e));
+    }
+    return <i64>i32x4.extract_lane(acc, 0) + <i64>i32x4.extract_lane(acc, 1) + <i64>i32x4.extract_lane(acc, 2) + <i64>i32x4.extract_lane(acc, 3);
+  }
+  let s: i64 = 0;
+  for (let c = 0; c < chunks << 4; c += 2) {
+    const e = <i64>max(0, abs<i32>(<i32>load<u16>(q + c) - <i32>load<u16>(t + c)) - 1);
+    s += e * e;
   }
   return s;
 }
@@ -734,6 +821,7 @@ export function pyramidThreshold(seedDist: usize, dist: usize, k: i32): i32 {
 export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, order: usize, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, first: i32, dist: usize, idx: usize, k: i32, scratch: usize): i32 {
   const window = windowRows(stride);
   memory.fill(scratch, 0, batch << 2);
+  const held = scratch + (<usize>batch << 3);
   let computed = 0;
   for (let end = window, open = batch; open > 0; end += window) {
     open = 0;
@@ -744,19 +832,99 @@ export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, ord
       const list = lists + <usize>b * <usize>listPitch, bound = bounds + <usize>b * <usize>listPitch;
       const qb = q + <usize>b * <usize>stride, tau = load<i32>(taus + at);
       const state = <usize>b * <usize>k << 2, bd = dist + state, bi = idx + state;
+      let n = 0;
       for (; r < count; r++) {
         const row = load<i32>(list + (<usize>r << 2));
         if (row >= end) break;
         if (load<i32>(bound + (<usize>r << 2)) > min(tau, topkWorst<i32>(bd, k))) continue;
-        const image = imageOf(order, row);
-        topkPushOne<i32>(bd, bi, k, exactU8(metric, qb, t + <usize>image * <usize>stride, stride), first + image);
-        computed++;
+        store<i32>(held + (<usize>n << 2), imageOf(order, row));
+        if (++n == EXACT_RUN) {
+          exactRun(metric, qb, t, stride, held, n, bd, bi, k, first);
+          computed += n;
+          n = 0;
+        }
       }
+      exactRun(metric, qb, t, stride, held, n, bd, bi, k, first);
+      computed += n;
       store<i32>(scratch + at, r);
       if (r < count) open++;
     }
   }
   return computed;
+}
+
+// Rows whose exact distances pyramidExactU8 computes together: their rows lie anywhere in memory,
+// and reading EXACT_RUN at once keeps as many cache misses in flight (the loads of one row wait).
+const EXACT_RUN = 4;
+
+/**
+ * Exact distances from q to the n <= EXACT_RUN images at `held` (i32s), merged into the top-k state
+ * (dist, idx) as index first + image; the distances go to held + 4 * EXACT_RUN first.
+ */
+function exactRun(metric: i32, q: usize, t: usize, stride: i32, held: usize, n: i32, dist: usize, idx: usize, k: i32, first: i32): void {
+  const out = held + (<usize>EXACT_RUN << 2);
+  if (ASC_FEATURE_SIMD && n == EXACT_RUN) {
+    const r0 = t + <usize>load<i32>(held) * <usize>stride, r1 = t + <usize>load<i32>(held, 4) * <usize>stride;
+    const r2 = t + <usize>load<i32>(held, 8) * <usize>stride, r3 = t + <usize>load<i32>(held, 12) * <usize>stride;
+    if (metric == METRIC_L1) l1Rows4U8(q, r0, r1, r2, r3, stride, out);
+    else l2Rows4U8(q, r0, r1, r2, r3, stride, out);
+  } else {
+    for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), exactU8(metric, q, t + <usize>load<i32>(held + (<usize>i << 2)) * <usize>stride, stride));
+  }
+  for (let i = 0; i < n; i++) topkPushOne<i32>(dist, idx, k, load<i32>(out + (<usize>i << 2)), first + load<i32>(held + (<usize>i << 2)));
+}
+
+/** l1RowU8 from q to 4 rows at once, the 4 sums to out (i32s). */
+function l1Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride: i32, out: usize): void {
+  let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+  for (let c0 = 0; c0 < stride; c0 += U16_SAFE_CHUNKS * 16) {
+    const c1 = min(stride, c0 + U16_SAFE_CHUNKS * 16);
+    let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+    for (let c = c0; c < c1; c += 16) {
+      const x = v128.load(q + c);
+      a0 = i16x8.add(a0, absDiffPairs(x, v128.load(r0 + c)));
+      a1 = i16x8.add(a1, absDiffPairs(x, v128.load(r1 + c)));
+      a2 = i16x8.add(a2, absDiffPairs(x, v128.load(r2 + c)));
+      a3 = i16x8.add(a3, absDiffPairs(x, v128.load(r3 + c)));
+    }
+    s0 = i32x4.add(s0, i32x4.extadd_pairwise_i16x8_u(a0));
+    s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_u(a1));
+    s2 = i32x4.add(s2, i32x4.extadd_pairwise_i16x8_u(a2));
+    s3 = i32x4.add(s3, i32x4.extadd_pairwise_i16x8_u(a3));
+  }
+  store<i32>(out, sumI32x4(s0));
+  store<i32>(out, sumI32x4(s1), 4);
+  store<i32>(out, sumI32x4(s2), 8);
+  store<i32>(out, sumI32x4(s3), 12);
+}
+
+/** |x - y| of 16 u8 lanes added in pairs into 8 u16 lanes. */
+// @ts-ignore: decorator
+@inline function absDiffPairs(x: v128, y: v128): v128 {
+  return i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, y), i8x16.sub_sat_u(y, x)));
+}
+
+/** l2RowU8 from q to 4 rows at once, the 4 sums to out (i32s). */
+function l2Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride: i32, out: usize): void {
+  let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+  for (let c = 0; c < stride; c += 16) {
+    const x = v128.load(q + c), lo = i16x8.extend_low_i8x16_u(x), hi = i16x8.extend_high_i8x16_u(x);
+    s0 = i32x4.add(s0, squaredDiffs(lo, hi, v128.load(r0 + c)));
+    s1 = i32x4.add(s1, squaredDiffs(lo, hi, v128.load(r1 + c)));
+    s2 = i32x4.add(s2, squaredDiffs(lo, hi, v128.load(r2 + c)));
+    s3 = i32x4.add(s3, squaredDiffs(lo, hi, v128.load(r3 + c)));
+  }
+  store<i32>(out, sumI32x4(s0));
+  store<i32>(out, sumI32x4(s1), 4);
+  store<i32>(out, sumI32x4(s2), 8);
+  store<i32>(out, sumI32x4(s3), 12);
+}
+
+/** Squared differences of 16 u8 lanes (x as lo, hi: its u16 halves) added in 4 i32 lanes. */
+// @ts-ignore: decorator
+@inline function squaredDiffs(lo: v128, hi: v128, y: v128): v128 {
+  const dl = i16x8.sub(lo, i16x8.extend_low_i8x16_u(y)), dh = i16x8.sub(hi, i16x8.extend_high_i8x16_u(y));
+  return i32x4.add(i32x4.dot_i16x8_s(dl, dl), i32x4.dot_i16x8_s(dh, dh));
 }
 
 /** Empties a query's top-k state (k slots of distance and index). */

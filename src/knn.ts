@@ -53,8 +53,12 @@ export interface SearchStats {
   reason: string;
   queries: number;
   rows: number;
-  /** Pyramid only: per level, coarse to fine, the (query, row) pairs whose bound was computed. */
-  levels: { block: [number, number]; reached: number }[];
+  /**
+   * Pyramid only: per level, coarse to fine, the (query, row) pairs whose bound was computed; a
+   * level bounds by block sums of `block` pixels, or (block null, squared L2) by `dims` coefficients
+   * on the principal axes of the training rows.
+   */
+  levels: { block: [number, number] | null; dims: number; reached: number }[];
   /** Exact distances computed (queries x rows for brute force). */
   exact: number;
 }
@@ -79,7 +83,7 @@ interface TrainedState {
   numClasses: number;
   shape: Shape | null;
   /**
-   * Block-sum levels of u8 L1/L2 rows (algorithm 'auto' or 'pyramid'): built on the pool by the
+   * Bound levels of u8 L1/L2 rows (algorithm 'auto' or 'pyramid'): built on the pool by the
    * first search that wants them (so train and load do not wait), once per version of the rows.
    */
   pyramid: Pyramid | null;
@@ -192,7 +196,7 @@ export class KNearestNeighbor {
 
   /** The state's pyramid, built once; null when 'auto' finds it does not fit beside the rows. */
   private pyramidOf(state: TrainedState): Promise<Pyramid | null> {
-    state.building ??= buildPyramid(state.rows, state.shape).then((pyramid) => (state.pyramid = pyramid), (err: unknown) => {
+    state.building ??= buildPyramid(state.rows, state.shape, this.metric as PyramidMetric).then((pyramid) => (state.pyramid = pyramid), (err: unknown) => {
       if (this.algorithm === 'auto' && err instanceof SimdclassError && err.code === 'ERR_OUT_OF_MEMORY') {
         state.chosen = 'brute';
         state.reason = "'auto': the pyramid does not fit in memory beside the rows";

@@ -10,16 +10,21 @@ export interface SearchStep {
 }
 
 /**
- * The funnel of a search, coarse to fine: per pyramid level the pairs whose block-sum bound was
+ * The funnel of a search, coarse to fine: per pyramid level the pairs whose bound (block sums or projection) was
  * computed, then the exact distances (brute force: that step alone, every pair).
  */
 export function searchSteps(stats: SearchStats): SearchStep[] {
   const pairs = stats.queries * stats.rows;
   const of = (n: number) => (pairs > 0 ? n / pairs : NaN);
   return [
-    ...stats.levels.map((level) => ({ label: `${level.block[0]}×${level.block[1]} block-sum bound`, count: level.reached, share: of(level.reached) })),
+    ...stats.levels.map((level) => ({ label: levelLabel(level), count: level.reached, share: of(level.reached) })),
     { label: 'exact distance', count: stats.exact, share: of(stats.exact) },
   ];
+}
+
+/** What bounds a level: its blocks, or its projection's axes. */
+function levelLabel(level: SearchStats['levels'][number]): string {
+  return level.block === null ? `${level.dims}-axis projection bound` : `${level.block[0]}×${level.block[1]} block-sum bound`;
 }
 
 /** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
@@ -42,6 +47,6 @@ export function addSearchStats(a: SearchStats, b: SearchStats): SearchStats {
     ...(a.queries > 0 ? a : b),
     queries: a.queries + b.queries,
     exact: a.exact + b.exact,
-    levels: longer.map((level, l) => ({ block: level.block, reached: (a.levels[l]?.reached ?? 0) + (b.levels[l]?.reached ?? 0) })),
+    levels: longer.map((level, l) => ({ block: level.block, dims: level.dims, reached: (a.levels[l]?.reached ?? 0) + (b.levels[l]?.reached ?? 0) })),
   };
 }

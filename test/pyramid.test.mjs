@@ -260,7 +260,7 @@ levels('levels: coarse to fine, clipped to the image, within the memory share', 
     const cols = shape[0] * shape[1] * shape[2];
     const x = randomU8(rng, 50, cols);
     const t = storeTrainingRows(core(), x, 'l1');
-    const p = await buildPyramid(t, shape);
+    const p = await buildPyramid(t, shape, 'l1');
     assert.ok(p.bytes <= PYRAMID_MEMORY_SHARE * t.rows * t.stride + 8 * t.stride, `${shape}: ${p.bytes} bytes for ${t.rows} x ${t.stride}`);
     freePyramid(p);
     freeTrainingRows(t);
@@ -271,8 +271,8 @@ levels('refuses a shape that does not match the rows', async () => {
   await init();
   const t = storeTrainingRows(core(), randomU8(mulberry32(1), 3, 12), 'l1');
   try {
-    await rejects(buildPyramid(t, [2, 2, 2]), { code: 'ERR_ARG_RANGE', message: /have 12 values/ });
-    await rejects(buildPyramid(t, [2, 6.5, 1]), { code: 'ERR_ARG_RANGE', message: /positive integers/ });
+    await rejects(buildPyramid(t, [2, 2, 2], 'l1'), { code: 'ERR_ARG_RANGE', message: /have 12 values/ });
+    await rejects(buildPyramid(t, [2, 6.5, 1], 'l1'), { code: 'ERR_ARG_RANGE', message: /positive integers/ });
   } finally {
     freeTrainingRows(t);
   }
@@ -283,7 +283,8 @@ levels('freePyramid releases every block it allocated', async () => {
   const c = core();
   const t = storeTrainingRows(c, randomU8(mulberry32(2), 100, 784), 'l2');
   const before = c.usedBytes;
-  const p = await buildPyramid(t, [28, 28, 1]);
+  const p = await buildPyramid(t, [28, 28, 1], 'l2', { minProjectionRows: 0 });
+  assert.is(p.levels[0].block, null, 'squared L2 over 784 columns: projection levels');
   await searchPyramid(p, randomU8(mulberry32(3), 20, 784), 3, 'l2');
   freePyramid(p);
   assert.is(c.usedBytes, before);
@@ -308,21 +309,21 @@ async function bruteForce(X, Q, k, metric) {
 search('identical to brute force on the Fashion-MNIST sample (10,000 x 500, k = 5)', async () => {
   await init();
   const { train, test, shape } = await loadDataset(new URL('../data/fashion-mnist-sample', import.meta.url).pathname, { testLimit: 500 });
-  const t = storeTrainingRows(core(), train.X, 'l1');
-  const p = await buildPyramid(t, shape);
-  try {
-    for (const metric of ['l1', 'l2']) {
+  for (const metric of ['l1', 'l2']) {
+    const t = storeTrainingRows(core(), train.X, metric);
+    const p = await buildPyramid(t, shape, metric, { minProjectionRows: 0 });
+    try {
       const got = await searchPyramid(p, test.X, 5, metric), want = await bruteForce(train.X, test.X, 5, metric);
       assert.equal(got.indices, want.indices, `${metric}: indices`);
       assert.equal(got.distances, want.distances, `${metric}: distances`);
       const pairs = got.stats.queries * got.stats.rows;
-      const reached = got.stats.levels.map((l) => `${l.block.join('x')} ${(100 * l.reached / pairs).toFixed(2)}%`).join(', ');
+      const reached = got.stats.levels.map((l) => `${l.block === null ? `${l.dims} axes` : l.block.join('x')} ${(100 * l.reached / pairs).toFixed(2)}%`).join(', ');
       console.log(`\n  ${metric}: rows reaching each level ${reached}; exact distances ${(100 * got.stats.exact / pairs).toFixed(2)}% of brute force`);
       assert.ok(got.stats.exact < 0.05 * pairs, `${metric}: the bounds prune`);
+    } finally {
+      freePyramid(p);
+      freeTrainingRows(t);
     }
-  } finally {
-    freePyramid(p);
-    freeTrainingRows(t);
   }
 });
 
@@ -338,17 +339,20 @@ search('training rows in several chunks: thresholds carry over, indices offset b
       writeRows(c, X, first, sizes[i], ptr, stride);
       chunks.push({ first, rows: sizes[i], ptr });
     }
-    const p = await buildPyramid({ core: c, rows: 90, cols, stride, chunks }, shape);
     try {
       for (const metric of ['l1', 'l2']) {
-        for (const k of [1, 4, 31, 90]) {
-          const got = await searchPyramid(p, Q, k, metric), want = await bruteForce(X, Q, k, metric);
-          assert.equal(got.indices, want.indices, `${build} ${metric} k=${k}: indices`);
-          assert.equal(got.distances, want.distances, `${build} ${metric} k=${k}: distances`);
+        const p = await buildPyramid({ core: c, rows: 90, cols, stride, chunks }, shape, metric, { minProjectionRows: 0 });
+        try {
+          for (const k of [1, 4, 31, 90]) {
+            const got = await searchPyramid(p, Q, k, metric), want = await bruteForce(X, Q, k, metric);
+            assert.equal(got.indices, want.indices, `${build} ${metric} k=${k}: indices`);
+            assert.equal(got.distances, want.distances, `${build} ${metric} k=${k}: distances`);
+          }
+        } finally {
+          freePyramid(p);
         }
       }
     } finally {
-      freePyramid(p);
       for (const chunk of chunks) c.free(chunk.ptr);
     }
   });
@@ -357,7 +361,7 @@ search('training rows in several chunks: thresholds carry over, indices offset b
 search('no queries, and arguments it refuses', async () => {
   await init();
   const t = storeTrainingRows(core(), randomU8(mulberry32(4), 10, 16), 'l1');
-  const p = await buildPyramid(t, [4, 4, 1]);
+  const p = await buildPyramid(t, [4, 4, 1], 'l1');
   try {
     const none = await searchPyramid(p, { data: new Uint8Array(0), rows: 0, cols: 16 }, 3, 'l1');
     assert.is(none.indices.length, 0);

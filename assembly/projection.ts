@@ -1,0 +1,123 @@
+// Integer projections of u8 rows for the pyramid's projection levels (pyramidDescribeProjection in
+// pyramid.ts): coefficients w_i . x with i16 weight rows, exact in i32, and the Gram matrix of a
+// sample of rows, from which TS finds the principal axes the weights approximate.
+// Weight rows have `stride` i16s (zero past the row's columns); |w| <= 2048 and at most 1024
+// columns keep every coefficient, and every difference of two, below 2^31.
+import { PROJECTION_MAX } from './pyramid';
+
+/**
+ * Coefficients of `rows` u8 rows (x: rows of `stride` bytes) against `dims` weight rows: the i32
+ * w_i . x at out + 4 * (r * dims + i).
+ */
+export function projectionCoefficientsU8(x: usize, rows: i32, stride: i32, weights: usize, dims: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * <usize>stride, dst = out + <usize>r * <usize>dims * 4;
+    for (let i = 0; i < dims; i += 4) coefficients4(row, stride, weights, i, min(4, dims - i), dst + (<usize>i << 2));
+  }
+}
+
+/**
+ * A projection level's rows of `rows` u8 rows: level row r holds, for i < dims, the u16
+ * clamp(floor((w_i . x - offsets[i]) / delta), 0, PROJECTION_MAX) of image r (order[r] when
+ * `order`, i32s, is not 0), zero past dims up to rowBytes. scratch: 16 bytes of the caller's.
+ */
+export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usize, dims: i32, offsets: usize, delta: i32, out: usize, rowBytes: i32, order: usize, scratch: usize): void {
+  const c = scratch;
+  for (let r = 0; r < rows; r++) {
+    const image = order == 0 ? r : load<i32>(order + (<usize>r << 2));
+    const row = x + <usize>image * <usize>stride, dst = out + <usize>r * <usize>rowBytes;
+    memory.fill(dst, 0, rowBytes);
+    for (let i = 0; i < dims; i += 4) {
+      const n = min(4, dims - i);
+      coefficients4(row, stride, weights, i, n, c);
+      for (let j = 0; j < n; j++) {
+        const v = load<i32>(c + (<usize>j << 2)) - load<i32>(offsets + (<usize>(i + j) << 2));
+        store<u16>(dst + (<usize>(i + j) << 1), v <= 0 ? 0 : min(PROJECTION_MAX, <i32>(<u32>v / <u32>delta)));
+      }
+    }
+  }
+}
+
+/** w_i . x for weight rows first .. first + n - 1 (n <= 4) to out (i32s). */
+function coefficients4(x: usize, stride: i32, weights: usize, first: i32, n: i32, out: usize): void {
+  const w0 = weights + <usize>first * <usize>stride * 2, pitch = <usize>stride * 2;
+  if (ASC_FEATURE_SIMD) {
+    // Rows past n repeat the last: their sums are not stored.
+    const w1 = w0 + pitch * <usize>min(1, n - 1), w2 = w0 + pitch * <usize>min(2, n - 1), w3 = w0 + pitch * <usize>min(3, n - 1);
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let c = 0; c < stride; c += 16) {
+      const v = v128.load(x + c), lo = i16x8.extend_low_i8x16_u(v), hi = i16x8.extend_high_i8x16_u(v);
+      const at = <usize>c << 1;
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w0 + at)), i32x4.dot_i16x8_s(hi, v128.load(w0 + at, 16))));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w1 + at)), i32x4.dot_i16x8_s(hi, v128.load(w1 + at, 16))));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w2 + at)), i32x4.dot_i16x8_s(hi, v128.load(w2 + at, 16))));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w3 + at)), i32x4.dot_i16x8_s(hi, v128.load(w3 + at, 16))));
+    }
+    store<i32>(out, lanesSum(a0));
+    if (n > 1) store<i32>(out, lanesSum(a1), 4);
+    if (n > 2) store<i32>(out, lanesSum(a2), 8);
+    if (n > 3) store<i32>(out, lanesSum(a3), 12);
+    return;
+  }
+  for (let j = 0; j < n; j++) {
+    const w = w0 + <usize>j * pitch;
+    let s = 0;
+    for (let c = 0; c < stride; c++) s += <i32>load<u8>(x + c) * <i32>load<i16>(w + (<usize>c << 1));
+    store<i32>(out + (<usize>j << 2), s);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function lanesSum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/** Bytes of scratch projectionGramU8 needs for n rows of `cols` columns. */
+export function projectionGramScratchBytes(n: i32, cols: i32): i32 {
+  return cols * ((n + 7) & ~7) * 2;
+}
+
+/**
+ * The Gram matrix of n u8 rows (x: rows of `stride` bytes, `cols` columns used, n <= 33,025 so
+ * that a sum fits an i32): out + 4 * (i * cols + j) holds sum_r x_ri x_rj. The rows are first
+ * written to scratch column by column as i16, so each entry is one dot product of two columns.
+ */
+export function projectionGramU8(x: usize, n: i32, stride: i32, cols: i32, scratch: usize, out: usize): void {
+  const n8 = (n + 7) & ~7, pitch = <usize>n8 << 1;
+  memory.fill(scratch, 0, projectionGramScratchBytes(n, cols));
+  for (let r = 0; r < n; r++) {
+    const row = x + <usize>r * <usize>stride;
+    for (let j = 0; j < cols; j++) store<i16>(scratch + <usize>j * pitch + (<usize>r << 1), <i16>load<u8>(row + j));
+  }
+  for (let i = 0; i < cols; i++) {
+    const ci = scratch + <usize>i * pitch;
+    for (let j = i; j < cols; j++) {
+      const s = columnDot(ci, scratch + <usize>j * pitch, n8);
+      store<i32>(out + ((<usize>i * <usize>cols + <usize>j) << 2), s);
+      store<i32>(out + ((<usize>j * <usize>cols + <usize>i) << 2), s);
+    }
+  }
+}
+
+/** sum a_r b_r over n8 (a multiple of 8) i16s. */
+function columnDot(a: usize, b: usize, n8: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    let s = i32x4.splat(0);
+    for (let r = 0; r < n8 << 1; r += 16) s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(a + r), v128.load(b + r)));
+    return lanesSum(s);
+  }
+  let s = 0;
+  for (let r = 0; r < n8; r++) s += <i32>load<i16>(a + (<usize>r << 1)) * <i32>load<i16>(b + (<usize>r << 1));
+  return s;
+}
+
+/**
+ * Level rows of a coarser projection level from a finer one (the same coefficients, fewer): dst
+ * row r (dstBytes) is the first dstBytes of src row order[r] (srcBytes), or of row r when order is 0.
+ */
+export function pyramidPrefixRows(src: usize, srcBytes: i32, n: i32, dst: usize, dstBytes: i32, order: usize): void {
+  for (let r = 0; r < n; r++) {
+    const image = order == 0 ? r : load<i32>(order + (<usize>r << 2));
+    memory.copy(dst + <usize>r * <usize>dstBytes, src + <usize>image * <usize>srcBytes, dstBytes);
+  }
+}

@@ -1,0 +1,171 @@
+// Projection levels of the pyramid for squared L2 (pyramidDescribeProjection in
+// assembly/pyramid.ts): each level row holds the first `dims` coefficients of an image on integer
+// approximations of the principal axes of a sample of the training rows, quantized to u16. The
+// axes hold most of the spread of images, so 16 coefficients bound far tighter than 16 block sums
+// (Fashion-MNIST, rows a perfect threshold keeps: 3.6% against 11.3%), and the bound stays exact:
+// integer weights, an integer bound on their largest eigenvalue, floors of exact coefficients.
+import { leadingEigenvectors } from '../principal-axes.js';
+import { byteSize, type Core, type Scope } from '../runtime.js';
+import { executorOf } from './executor.js';
+import type { StoredRows } from './pyramid.js';
+
+/** The projection exports of the wasm core (assembly/projection.ts, pyramidDescribeProjection). */
+interface ProjectionKernels {
+  pyramidDescBytes(): number;
+  pyramidDescribeProjection(dims: number, weight: number, lcm: number, desc: number): number;
+  projectionGramScratchBytes(n: number, cols: number): number;
+}
+
+/** Coefficients per level, coarse to fine (each level a prefix of the next). */
+export const PROJECTION_DIMS = [16, 64, 128];
+
+/** Columns the weights allow (assembly/projection.ts: every coefficient and difference below 2^31). */
+export const MAX_PROJECTION_COLS = 1024;
+
+// Rows sampled for the axes and the coefficients' ranges: on Fashion-MNIST, axes from 2,048 rows
+// keep 0.745% of rows at 64 coefficients against 0.69% from all 60,000.
+const SAMPLE_ROWS = 2048;
+// Rounds of subspace iteration for the axes: on Fashion-MNIST (1,000 queries, one thread) 2 rounds
+// search as fast as 3 (exact distances 355 against 346 per query) and take 150 ms against 195; 1
+// round leaves 484.
+const EIGEN_ITERATIONS = 2;
+// Weights are round(WEIGHT_SCALE * axis): |w| <= 2048 (assembly/projection.ts); larger keeps the
+// bound on their eigenvalue closer to WEIGHT_SCALE^2 (1.3% above it for 64 axes of Fashion-MNIST).
+const WEIGHT_SCALE = 2048;
+// Twin of PROJECTION_MAX in assembly/pyramid.ts; LCM: the bound's divisor, below 2^14 (ceilQuotient).
+const PROJECTION_MAX = 16383;
+const LCM = 16383;
+// The quantization step is at least this: weight = LCM * delta^2 / Lambda is then at least about
+// 100, so rounding the weight down loses at most about 1% of the bound.
+const MIN_DELTA = Math.ceil(WEIGHT_SCALE * 10 / Math.sqrt(LCM));
+// Each coefficient's range over the sample, widened by this share on both sides for rows outside
+// it (they are clamped: still exact, only less tight).
+const RANGE_MARGIN = 0.125;
+
+/** A projection level: its coefficients, the descriptor the bound kernels read, and its bound: ceil(weight * sum e_i^2 / lcm). */
+export interface ProjectionLevel {
+  dims: number;
+  rowBytes: number;
+  desc: number;
+  weight: number;
+  lcm: number;
+}
+
+/** The weights (i16 rows of `stride`), offsets (i32) and step that pyramidProjectU8 quantizes with, and the levels. */
+export interface Projection {
+  weights: number;
+  offsets: number;
+  delta: number;
+  levels: ProjectionLevel[];
+}
+
+/**
+ * The projection of stored u8 training rows for levels of `dims` coefficients each (ascending,
+ * at most cols): axes from a sample of rows, integer weights, quantization from the sample's
+ * coefficient ranges. Its blocks are the scope's (kept by the caller).
+ */
+export async function buildProjection(t: StoredRows, scope: Scope, dims: number[]): Promise<Projection> {
+  const c = t.core, exec = executorOf(c), kernels = c.kernels as unknown as ProjectionKernels;
+  const m = dims[dims.length - 1]!, n = Math.min(t.rows, SAMPLE_ROWS);
+  const weights = scope.alloc(byteSize('projection weights', m, t.stride, 2), 'projection weights');
+  const offsets = scope.alloc(byteSize('projection offsets', m, 4), 'projection offsets');
+  const { delta, weightRows } = await c.scopedAsync(async (temp) => {
+    const sample = temp.alloc(byteSize('a projection sample', n, t.stride), 'a projection sample');
+    copySample(t, n, sample);
+    const gram = temp.alloc(byteSize('a Gram matrix', t.cols, t.cols, 4), 'a Gram matrix');
+    const scratch = temp.alloc(kernels.projectionGramScratchBytes(n, t.cols), 'projection scratch');
+    await exec.run([['projectionGramU8', sample, n, t.stride, t.cols, scratch, gram]]);
+    const axes = leadingEigenvectors(covariance(c, sample, n, t.stride, t.cols, gram), t.cols, m, { iterations: EIGEN_ITERATIONS }).vectors;
+    const rows = integerWeights(axes, m, t.cols, t.stride);
+    new Int16Array(c.u8.buffer, weights, m * t.stride).set(rows);
+    const coefficients = temp.alloc(byteSize('projection coefficients', n, m, 4), 'projection coefficients');
+    await exec.run([['projectionCoefficientsU8', sample, n, t.stride, weights, m, coefficients]]);
+    const step = quantize(c.i32.subarray(coefficients >>> 2, (coefficients >>> 2) + n * m), n, m, c, offsets);
+    return { delta: step, weightRows: rows };
+  });
+  const boundWeight = boundWeights(weightRows, m, t.stride, delta, dims);
+  const levels = dims.map((d, l) => {
+    const desc = scope.alloc(kernels.pyramidDescBytes(), 'a pyramid level descriptor');
+    const rowBytes = kernels.pyramidDescribeProjection(d, boundWeight[l]!, LCM, desc);
+    return { dims: d, rowBytes, desc, weight: boundWeight[l]!, lcm: LCM };
+  });
+  return { weights, offsets, delta, levels };
+}
+
+/** Copies n training rows spread evenly over the set to `to`, one after another. */
+function copySample(t: StoredRows, n: number, to: number): void {
+  const heap = t.core.u8;
+  for (let r = 0; r < n; r++) {
+    const row = Math.floor((r * t.rows) / n);
+    const chunk = t.chunks.find((ch) => row >= ch.first && row < ch.first + ch.rows)!;
+    const from = chunk.ptr + (row - chunk.first) * t.stride;
+    heap.copyWithin(to + r * t.stride, from, from + t.stride);
+  }
+}
+
+/** The covariance (f64, cols x cols) of n sample rows from their Gram matrix (i32 sums of products). */
+function covariance(c: Core, sample: number, n: number, stride: number, cols: number, gram: number): Float64Array {
+  const heap = c.u8, g = c.i32.subarray(gram >>> 2, (gram >>> 2) + cols * cols);
+  const mean = new Float64Array(cols);
+  for (let r = 0; r < n; r++) for (let j = 0; j < cols; j++) mean[j]! += heap[sample + r * stride + j]!;
+  for (let j = 0; j < cols; j++) mean[j]! /= n;
+  const cov = new Float64Array(cols * cols);
+  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) cov[i * cols + j] = g[i * cols + j]! / n - mean[i]! * mean[j]!;
+  return cov;
+}
+
+/** round(WEIGHT_SCALE * axis), m rows of `stride` i16s (zero past cols). */
+function integerWeights(axes: Float64Array, m: number, cols: number, stride: number): Int16Array {
+  const w = new Int16Array(m * stride);
+  for (let i = 0; i < m; i++) for (let j = 0; j < cols; j++) w[i * stride + j] = Math.round(WEIGHT_SCALE * axes[i * cols + j]!);
+  return w;
+}
+
+/**
+ * Offsets (to `offsets` in wasm) and the step of the quantization, from the sample's coefficients
+ * (n x m i32): every coefficient's widened range fits PROJECTION_MAX + 1 steps.
+ */
+function quantize(coefficients: Int32Array, n: number, m: number, c: Core, offsets: number): number {
+  const lo = new Float64Array(m).fill(Infinity), hi = new Float64Array(m).fill(-Infinity);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < m; i++) {
+      const v = coefficients[r * m + i]!;
+      if (v < lo[i]!) lo[i] = v;
+      if (v > hi[i]!) hi[i] = v;
+    }
+  }
+  let widest = 0;
+  const o = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const margin = Math.ceil(RANGE_MARGIN * (hi[i]! - lo[i]!));
+    o[i] = lo[i]! - margin;
+    widest = Math.max(widest, hi[i]! + margin - o[i]! + 1);
+  }
+  c.i32.set(o, offsets >>> 2);
+  return Math.max(MIN_DELTA, Math.ceil(widest / (PROJECTION_MAX + 1)));
+}
+
+/**
+ * floor(LCM * delta^2 / Lambda) for each level, Lambda the largest absolute row sum of the Gram
+ * matrix W W^T of its first `dims` weight rows (Gershgorin: at least its largest eigenvalue), in
+ * exact integers: the bound weight of pyramidDescribeProjection.
+ */
+function boundWeights(w: Int16Array, m: number, stride: number, delta: number, dims: number[]): number[] {
+  const gram = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = i; j < m; j++) {
+      let dot = 0; // |w| <= 2048 over at most 1024 columns: exact below 2^53
+      for (let k = 0; k < stride; k++) dot += w[i * stride + k]! * w[j * stride + k]!;
+      gram[i * m + j] = gram[j * m + i] = Math.abs(dot);
+    }
+  }
+  return dims.map((d) => {
+    let lambda = 0;
+    for (let i = 0; i < d; i++) {
+      let row = 0;
+      for (let j = 0; j < d; j++) row += gram[i * m + j]!;
+      lambda = Math.max(lambda, row);
+    }
+    return lambda === 0 ? 0 : Number((BigInt(LCM) * BigInt(delta) ** 2n) / BigInt(lambda));
+  });
+}
