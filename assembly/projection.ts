@@ -72,27 +72,35 @@ function coefficients4(x: usize, stride: i32, weights: usize, first: i32, n: i32
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-/** Bytes of scratch projectionGramU8 needs for n rows of `cols` columns. */
+/** Bytes of n rows of `cols` columns as i16 columns (projectionColumnsU8). */
 export function projectionGramScratchBytes(n: i32, cols: i32): i32 {
   return cols * ((n + 7) & ~7) * 2;
 }
 
 /**
- * The Gram matrix of n u8 rows (x: rows of `stride` bytes, `cols` columns used, n <= 33,025 so
- * that a sum fits an i32): out + 4 * (i * cols + j) holds sum_r x_ri x_rj. The rows are first
- * written to scratch column by column as i16, so each entry is one dot product of two columns.
+ * Writes n u8 rows (x: rows of `stride` bytes, the first `cols` bytes used) to `columns` column by
+ * column as i16s, each column padded with zeros to a multiple of 8 values (projectionGramRows).
  */
-export function projectionGramU8(x: usize, n: i32, stride: i32, cols: i32, scratch: usize, out: usize): void {
-  const n8 = (n + 7) & ~7, pitch = <usize>n8 << 1;
-  memory.fill(scratch, 0, projectionGramScratchBytes(n, cols));
+export function projectionColumnsU8(x: usize, n: i32, stride: i32, cols: i32, columns: usize): void {
+  const pitch = <usize>((n + 7) & ~7) << 1;
+  memory.fill(columns, 0, projectionGramScratchBytes(n, cols));
   for (let r = 0; r < n; r++) {
     const row = x + <usize>r * <usize>stride;
-    for (let j = 0; j < cols; j++) store<i16>(scratch + <usize>j * pitch + (<usize>r << 1), <i16>load<u8>(row + j));
+    for (let j = 0; j < cols; j++) store<i16>(columns + <usize>j * pitch + (<usize>r << 1), <i16>load<u8>(row + j));
   }
-  for (let i = 0; i < cols; i++) {
-    const ci = scratch + <usize>i * pitch;
+}
+
+/**
+ * Rows from..to of the Gram matrix of n rows given as columns (projectionColumnsU8; n <= 33,025,
+ * so that a sum fits an i32): out + 4 * (i * cols + j) = sum_r x_ri x_rj for j >= i, and its
+ * mirror. In several calls rather than one, so that V8's optimizing tier takes over.
+ */
+export function projectionGramRows(columns: usize, n: i32, cols: i32, from: i32, to: i32, out: usize): void {
+  const n8 = (n + 7) & ~7, pitch = <usize>n8 << 1;
+  for (let i = from; i < to; i++) {
+    const ci = columns + <usize>i * pitch;
     for (let j = i; j < cols; j++) {
-      const s = columnDot(ci, scratch + <usize>j * pitch, n8);
+      const s = columnDot(ci, columns + <usize>j * pitch, n8);
       store<i32>(out + ((<usize>i * <usize>cols + <usize>j) << 2), s);
       store<i32>(out + ((<usize>j * <usize>cols + <usize>i) << 2), s);
     }

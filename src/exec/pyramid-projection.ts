@@ -6,7 +6,7 @@
 // integer weights, an integer bound on their largest eigenvalue, floors of exact coefficients.
 import { leadingEigenvectors } from '../principal-axes.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
-import { executorOf } from './executor.js';
+import { executorOf, type KernelCall } from './executor.js';
 import type { StoredRows } from './pyramid.js';
 
 /** The projection exports of the wasm core (assembly/projection.ts, pyramidDescribeProjection). */
@@ -29,6 +29,9 @@ const SAMPLE_ROWS = 2048;
 // search as fast as 3 (exact distances 355 against 346 per query) and take 150 ms against 195; 1
 // round leaves 484.
 const EIGEN_ITERATIONS = 2;
+// Gram matrix rows per kernel call: a long first call would run unoptimized throughout (190 ms
+// for Fashion-MNIST against 70 ms).
+const GRAM_ROWS_PER_CALL = 16;
 // Weights are round(WEIGHT_SCALE * axis): |w| <= 2048 (assembly/projection.ts); larger keeps the
 // bound on their eigenvalue closer to WEIGHT_SCALE^2 (1.3% above it for 64 axes of Fashion-MNIST).
 const WEIGHT_SCALE = 2048;
@@ -73,8 +76,9 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
     const sample = temp.alloc(byteSize('a projection sample', n, t.stride), 'a projection sample');
     copySample(t, n, sample);
     const gram = temp.alloc(byteSize('a Gram matrix', t.cols, t.cols, 4), 'a Gram matrix');
-    const scratch = temp.alloc(kernels.projectionGramScratchBytes(n, t.cols), 'projection scratch');
-    await exec.run([['projectionGramU8', sample, n, t.stride, t.cols, scratch, gram]]);
+    const columns = temp.alloc(kernels.projectionGramScratchBytes(n, t.cols), 'projection scratch');
+    const blocks = Array.from({ length: Math.ceil(t.cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, t.cols, b * GRAM_ROWS_PER_CALL, Math.min(t.cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]);
+    await exec.run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns], ...blocks]);
     const axes = leadingEigenvectors(covariance(c, sample, n, t.stride, t.cols, gram), t.cols, m, { iterations: EIGEN_ITERATIONS }).vectors;
     const rows = integerWeights(axes, m, t.cols, t.stride);
     new Int16Array(c.u8.buffer, weights, m * t.stride).set(rows);
