@@ -226,9 +226,10 @@ export function pyramidColumnsU8(rows: usize, n: i32, desc: usize, out: usize, o
 
 /**
  * Writes to order (n i32s) an order of n level rows in which every 8 consecutive rows from the
- * first are a leaf of a k-d tree: each range of rows splits at a multiple of 8 rows from its start,
- * at the median of the sum that spreads widest over it. A query far from one leaf's box of sums is
- * then far from all 8 of its rows (pyramidGroupBoxesU8). The recursion is as deep as log2(n / 8).
+ * first are a leaf of a k-d tree, and every SUPER_ROWS consecutive rows a subtree: each range of
+ * rows splits at a multiple of SUPER_ROWS rows from its start (of 8 once it holds at most twice
+ * SUPER_ROWS), at the median of the sum that spreads widest over it. A query far from a group's
+ * box of sums is then far from all its rows (pyramidGroupBoxesU8). The recursion is as deep as log2(n / 8).
  */
 export function pyramidGroupOrder(rows: usize, n: i32, desc: usize, order: usize): void {
   for (let r = 0; r < n; r++) store<i32>(order + (<usize>r << 2), r);
@@ -251,7 +252,8 @@ function splitGroups(rows: usize, rowBytes: usize, order: usize, lo: i32, hi: i3
     }
   }
   if (spread == 0) return; // identical sums: any order will do
-  const mid = lo + (((hi - lo + 15) >> 4) << 3);
+  const unit = hi - lo > 2 * SUPER_ROWS ? SUPER_ROWS : 8;
+  const mid = lo + (hi - lo + 2 * unit - 1) / (2 * unit) * unit;
   selectNth(rows + widest, rowBytes, order, lo, hi, mid);
   splitGroups(rows, rowBytes, order, lo, mid);
   splitGroups(rows, rowBytes, order, mid, hi);
@@ -293,26 +295,29 @@ function selectNth(key: usize, rowBytes: usize, order: usize, lo: i32, hi: i32, 
   return <i32>load<u16>(key + <usize>load<i32>(order + (<usize>i << 2)) * rowBytes);
 }
 
-/** Groups of 8 level rows among n (the last may hold fewer). */
-function groupCount(n: i32): i32 {
-  return (n + 7) >> 3;
+/** Rows of a super-group: 8 groups, whose boxes' bounds are one columnBounds8 call. */
+const SUPER_ROWS = 64;
+
+/** Groups of `span` level rows among n (the last may hold fewer). */
+function groupCount(n: i32, span: i32 = 8): i32 {
+  return (n + span - 1) / span;
 }
 
-/** Bytes of the group boxes of n level rows (pyramidGroupBoxesU8): two levels of a row per group, in columns. */
-export function pyramidGroupBoxesBytes(n: i32, desc: usize): i32 {
-  return pyramidColumnsBytes(groupCount(n), desc) << 1;
+/** Bytes of the boxes of n level rows in groups of `span` (pyramidGroupBoxesU8): two levels of a row per group, in columns. */
+export function pyramidGroupBoxesBytes(n: i32, desc: usize, span: i32): i32 {
+  return pyramidColumnsBytes(groupCount(n, span), desc) << 1;
 }
 
 /**
- * The box of each group of 8 consecutive level rows (the last group: the rows up to n), in
- * columns like pyramidColumnsU8 with a group for a row: the smallest sums of the group's rows,
- * then (pyramidColumnsBytes(groups) bytes further) the largest. The pyramid orders its rows so
- * that a group holds similar images (src/exec/pyramid.ts), and a query far from a group's box is
- * far from all its rows: one bound for 8 rows (columnDiff). Row r is level row order[r] when
- * `order` (i32s) is not 0.
+ * The box of each group of `span` consecutive level rows (8, or SUPER_ROWS for the boxes of 8
+ * groups; the last group: the rows up to n), in columns like pyramidColumnsU8 with a group for a
+ * row: the smallest sums of the group's rows, then (pyramidColumnsBytes(groups) bytes further) the
+ * largest. The pyramid orders its rows so that a group holds similar images (src/exec/pyramid.ts),
+ * and a query far from a group's box is far from all its rows: one bound for `span` rows
+ * (columnDiff). Row r is level row order[r] when `order` (i32s) is not 0.
  */
-export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize, order: usize): void {
-  const rowBytes = <usize>word(desc, D_ROW_BYTES), groups = groupCount(n), pitch = <usize>columnRows(groups) << 2;
+export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize, order: usize, span: i32): void {
+  const rowBytes = <usize>word(desc, D_ROW_BYTES), groups = groupCount(n, span), pitch = <usize>columnRows(groups) << 2;
   const half = <usize>pyramidColumnsBytes(groups, desc);
   memory.fill(out, 0, half << 1);
   let col = out;
@@ -323,7 +328,7 @@ export function pyramidGroupBoxesU8(rows: usize, n: i32, desc: usize, out: usize
       const src = rows + first + (<usize>i << 1), dst = col + <usize>(i >> 1) * pitch + (<usize>(i & 1) << 1);
       for (let g = 0; g < groups; g++) {
         let lo: i32 = 0xffff, hi: i32 = 0;
-        for (let r = g << 3, end = min(n, r + 8); r < end; r++) {
+        for (let r = g * span, end = min(n, r + span); r < end; r++) {
           const v = <i32>load<u16>(src + <usize>imageOf(order, r) * rowBytes);
           lo = min(lo, v);
           hi = max(hi, v);
@@ -990,9 +995,9 @@ const F_SEED_DIST = 14, F_SEED_IDX = 15, F_SEED_SCRATCH = 16, F_BATCH_SCRATCH = 
 // query level rows, their row bytes, the level descriptor.
 const F_GROUP_SCRATCH = 20, F_LEVEL0 = 21, LEVEL_WORDS = 3;
 
-/** Bytes of the group scratch of a search (n: rows of the widest chunk): the bounds of its groups, whole v128s of 8. */
+/** Bytes of the group scratch of a search (n: rows of the widest chunk): the bounds of its groups, then of its super-groups, whole v128s of 8. */
 export function pyramidGroupScratchBytes(n: i32): i32 {
-  return columnRows(groupCount(n)) << 2;
+  return (columnRows(groupCount(n)) + columnRows(groupCount(n, SUPER_ROWS))) << 2;
 }
 
 /** Bytes of a search frame for `levels` levels. */
@@ -1046,36 +1051,71 @@ export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i
 }
 
 /**
- * The coarsest level for query j of the frame's batch: bounds of the groups, seeds from the best
- * of them, then the bounds of the rows of each group whose bound is at most the threshold (the
- * other rows' bounds are i32 max: over any threshold). Stores and returns the threshold.
+ * The coarsest level for query j of the frame's batch: bounds of the super-groups, seeds from the
+ * rows of the best groups of the best SEED_SUPERS of them, then, within the threshold, the bounds of
+ * the groups of each super-group and of the rows of each group (the other rows' bounds are i32 max:
+ * over any threshold). Stores and returns the threshold.
  */
 function coarseBounds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32): i32 {
   const metric = frameWord(frame, F_METRIC), rowBytes = frameWord(frame, F_LEVEL0 + 1), desc = <usize>frameWord(frame, F_LEVEL0 + 2);
   const q0 = <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, cols = <usize>load<u32>(levelRows);
-  const boxes = <usize>load<u32>(levelRows + (<usize>(frameWord(frame, F_LEVELS) + 1) << 2));
-  const groups = groupCount(n), groupBounds = <usize>frameWord(frame, F_GROUP_SCRATCH);
+  const levels = frameWord(frame, F_LEVELS);
+  const boxes = <usize>load<u32>(levelRows + (<usize>(levels + 1) << 2)), superBoxes = <usize>load<u32>(levelRows + (<usize>(levels + 2) << 2));
+  const groups = groupCount(n), supers = groupCount(n, SUPER_ROWS);
+  const groupBounds = <usize>frameWord(frame, F_GROUP_SCRATCH), superBounds = groupBounds + (<usize>columnRows(groups) << 2);
   const boxPitch = <usize>columnRows(groups) << 2, hi = <usize>pyramidColumnsBytes(groups, desc);
-  for (let g = 0; g < groups; g += 8) columnBounds8(metric, q0, boxes + (<usize>g << 2), boxPitch, hi, desc, groupBounds + (<usize>g << 2));
+  const superPitch = <usize>columnRows(supers) << 2, superHi = <usize>pyramidColumnsBytes(supers, desc);
+  for (let s = 0; s < supers; s += 8) columnBounds8(metric, q0, superBoxes + (<usize>s << 2), superPitch, superHi, desc, superBounds + (<usize>s << 2));
+  // Seeds: the best groups among those of the best super-groups; the other groups' bounds are not known yet.
+  fillI32(groupBounds, columnRows(groups), i32.MAX_VALUE);
   const stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
+  const seedScratch = <usize>frameWord(frame, F_SEED_SCRATCH), best = seedScratch, at = seedScratch + (SEED_SUPERS << 2);
+  const chosen = min(supers, SEED_SUPERS);
+  topkReset<i32>(best, at, chosen);
+  topkPush<i32>(superBounds, supers, 0, best, at, chosen);
+  for (let i = 0; i < chosen; i++) {
+    const s = load<i32>(at + (<usize>i << 2));
+    if (s >= 0) columnBounds8(metric, q0, boxes + (<usize>s << 5), boxPitch, hi, desc, groupBounds + (<usize>s << 5));
+  }
   const seedDist = <usize>frameWord(frame, F_SEED_DIST) + state, stats = <usize>frameWord(frame, F_STATS);
   addStat(stats, 0, <f64>groupSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, n, groupBounds, groups, frameWord(frame, F_SEEDS),
-    seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k, <usize>frameWord(frame, F_SEED_SCRATCH)));
+    seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k, seedScratch));
   const tau = pyramidThreshold(seedDist, <usize>frameWord(frame, F_DIST) + state, k);
   const bound = <usize>frameWord(frame, F_BOUNDS) + <usize>j * <usize>frameWord(frame, F_LIST_PITCH), pitch = <usize>columnRows(n) << 2;
   let reached = 0;
-  for (let g = 0; g < groups; g++) {
-    const at = <usize>g << 5;
-    if (load<i32>(groupBounds + (<usize>g << 2)) > tau) {
-      for (let r: usize = 0; r < 32; r += 4) store<i32>(bound + at + r, i32.MAX_VALUE);
+  for (let s = 0; s < supers; s++) {
+    const first = s << 3, last = min(groups, first + 8);
+    if (load<i32>(superBounds + (<usize>s << 2)) > tau) {
+      fillI32(bound + (<usize>first << 5), (last - first) << 3, i32.MAX_VALUE);
       continue;
     }
-    columnBounds8(metric, q0, cols + at, pitch, 0, desc, bound + at);
-    reached += min(8, n - (g << 3));
+    columnBounds8(metric, q0, boxes + (<usize>first << 2), boxPitch, hi, desc, groupBounds + (<usize>first << 2));
+    for (let g = first; g < last; g++) {
+      const rows = bound + (<usize>g << 5);
+      if (load<i32>(groupBounds + (<usize>g << 2)) > tau) {
+        fillI32(rows, 8, i32.MAX_VALUE);
+        continue;
+      }
+      columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, rows);
+      reached += min(8, n - (g << 3));
+    }
   }
   addStat(stats, 1, <f64>reached);
   // The rows' own bounds find nearer seeds than their groups' did.
   return seedQuery(frame, t, chunkFirst, order, j, 0, n, frameWord(frame, F_REFINE_SEEDS));
+}
+
+// Super-groups whose groups' bounds choose the seed groups: on Fashion-MNIST the best one holds most of the best groups.
+const SEED_SUPERS = 2;
+
+/** Stores `count` (a multiple of 4) copies of value from at. */
+function fillI32(at: usize, count: i32, value: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const v = i32x4.splat(value);
+    for (let i = 0; i < count; i += 4) v128.store(at + (<usize>i << 2), v);
+    return;
+  }
+  for (let i = 0; i < count; i++) store<i32>(at + (<usize>i << 2), value);
 }
 
 /** Seeds query j of the frame's batch from `count` candidates (list, or all rows when 0); stores and returns its threshold. */

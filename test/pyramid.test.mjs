@@ -225,11 +225,11 @@ levels('pyramidGroupOrder: a permutation with tight groups; group boxes hold exa
   const rowBytes = K.pyramidDescribeLevel(...shape, ...block, desc);
   for (const n of [1, 7, 8, 21, 64]) {
     const x = randomU8(rng, n, 270), stride = paddedStride(270, 1);
-    const t = storeRows(c, x, stride), rows = c.alloc(n * rowBytes), boxes = c.alloc(K.pyramidGroupBoxesBytes(n, desc));
+    const t = storeRows(c, x, stride), rows = c.alloc(n * rowBytes), boxes = c.alloc(K.pyramidGroupBoxesBytes(n, desc, 8));
     K.pyramidSumsU8(t, n, stride, desc, rows, 0);
-    K.pyramidGroupBoxesU8(rows, n, desc, boxes, 0);
+    K.pyramidGroupBoxesU8(rows, n, desc, boxes, 0, 8);
     // The boxes are the columns (pyramidColumnsU8) of one row of elementwise minima per group, then of maxima.
-    const groups = Math.ceil(n / 8), width = rowBytes / 2, half = K.pyramidGroupBoxesBytes(n, desc) / 2;
+    const groups = Math.ceil(n / 8), width = rowBytes / 2, half = K.pyramidGroupBoxesBytes(n, desc, 8) / 2;
     const level = new Uint16Array(c.u8.slice(rows, rows + n * rowBytes).buffer);
     const extremes = [Math.min, Math.max].map((pick) => Uint16Array.from({ length: groups * width }, (_, at) => {
       const g = Math.floor(at / width), d = at % width;

@@ -31,8 +31,8 @@ export interface PyramidKernels {
   pyramidColumnsU8(rows: number, n: number, desc: number, out: number, order: number): void;
   pyramidColumnBoundsU8(metric: number, q: number, cols: number, n: number, desc: number, out: number): void;
   pyramidGroupOrder(rows: number, n: number, desc: number, order: number): void;
-  pyramidGroupBoxesBytes(n: number, desc: number): number;
-  pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number, order: number): void;
+  pyramidGroupBoxesBytes(n: number, desc: number, span: number): number;
+  pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number, order: number, span: number): void;
   pyramidGroupScratchBytes(n: number): number;
   pyramidBatchScratchBytes(batch: number): number;
   pyramidRefineU8(metric: number, q: number, t: number, desc: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, scratch: number): void;
@@ -109,7 +109,7 @@ export interface Pyramid {
   levels: PyramidLevel[];
   /** The weights and quantization of projection levels (squared L2 only); null for block sums. */
   projection: Projection | null;
-  /** chunkLevels[chunk]: the level rows of that chunk of training rows, per level, then their order (i32: the chunk's row of each level row) and the group boxes (pyramidGroupBoxesU8); no order nor boxes without levels. */
+  /** chunkLevels[chunk]: the level rows of that chunk of training rows, per level, then their order (i32: the chunk's row of each level row), the boxes of its groups and of its super-groups (pyramidGroupBoxesU8 with GROUP_SPANS); no order nor boxes without levels. */
   chunkLevels: number[][];
   /** Bytes of the levels, the order and the boxes: at most PYRAMID_MEMORY_SHARE of rows x stride (but for 8-row padding of the columns). */
   bytes: number;
@@ -144,7 +144,7 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
     const dims = metric === 'l2' && t.rows >= (options.minProjectionRows ?? PROJECTION_MIN_ROWS) ? projectionDims(t) : [];
     const projection = dims.length > 0 ? await buildProjection(t, scope, dims) : null;
     const levels = projection === null ? fitLevels(c, scope, geometry, t.stride) : projection.levels.map(({ dims: d, rowBytes, desc }) => ({ block: null, dims: d, rowBytes, desc }));
-    const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc)]);
+    const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), ...GROUP_SPANS.map((span) => kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc, span))]);
     const bytes = t.chunks.reduce((sum, chunk) => sum + blocks(chunk.rows).reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, dims));
     c.checkFits(bytes, 'the pyramid');
     const chunkLevels = t.chunks.map((chunk) => blocks(chunk.rows).map((size) => scope.alloc(size, 'a pyramid level')));
@@ -180,7 +180,7 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
           const { i, from, to } = parts[part]!, chunk = t.chunks[i]!, out = chunkLevels[i]!, order = out[levels.length]!;
           await exec.run([
             // Whole-chunk layouts, once per chunk.
-            ...(from === 0 ? [['pyramidColumnsU8', rowSums[i]!, chunk.rows, first.desc, out[0]!, order], ['pyramidGroupBoxesU8', rowSums[i]!, chunk.rows, first.desc, out[levels.length + 1]!, order]] as KernelCall[] : []),
+            ...(from === 0 ? [['pyramidColumnsU8', rowSums[i]!, chunk.rows, first.desc, out[0]!, order], ...GROUP_SPANS.map((span, b): KernelCall => ['pyramidGroupBoxesU8', rowSums[i]!, chunk.rows, first.desc, out[levels.length + 1 + b]!, order, span])] as KernelCall[] : []),
             ...levels.slice(1).map((level, l) => (projected === null ? levelRowsCall(p, level, chunk.ptr, to - from, out[l + 1]! + from * level.rowBytes, order + from * 4, scratch[part]!) : copyRows(i, from, to, level, out[l + 1]!, order))),
           ]);
         }, undefined, 'the pyramid build');
@@ -192,6 +192,9 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
     return p;
   });
 }
+
+// Rows per group box: groups of 8 rows, and super-groups of 8 groups (twin of SUPER_ROWS in assembly/pyramid.ts).
+const GROUP_SPANS = [8, 64];
 
 // Projection levels need this many columns; fewer are bounded by block sums.
 const PROJECTION_MIN_COLS = 32;
@@ -213,10 +216,15 @@ function projectionDims(t: StoredRows): number[] {
   if (t.cols < PROJECTION_MIN_COLS || t.cols > MAX_PROJECTION_COLS) return [];
   const dims = [...new Set(PROJECTION_DIMS.map((d) => Math.min(d, t.cols)))];
   const rowBytes = (d: number) => Math.ceil(d / 8) * 16;
-  // Per training row: a row of each level, its place in the order (i32), a quarter of a coarsest row (its group's box).
-  const total = (kept: number[]) => t.rows * (kept.reduce((sum, d) => sum + rowBytes(d), 0) + 4 + rowBytes(kept[0]!) / 4) + projectionBytes(t, kept);
+  // Per training row: a row of each level, its place in the order (i32), its share of the group boxes.
+  const total = (kept: number[]) => t.rows * (kept.reduce((sum, d) => sum + rowBytes(d), 0) + 4 + boxShare(rowBytes(kept[0]!))) + projectionBytes(t, kept);
   while (dims.length > 0 && total(dims) > PYRAMID_MEMORY_SHARE * t.rows * t.stride) dims.pop();
   return dims;
+}
+
+/** Bytes of group boxes per training row, for coarsest level rows of rowBytes: two rows per group of each span. */
+function boxShare(rowBytes: number): number {
+  return GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes) / span, 0);
 }
 
 /** Bytes of a projection's weights and offsets for levels of `dims` coefficients. */
@@ -264,8 +272,8 @@ function fitLevels(c: Core, scope: Scope, shape: Shape, stride: number): Pyramid
     return { block, dims: Math.ceil(shape[0] / block[0]) * Math.ceil(shape[1] / block[1]) * shape[2], rowBytes, desc };
   });
   // Bytes per training row: a row of each level and, with any level, the row's place in the order
-  // (an i32) and a quarter of a coarsest row (its group's box: two rows per 8 rows).
-  const perRow = (kept: PyramidLevel[]) => (kept.length === 0 ? 0 : kept.reduce((sum, level) => sum + level.rowBytes, 0) + 4 + kept[0]!.rowBytes / 4);
+  // (an i32) and its share of the group boxes.
+  const perRow = (kept: PyramidLevel[]) => (kept.length === 0 ? 0 : kept.reduce((sum, level) => sum + level.rowBytes, 0) + 4 + boxShare(kept[0]!.rowBytes));
   while (perRow(levels) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
   return levels;
 }
@@ -316,10 +324,10 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   const firsts = Array.from({ length: Math.ceil(m / batch) }, (_, i) => i * batch);
   let done = 0;
   await c.scopedAsync(async (scope) => {
-    // Each chunk's level rows, one pointer per level, then its order and group boxes (0 and 0 without levels), for pyramidSearchChunk.
+    // Each chunk's level rows, one pointer per level, then its order and group boxes (zeros without levels), for pyramidSearchChunk.
     const levelTables = p.chunkLevels.map((blocks) => {
-      const table = scope.alloc(byteSize('pyramid level table', levels + 2, 4), 'pyramid level table');
-      c.i32.set(levels > 0 ? blocks.map((ptr) => ptr | 0) : [0, 0], table >>> 2);
+      const table = scope.alloc(byteSize('pyramid level table', levels + 1 + GROUP_SPANS.length, 4), 'pyramid level table');
+      c.i32.set(levels > 0 ? blocks.map((ptr) => ptr | 0) : [0, ...GROUP_SPANS.map(() => 0)], table >>> 2);
       return table;
     });
     const lanes = Array.from({ length: Math.min(exec.lanes, firsts.length) }, () => allocLane(c, scope, p, batch, k, seeds, listPitch, widest, metric));
