@@ -745,27 +745,30 @@ export function pyramidSurvivors(bounds: usize, n: i32, tau: i32, list: usize): 
 
 /** Bytes of scratch pyramidSeedU8 needs for `seeds` seed rows. */
 export function pyramidSeedScratchBytes(seeds: i32): i32 {
-  return seeds << 3;
+  return (EXACT_RUN << 3) + (seeds << 3);
 }
 
 /**
  * Exact distances from q (a u8 row of `stride` bytes) to the `seeds` rows of smallest bound among
  * `count` candidates (the level rows `list` holds, or level rows 0.. when list is 0; their bounds
- * in `bounds`; level row r is image order[r]), merged into the query's seed state (see seedRow).
+ * in `bounds`; level row r is image order[r]), merged into the query's seed state (see seedImage).
  * Returns how many distances it computed.
  */
 export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, list: usize, bounds: usize, count: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
   const s = min(seeds, count);
-  const best = scratch, at = scratch + (<usize>s << 2);
+  const held = scratch, best = scratch + (EXACT_RUN << 3), at = best + (<usize>s << 2);
   topkReset<i32>(best, at, s);
   topkPush<i32>(bounds, count, 0, best, at, s);
-  let computed = 0;
+  let computed = 0, n = 0;
   for (let r = 0; r < s; r++) {
     // Fewer than s bounds below i32 max (rows of groups over the threshold) leave empty slots.
     const pos = load<i32>(at + (<usize>r << 2));
     if (pos < 0) continue;
-    computed += seedRow(metric, q, t, stride, first, imageOf(order, list == 0 ? pos : load<i32>(list + (<usize>pos << 2))), seedDist, seedIdx, k);
+    const next = seedImage(metric, q, t, stride, first, imageOf(order, list == 0 ? pos : load<i32>(list + (<usize>pos << 2))), seedDist, seedIdx, k, held, n);
+    computed += <i32>(next != n);
+    n = next;
   }
+  exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first);
   return computed;
 }
 
@@ -776,15 +779,20 @@ export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, firs
  */
 function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, n: i32, groupBounds: usize, groups: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
   const s = min(groups, (seeds + 7) >> 3);
-  const best = scratch, at = scratch + (<usize>s << 2);
+  const held = scratch, best = scratch + (EXACT_RUN << 3), at = best + (<usize>s << 2);
   topkReset<i32>(best, at, s);
   topkPush<i32>(groupBounds, groups, 0, best, at, s);
-  let computed = 0;
+  let computed = 0, m = 0;
   for (let r = 0; r < s; r++) {
     const g = load<i32>(at + (<usize>r << 2)) << 3;
     if (g < 0) continue; // an empty slot: a group bound of i32 max
-    for (let pos = g; pos < min(n, g + 8); pos++) computed += seedRow(metric, q, t, stride, first, imageOf(order, pos), seedDist, seedIdx, k);
+    for (let pos = g; pos < min(n, g + 8); pos++) {
+      const next = seedImage(metric, q, t, stride, first, imageOf(order, pos), seedDist, seedIdx, k, held, m);
+      computed += <i32>(next != m);
+      m = next;
+    }
   }
+  exactRun(metric, q, t, stride, held, m, seedDist, seedIdx, k, first);
   return computed;
 }
 
@@ -794,15 +802,20 @@ function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, o
 }
 
 /**
- * Merges the exact distance from q to image `image` into a seed state (seedDist, seedIdx: k slots)
- * as index first + image, unless the state already holds it; returns 1 when it computed one. The
- * state thus holds the k smallest distances of distinct rows, so its k-th is never below the true
- * k-th distance (see pyramidThreshold).
+ * Adds image `image` to the n images of a seed run at `held` (exactRun) unless the seed state
+ * (seedDist, seedIdx: k slots) holds it as index first + image; a full run merges its exact
+ * distances into the state. Returns how many images the run holds now: n when the image was held,
+ * else n + 1, or 0 after a merge. The state thus holds the k smallest distances of distinct rows,
+ * so its k-th is never below the true k-th distance (see pyramidThreshold). The images of one
+ * call of a seeding function are distinct, so a run never holds one twice.
  */
-function seedRow(metric: i32, q: usize, t: usize, stride: i32, first: i32, image: i32, seedDist: usize, seedIdx: usize, k: i32): i32 {
-  if (holds(seedIdx, k, first + image)) return 0;
-  topkPushOne<i32>(seedDist, seedIdx, k, exactU8(metric, q, t + <usize>image * <usize>stride, stride), first + image);
-  return 1;
+// @ts-ignore: decorator
+@inline function seedImage(metric: i32, q: usize, t: usize, stride: i32, first: i32, image: i32, seedDist: usize, seedIdx: usize, k: i32, held: usize, n: i32): i32 {
+  if (holds(seedIdx, k, first + image)) return n;
+  store<i32>(held + (<usize>n << 2), image);
+  if (++n < EXACT_RUN) return n;
+  exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first);
+  return 0;
 }
 
 function holds(idx: usize, k: i32, row: i32): bool {
