@@ -60,7 +60,7 @@ for (const metric of ['l1', 'l2']) {
     `speed-up ${(median(brute) / median(pyramid)).toFixed(2)}x; identical indices ${sameArrays(bruteResult.indices, pyramidResult.indices)}, ` +
     `distances ${sameArrays(bruteResult.distances, pyramidResult.distances)}`);
   console.log(`    runs: brute ${brute.map((v) => v.toFixed(0)).join(', ')} ms; pyramid ${pyramid.map((v) => v.toFixed(0)).join(', ')} ms`);
-  console.log(`    reached: ${stats.levels.map((l) => `${l.block === null ? `${l.dims} axes` : l.block.join("x")} ${share(l.reached)}`).join(', ')}; exact distances ${share(stats.exact)}; ` +
+  console.log(`    reached: ${stats.levels.map((l) => `${l.block === null ? `${l.dims} axes` : l.block.join('x')} ${share(l.reached)}`).join(', ')}; exact distances ${share(stats.exact)}; ` +
     `pyramid ${(p.bytes / 2 ** 20).toFixed(1)} MiB = ${(p.bytes / (rows.rows * rows.stride)).toFixed(3)}x the stored training bytes`);
   freePyramid(p);
   freeTrainingRows(rows);

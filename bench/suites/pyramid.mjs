@@ -57,7 +57,7 @@ function statsExtras(stats) {
   return {
     searched: stats.algorithm,
     exactShare: pairs > 0 ? stats.exact / pairs : null,
-    levels: stats.levels.map((l) => ({ block: l.block.join('x'), reachedShare: pairs > 0 ? l.reached / pairs : null })),
+    levels: stats.levels.map((l) => ({ block: l.block === null ? `${l.dims} axes` : l.block.join('x'), reachedShare: pairs > 0 ? l.reached / pairs : null })),
   };
 }
 
