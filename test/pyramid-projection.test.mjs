@@ -557,10 +557,10 @@ search('equal to brute force with every projection level in play (784 and 1024 c
   await init();
   const c = core(), rng = mulberry32(2024);
   const sets = [
-    { label: '1,500 x 784 clustered', X: clusteredRows(rng, 1500, 784, { centres: 12, noise: 6 }), levels: 3 },
+    { label: '1,500 x 784 clustered', X: clusteredRows(rng, 1500, 784, { centres: 12, noise: 6 }), levels: 2 },
     // Few values, little noise: many exact ties.
-    { label: '800 x 1024 clustered, values below 8', X: clusteredRows(rng, 800, 1024, { levels: 8, centres: 5, noise: 1 }), levels: 3 },
-    // 100 columns: rows of 16, 64 and 100 coefficients need 172+ bytes a row, the share allows 84: one level.
+    { label: '800 x 1024 clustered, values below 8', X: clusteredRows(rng, 800, 1024, { levels: 8, centres: 5, noise: 1 }), levels: 2 },
+    // 100 columns: rows of 16 and 100 coefficients need 253 bytes a row, the share allows 84: one level.
     { label: '1,500 x 100 clustered', X: clusteredRows(rng, 1500, 100, { levels: 41, centres: 8, noise: 2 }), levels: 1 },
   ];
   const fashion = await loadDataset(new URL('../data/fashion-mnist-sample', import.meta.url).pathname, { trainLimit: 1300, testLimit: 30 });
@@ -574,7 +574,7 @@ search('equal to brute force with every projection level in play (784 and 1024 c
   }
   const { X } = fashion.train, t = storeTrainingRows(c, X, 'l2');
   try {
-    await searchCase(c, t, X, fashion.test.X, [1, 5, 64, X.rows], 3, 'Fashion-MNIST 1,300 x 784');
+    await searchCase(c, t, X, fashion.test.X, [1, 5, 64, X.rows], 2, 'Fashion-MNIST 1,300 x 784');
   } finally {
     freeTrainingRows(t);
   }
@@ -603,7 +603,7 @@ search('training rows in several chunks, projection levels from all of them (sca
   await scalarAndDefault(async (build) => {
     const c = core(), { t, free } = chunkedRows(c, X, [640, 1, 9, 660]);
     try {
-      await searchCase(c, t, X, Q, [1, 5, 64, 1310], 3, `${build} chunks of 640, 1, 9, 660 rows`, { stored: build === 'scalar' });
+      await searchCase(c, t, X, Q, [1, 5, 64, 1310], 2, `${build} chunks of 640, 1, 9, 660 rows`, { stored: build === 'scalar' });
     } finally {
       free();
     }
@@ -631,7 +631,7 @@ search('degenerate training rows: identical (zero covariance), all zero, a singl
     { label: '800 all-zero rows of 64', X: same(800, 64, new Uint8Array(64)), levels: 1 },
     { label: '800 rows of 64 values 0 or 255', X: randomU8(rng, 800, 64, 2), levels: 1, scale: 255 },
     { label: '800 rows of 64, two distinct rows', X: twoRows, levels: 1 },
-    { label: '1,300 identical rows of 784', X: same(1300, 784, Uint8Array.from({ length: 784 }, () => Math.floor(rng() * 256))), levels: 3 },
+    { label: '1,300 identical rows of 784', X: same(1300, 784, Uint8Array.from({ length: 784 }, () => Math.floor(rng() * 256))), levels: 2 },
     // A single row: no room for the weights, so block levels (or none).
     { label: 'a single row of 100', X: randomU8(rng, 1, 100), levels: 0 },
   ];
@@ -747,7 +747,7 @@ memory('buildPyramid holds exactly its bytes, within the share; freePyramid rele
   await init();
   const c = core(), K = pyramidKernels(c), rng = mulberry32(6);
   const X = clusteredRows(rng, 1300, 784, { centres: 6, noise: 5 }), Q = searchQueries(rng, X, 8);
-  for (const [label, sizes, expected] of [['1,300 x 784 in one chunk', null, 3], ['1,300 x 784 in chunks of 500, 3, 797', [500, 3, 797], 3], ['800 x 64', 'small', 1]]) {
+  for (const [label, sizes, expected] of [['1,300 x 784 in one chunk', null, 2], ['1,300 x 784 in chunks of 500, 3, 797', [500, 3, 797], 2], ['800 x 64', 'small', 1]]) {
     const Y = sizes === 'small' ? clusteredRows(rng, 800, 64) : X;
     const stored = Array.isArray(sizes) ? chunkedRows(c, Y, sizes) : (() => { const t = storeTrainingRows(c, Y, 'l2'); return { t, free: () => freeTrainingRows(t) }; })();
     try {
