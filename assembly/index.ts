@@ -56,4 +56,4 @@ export {
   pyramidFrameBytes, pyramidSearchChunk,
 } from './pyramid';
 
-export { projectionCoefficientsU8, pyramidProjectU8, pyramidPrefixRows, projectionGramScratchBytes, projectionColumnsU8, projectionGramRows } from './projection';
+export { projectionCoefficientsU8, pyramidProjectU8, pyramidPrefixRows, projectionColumnsBytes, projectionColumnsU8, projectionGramRows } from './projection';

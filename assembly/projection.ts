@@ -73,7 +73,7 @@ function coefficients4(x: usize, stride: i32, weights: usize, first: i32, n: i32
 }
 
 /** Bytes of n rows of `cols` columns as i16 columns (projectionColumnsU8). */
-export function projectionGramScratchBytes(n: i32, cols: i32): i32 {
+export function projectionColumnsBytes(n: i32, cols: i32): i32 {
   return cols * ((n + 7) & ~7) * 2;
 }
 
@@ -83,7 +83,7 @@ export function projectionGramScratchBytes(n: i32, cols: i32): i32 {
  */
 export function projectionColumnsU8(x: usize, n: i32, stride: i32, cols: i32, columns: usize): void {
   const pitch = <usize>((n + 7) & ~7) << 1;
-  memory.fill(columns, 0, projectionGramScratchBytes(n, cols));
+  memory.fill(columns, 0, projectionColumnsBytes(n, cols));
   for (let r = 0; r < n; r++) {
     const row = x + <usize>r * <usize>stride;
     for (let j = 0; j < cols; j++) store<i16>(columns + <usize>j * pitch + (<usize>r << 1), <i16>load<u8>(row + j));

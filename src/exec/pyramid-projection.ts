@@ -13,7 +13,7 @@ import type { StoredRows } from './pyramid.js';
 interface ProjectionKernels {
   pyramidDescBytes(): number;
   pyramidDescribeProjection(dims: number, weight: number, lcm: number, desc: number): number;
-  projectionGramScratchBytes(n: number, cols: number): number;
+  projectionColumnsBytes(n: number, cols: number): number;
 }
 
 /**
@@ -79,7 +79,7 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
     const sample = temp.alloc(byteSize('a projection sample', n, t.stride), 'a projection sample');
     copySample(t, n, sample);
     const gram = temp.alloc(byteSize('a Gram matrix', t.cols, t.cols, 4), 'a Gram matrix');
-    const columns = temp.alloc(kernels.projectionGramScratchBytes(n, t.cols), 'projection scratch');
+    const columns = temp.alloc(kernels.projectionColumnsBytes(n, t.cols), 'projection sample columns');
     const blocks = Array.from({ length: Math.ceil(t.cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, t.cols, b * GRAM_ROWS_PER_CALL, Math.min(t.cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]);
     await exec.run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns], ...blocks]);
     const axes = leadingEigenvectors(covariance(c, sample, n, t.stride, t.cols, gram), t.cols, m, { iterations: EIGEN_ITERATIONS }).vectors;
