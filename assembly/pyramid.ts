@@ -4,11 +4,14 @@
 //   L1 >= sum_b |S_b(q) - S_b(t)|            squared L2 >= sum_b (S_b(q) - S_b(t))^2 / n_b.
 // A level row holds u16 block sums grouped by class (whole blocks, right edge column, bottom edge
 // row, corner), each class zero-padded to 8 sums, so one v128 of sums shares one pixel count.
+// For squared L2 a level may instead hold quantized coefficients on principal axes, one class of
+// weighted sums whose differences shrink by 1 (pyramidDescribeProjection): the same kernels bound it.
 // A chunk's level rows follow a k-d order of their coarsest sums (pyramidGroupOrder), so every 8
 // consecutive rows, a group, hold similar images; a box of each group's coarsest sums bounds its 8
-// rows at once (each gap to the box is at most the difference to any member). The coarsest level
-// and the boxes are stored in columns of sum pairs (4 rows or groups per v128); the finer levels
-// are refined for a batch of queries at a time.
+// rows at once (each gap to the box is at most the difference to any member), and a box of every
+// 64 rows, a super-group, its 8 groups. The coarsest level and the boxes are stored in columns of
+// sum pairs (4 rows or groups per v128); the finer levels are refined for a batch of queries at a
+// time, and exact distances computed 4 rows at a time.
 // A block has at most MAX_BLOCK_PIXELS pixels: a sum is at most 32640, the difference of two fits
 // an i16, and i32x4.dot_i16x8_s adds two squared differences without overflow (2 * 32640^2 < 2^31).
 // Bounds are integers: L1 exactly, squared L2 rounded up (the squared distance is an integer, so

@@ -1,8 +1,10 @@
-// Exact kNN over block-sum pyramids (assembly/pyramid.ts), on the executor's lanes: the same
-// neighbours and distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of
-// the distances. Per query and chunk of training rows: bound every group of 8 similar rows from
-// its box, take a threshold tau from the exact distances of the rows of the best-bounded groups,
-// bound the rows of the groups within tau at the coarsest level, keep those whose bound is at most
+// Exact kNN over pyramids of block sums, or for squared L2 of projections on principal axes
+// (pyramid-projection.ts), in assembly/pyramid.ts, on the executor's lanes: the same neighbours and
+// distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of the distances.
+// Per query and chunk of training rows: bound every super-group of 64 similar rows from its box,
+// take a threshold tau from the exact distances of the rows of the best-bounded groups of the best
+// super-groups, bound the groups of the super-groups within tau, then the rows of the groups within
+// tau at the coarsest level, keep those whose bound is at most
 // tau, refine them level by level (tightening tau the same way after each), then compute exact
 // distances for the rest while the top-k (and with it tau) improves. A row is dropped only when a
 // lower bound of its distance exceeds tau strictly, and tau is always the k-th smallest distance of
