@@ -1,7 +1,8 @@
 // Properties of the pyramid search (src/exec/pyramid.ts -> assembly/pyramid.ts) over random
 // shapes (H or W not divisible by the blocks, C = 1 and 3, D = 1, no shape at all), few grey
 // levels, duplicated and clustered rows and every k: the neighbours and distances equal the plain reference
-// (src/reference.ts) and KNearestNeighbor's brute force exactly. Seeds and case counts:
+// (src/reference.ts) and KNearestNeighbor's brute force exactly; and over squared-L2 sets with rows
+// enough for projection levels. Seeds and case counts:
 // test/property-config.mjs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -113,5 +114,48 @@ propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute for
   }
   checkStats(got.stats, s.m, s.n, label);
 }), { weight: 3 });
+
+/** A squared-L2 case with rows enough for projection levels (pyramid-projection.ts): same data model, no shape. */
+const projectionCase = fc
+  .record({
+    build: fc.constantFrom(...BUILDS),
+    metric: fc.constant('l2'),
+    shape: fc.constant(null),
+    unshapedCols: fc.integer({ min: 64, max: 320 }),
+    n: fc.integer({ min: 800, max: 1600 }),
+    m: fc.integer({ min: 1, max: 6 }),
+    levels: fc.oneof(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 4 }), fc.constant(null)),
+    prototypes: fc.integer({ min: 0, max: 4 }),
+    redrawn: fc.constantFrom(0, 0.05, 0.3),
+    seed: fc.integer(),
+  })
+  .chain((s) => fc.record({
+    s: fc.constant(s),
+    k: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: s.n })),
+    trainCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.n - 1 })), { maxLength: 5 }),
+    queryCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.m - 1 })), { maxLength: 3 }),
+  }));
+
+propertyTest(properties, FILE, 'projection pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(projectionCase, async (c) => {
+  const { s, k } = c;
+  const { X, Q } = materialize(c);
+  await init({ build: s.build });
+  const t = storeTrainingRows(core(), X, 'l2');
+  const p = await buildPyramid(t, null, 'l2', { minProjectionRows: 0 });
+  let got;
+  try {
+    assert.is(p.levels[0]?.block, null, `n=${s.n} cols=${X.cols}: projection levels`);
+    got = await searchPyramid(p, Q, k, 'l2');
+  } finally {
+    freePyramid(p);
+    freeTrainingRows(t);
+  }
+  const label = `${s.build} l2 projection n=${s.n} cols=${X.cols} m=${s.m} k=${k}`;
+  const refIdx = referenceKneighbors(Q, X, k, 'l2'), refDist = referenceDistances(Q, X, 'l2');
+  assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
+  const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * s.n + j]));
+  assert.equal(Array.from(got.distances), wantDist, `${label}: distances equal referenceDistances`);
+  checkStats(got.stats, s.m, s.n, label);
+}), { weight: 0.05 });
 
 properties.run();
