@@ -21,30 +21,40 @@ const shapeArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
 );
 
-/** A shape (or none: runs of features), sizes, k, value levels, and row copies that make exact ties. */
-const pyramidCase = fc
-  .record({
-    build: fc.constantFrom(...BUILDS),
-    metric: fc.constantFrom('l1', 'l2'),
-    shape: shapeArb,
-    unshapedCols: fc.integer({ min: 1, max: 60 }),
-    n: fc.integer({ min: 1, max: 120 }),
-    m: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 7, arbitrary: fc.integer({ min: 1, max: 8 }) }),
-    // 1 to 4 grey levels (ties everywhere), or the full range.
-    levels: fc.oneof(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 4 }), fc.constant(null)),
-    // 0: every value random; else rows are copies of this many prototypes with some values redrawn,
-    // so that the bounds drop the other prototypes' rows.
-    prototypes: fc.integer({ min: 0, max: 4 }),
-    redrawn: fc.constantFrom(0, 0.05, 0.3),
-    seed: fc.integer(),
-  })
-  .chain((s) => fc.record({
-    s: fc.constant(s),
-    k: fc.integer({ min: 1, max: s.n }),
-    // [from, to]: training row `from` copied over training row `to`, and over query `to`.
-    trainCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.n - 1 })), { maxLength: 5 }),
-    queryCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: Math.max(0, s.m - 1) })), { maxLength: s.m === 0 ? 0 : 3 }),
-  }));
+/**
+ * Cases of a metric, shape (or none: runs of features) and sizes: value levels, and row copies
+ * that make exact ties; k from the given arbitrary of the case.
+ */
+function casesOf({ metric, shape, unshapedCols, n, m, k }) {
+  return fc
+    .record({
+      build: fc.constantFrom(...BUILDS),
+      metric, shape, unshapedCols, n, m,
+      // 1 to 4 grey levels (ties everywhere), or the full range.
+      levels: fc.oneof(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 4 }), fc.constant(null)),
+      // 0: every value random; else rows are copies of this many prototypes with some values redrawn,
+      // so that the bounds drop the other prototypes' rows.
+      prototypes: fc.integer({ min: 0, max: 4 }),
+      redrawn: fc.constantFrom(0, 0.05, 0.3),
+      seed: fc.integer(),
+    })
+    .chain((s) => fc.record({
+      s: fc.constant(s),
+      k: k(s),
+      // [from, to]: training row `from` copied over training row `to`, and over query `to`.
+      trainCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.n - 1 })), { maxLength: 5 }),
+      queryCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: Math.max(0, s.m - 1) })), { maxLength: s.m === 0 ? 0 : 3 }),
+    }));
+}
+
+const pyramidCase = casesOf({
+  metric: fc.constantFrom('l1', 'l2'),
+  shape: shapeArb,
+  unshapedCols: fc.integer({ min: 1, max: 60 }),
+  n: fc.integer({ min: 1, max: 120 }),
+  m: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 7, arbitrary: fc.integer({ min: 1, max: 8 }) }),
+  k: (s) => fc.integer({ min: 1, max: s.n }),
+});
 
 /** The training and query matrices of a case. */
 function materialize({ s, trainCopies, queryCopies }) {
@@ -115,26 +125,15 @@ propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute for
   checkStats(got.stats, s.m, s.n, label);
 }), { weight: 3 });
 
-/** A squared-L2 case with rows enough for projection levels (pyramid-projection.ts): same data model, no shape. */
-const projectionCase = fc
-  .record({
-    build: fc.constantFrom(...BUILDS),
-    metric: fc.constant('l2'),
-    shape: fc.constant(null),
-    unshapedCols: fc.integer({ min: 64, max: 320 }),
-    n: fc.integer({ min: 800, max: 1600 }),
-    m: fc.integer({ min: 1, max: 6 }),
-    levels: fc.oneof(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 4 }), fc.constant(null)),
-    prototypes: fc.integer({ min: 0, max: 4 }),
-    redrawn: fc.constantFrom(0, 0.05, 0.3),
-    seed: fc.integer(),
-  })
-  .chain((s) => fc.record({
-    s: fc.constant(s),
-    k: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: s.n })),
-    trainCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.n - 1 })), { maxLength: 5 }),
-    queryCopies: fc.array(fc.tuple(fc.nat({ max: s.n - 1 }), fc.nat({ max: s.m - 1 })), { maxLength: 3 }),
-  }));
+/** Squared-L2 cases with rows enough for projection levels (pyramid-projection.ts), no shape. */
+const projectionCase = casesOf({
+  metric: fc.constant('l2'),
+  shape: fc.constant(null),
+  unshapedCols: fc.integer({ min: 64, max: 320 }),
+  n: fc.integer({ min: 800, max: 1600 }),
+  m: fc.integer({ min: 1, max: 6 }),
+  k: (s) => fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: s.n })),
+});
 
 propertyTest(properties, FILE, 'projection pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(projectionCase, async (c) => {
   const { s, k } = c;
