@@ -2,6 +2,7 @@
 // SharedArrayBuffer). The exec/ modules drive kernels through an Executor and never know which.
 import { AbortedError } from '../errors.js';
 import type { Core } from '../runtime.js';
+import { tsKernels } from './ts-kernels.js';
 import type { KernelCall } from './worker-core.js';
 
 export type { KernelCall } from './worker-core.js';
@@ -14,11 +15,16 @@ export interface Executor {
 }
 
 export function executorOf(core: Core): Executor {
-  return core.pool ?? inThread(core);
+  if (core.pool !== null) return core.pool;
+  let executor = inThreadExecutors.get(core);
+  if (executor === undefined) inThreadExecutors.set(core, (executor = inThread(core)));
+  return executor;
 }
 
+const inThreadExecutors = new WeakMap<Core, Executor>();
+
 function inThread(core: Core): Executor {
-  const kernels = core.kernels as unknown as Record<string, (...args: number[]) => number | undefined>;
+  const kernels = { ...(core.kernels as unknown as Record<string, (...args: number[]) => number | undefined>), ...tsKernels(core.memory) };
   return {
     lanes: 1,
     async run(calls, stopOnNonFinite = false) {

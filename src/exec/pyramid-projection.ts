@@ -4,7 +4,6 @@
 // axes hold most of the spread of images, so 16 coefficients bound far tighter than 16 block sums
 // (Fashion-MNIST, rows a perfect threshold keeps: 3.6% against 11.3%), and the bound stays exact:
 // integer weights, an integer bound on their largest eigenvalue, floors of exact coefficients.
-import { leadingEigenvectors } from '../principal-axes.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
 import { executorOf, type KernelCall } from './executor.js';
 import type { StoredRows } from './pyramid.js';
@@ -82,8 +81,13 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
     const columns = temp.alloc(kernels.projectionColumnsBytes(n, t.cols), 'projection sample columns');
     const blocks = Array.from({ length: Math.ceil(t.cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, t.cols, b * GRAM_ROWS_PER_CALL, Math.min(t.cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]);
     await exec.run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns], ...blocks]);
-    const axes = leadingEigenvectors(covariance(c, sample, n, t.stride, t.cols, gram), t.cols, m, { iterations: EIGEN_ITERATIONS }).vectors;
-    const rows = integerWeights(axes, m, t.cols, t.stride);
+    // The covariance goes to wasm memory and its axes come back there: the solve is a kernel call,
+    // on a pool worker when there is a pool (exec/ts-kernels.ts), not in the caller's thread.
+    const cov = temp.alloc(byteSize('a covariance', t.cols, t.cols, 8), 'a covariance');
+    const axes = temp.alloc(byteSize('principal axes', m, t.cols, 8), 'principal axes');
+    writeCovariance(c, sample, n, t.stride, t.cols, gram, cov);
+    await exec.run([['leadingEigenvectorsF64', cov, t.cols, m, EIGEN_ITERATIONS, axes]]);
+    const rows = integerWeights(c.f64.subarray(axes >>> 3, (axes >>> 3) + m * t.cols), m, t.cols, t.stride);
     new Int16Array(c.u8.buffer, weights, m * t.stride).set(rows);
     const coefficients = temp.alloc(byteSize('projection coefficients', n, m, 4), 'projection coefficients');
     await exec.run([['projectionCoefficientsU8', sample, n, t.stride, weights, m, coefficients]]);
@@ -110,15 +114,14 @@ function copySample(t: StoredRows, n: number, to: number): void {
   }
 }
 
-/** The covariance (f64, cols x cols) of n sample rows from their Gram matrix (i32 sums of products). */
-function covariance(c: Core, sample: number, n: number, stride: number, cols: number, gram: number): Float64Array {
+/** Writes to `out` (f64, cols x cols) the covariance of n sample rows from their Gram matrix (i32 sums of products). */
+function writeCovariance(c: Core, sample: number, n: number, stride: number, cols: number, gram: number, out: number): void {
   const heap = c.u8, g = c.i32.subarray(gram >>> 2, (gram >>> 2) + cols * cols);
   const mean = new Float64Array(cols);
   for (let r = 0; r < n; r++) for (let j = 0; j < cols; j++) mean[j]! += heap[sample + r * stride + j]!;
   for (let j = 0; j < cols; j++) mean[j]! /= n;
-  const cov = new Float64Array(cols * cols);
+  const cov = c.f64.subarray(out >>> 3, (out >>> 3) + cols * cols);
   for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) cov[i * cols + j] = g[i * cols + j]! / n - mean[i]! * mean[j]!;
-  return cov;
 }
 
 /** round(WEIGHT_SCALE * axis), m rows of `stride` i16s (zero past cols). */

@@ -3,6 +3,7 @@
 // never allocates: alloc/free belong to the main instance, whose allocator state lives in its
 // own globals and in memory that a second instantiation does not touch (its only writes are the
 // data segments, read-only constants copied again with the same bytes).
+import { tsKernels } from './ts-kernels.js';
 
 /** One kernel call: the export's name and its numeric arguments (pointers and sizes). */
 export type KernelCall = [name: string, ...args: number[]];
@@ -25,7 +26,7 @@ export function workerHandler(post: (message: FromWorker) => void): (message: To
     if (message.type === 'init') {
       const env = { memory: message.memory, abort: () => { throw new Error('the wasm core aborted'); } };
       const instance = await WebAssembly.instantiate(message.module, { env });
-      kernels = instance.exports as unknown as Record<string, Kernel>;
+      kernels = { ...(instance.exports as unknown as Record<string, Kernel>), ...tsKernels(message.memory) };
       post({ type: 'ready' });
       return;
     }
