@@ -499,7 +499,7 @@ Demo('on the embedded sample (10,000 x 2,000) the report shows the search \'auto
     if (metric === 'l2') {
       assert.is(card.algorithm, 'brute', 'L2: 10,000 rows are too few for \'auto\' to build a pyramid');
     } else if (card.algorithm === 'pyramid') {
-      assert.equal(card.steps.map((s) => s.label), ['7×7 block-sum bound', '4×4 block-sum bound', '2×2 block-sum bound', 'exact distance'], 'blocks follow the 28 x 28 images');
+      assert.equal(card.steps.map((s) => s.label), ['7×7 block-sum bound', '2×2 block-sum bound', 'exact distance'], 'blocks follow the 28 x 28 images');
       assert.ok(stats.exact < stats.queries * stats.rows / 5, `the pyramid skips most distances: ${stats.exact} of ${stats.queries * stats.rows}`);
       assert.match(r.stderr, new RegExp(`^kNN k=${k} l1 on the test set: 100% .*; pyramid: ${card.steps.map((s) => s.share.replace('.', '\\.')).join(' → ')} exact distances$`, 'm'));
     }
@@ -513,7 +513,7 @@ Demo('writeReport: a pyramid and a brute-force search are drawn as funnels with 
   // Forced: 'pyramid' on 3,000 rows (fewer than 'auto' builds one for), blocks following the images.
   const stats = await statsOf(sample.train, sample.test, { k: 3, metric: 'l2', algorithm: 'pyramid' }, sample.shape);
   assert.is(stats.algorithm, 'pyramid');
-  assert.equal(stats.levels.map((l) => l.block), [[7, 7], [4, 4], [2, 2]]);
+  assert.equal(stats.levels.map((l) => l.block), [[7, 7], [2, 2]]);
   assert.ok(stats.levels[0].reached > 0 && stats.levels[0].reached <= 200 * 3000, 'the coarsest level bounds the rows of the groups within reach');
   const brute = await statsOf(sample.train, sample.test, { k: 3, metric: 'l2', algorithm: 'brute' }, sample.shape);
   assert.equal([brute.algorithm, brute.queries, brute.rows, brute.exact], ['brute', 200, 3000, 600000]);
