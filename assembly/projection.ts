@@ -3,7 +3,8 @@
 // sample of rows, from which TS finds the principal axes the weights approximate.
 // Weight rows have `stride` i16s (zero past the row's columns); |w| <= 2048 and at most 1024
 // columns keep every coefficient, and every difference of two, below 2^31.
-import { PROJECTION_MAX } from './pyramid';
+import { sumI32x4 } from './common';
+import { imageOf, PROJECTION_MAX } from './pyramid';
 
 /**
  * Coefficients of `rows` u8 rows (x: rows of `stride` bytes) against `dims` weight rows: the i32
@@ -24,8 +25,7 @@ export function projectionCoefficientsU8(x: usize, rows: i32, stride: i32, weigh
 export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usize, dims: i32, offsets: usize, delta: i32, out: usize, rowBytes: i32, order: usize, scratch: usize): void {
   const c = scratch;
   for (let r = 0; r < rows; r++) {
-    const image = order == 0 ? r : load<i32>(order + (<usize>r << 2));
-    const row = x + <usize>image * <usize>stride, dst = out + <usize>r * <usize>rowBytes;
+    const row = x + <usize>imageOf(order, r) * <usize>stride, dst = out + <usize>r * <usize>rowBytes;
     memory.fill(dst, 0, rowBytes);
     for (let i = 0; i < dims; i += 4) {
       const n = min(4, dims - i);
@@ -53,10 +53,10 @@ function coefficients4(x: usize, stride: i32, weights: usize, first: i32, n: i32
       a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w2 + at)), i32x4.dot_i16x8_s(hi, v128.load(w2 + at, 16))));
       a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w3 + at)), i32x4.dot_i16x8_s(hi, v128.load(w3 + at, 16))));
     }
-    store<i32>(out, lanesSum(a0));
-    if (n > 1) store<i32>(out, lanesSum(a1), 4);
-    if (n > 2) store<i32>(out, lanesSum(a2), 8);
-    if (n > 3) store<i32>(out, lanesSum(a3), 12);
+    store<i32>(out, sumI32x4(a0));
+    if (n > 1) store<i32>(out, sumI32x4(a1), 4);
+    if (n > 2) store<i32>(out, sumI32x4(a2), 8);
+    if (n > 3) store<i32>(out, sumI32x4(a3), 12);
     return;
   }
   for (let j = 0; j < n; j++) {
@@ -65,11 +65,6 @@ function coefficients4(x: usize, stride: i32, weights: usize, first: i32, n: i32
     for (let c = 0; c < stride; c++) s += <i32>load<u8>(x + c) * <i32>load<i16>(w + (<usize>c << 1));
     store<i32>(out + (<usize>j << 2), s);
   }
-}
-
-// @ts-ignore: decorator
-@inline function lanesSum(v: v128): i32 {
-  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
 /** Bytes of n rows of `cols` columns as i16 columns (projectionColumnsU8). */
@@ -112,7 +107,7 @@ function columnDot(a: usize, b: usize, n8: i32): i32 {
   if (ASC_FEATURE_SIMD) {
     let s = i32x4.splat(0);
     for (let r = 0; r < n8 << 1; r += 16) s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(a + r), v128.load(b + r)));
-    return lanesSum(s);
+    return sumI32x4(s);
   }
   let s = 0;
   for (let r = 0; r < n8; r++) s += <i32>load<i16>(a + (<usize>r << 1)) * <i32>load<i16>(b + (<usize>r << 1));
@@ -125,7 +120,6 @@ function columnDot(a: usize, b: usize, n8: i32): i32 {
  */
 export function pyramidPrefixRows(src: usize, srcBytes: i32, n: i32, dst: usize, dstBytes: i32, order: usize): void {
   for (let r = 0; r < n; r++) {
-    const image = order == 0 ? r : load<i32>(order + (<usize>r << 2));
-    memory.copy(dst + <usize>r * <usize>dstBytes, src + <usize>image * <usize>srcBytes, dstBytes);
+    memory.copy(dst + <usize>r * <usize>dstBytes, src + <usize>imageOf(order, r) * <usize>srcBytes, dstBytes);
   }
 }

@@ -799,8 +799,9 @@ function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, o
   return computed;
 }
 
+/** The image of level row `row`: order[row], or row itself when `order` is 0. */
 // @ts-ignore: decorator
-@inline function imageOf(order: usize, row: i32): i32 {
+@inline export function imageOf(order: usize, row: i32): i32 {
   return order == 0 ? row : load<i32>(order + (<usize>row << 2));
 }
 
@@ -980,8 +981,7 @@ function l1RowU8(a: usize, b: usize, stride: i32): i32 {
       const c1 = min(stride, c0 + U16_SAFE_CHUNKS * 16);
       let acc = i16x8.splat(0);
       for (let c = c0; c < c1; c += 16) {
-        const x = v128.load(a + c), y = v128.load(b + c);
-        acc = i16x8.add(acc, i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, y), i8x16.sub_sat_u(y, x))));
+        acc = i16x8.add(acc, absDiffPairs(v128.load(a + c), v128.load(b + c)));
       }
       s = i32x4.add(s, i32x4.extadd_pairwise_i16x8_u(acc));
     }
@@ -996,10 +996,8 @@ function l2RowU8(a: usize, b: usize, stride: i32): i32 {
   if (ASC_FEATURE_SIMD) {
     let s = i32x4.splat(0);
     for (let c = 0; c < stride; c += 16) {
-      const x = v128.load(a + c), y = v128.load(b + c);
-      const lo = i16x8.sub(i16x8.extend_low_i8x16_u(x), i16x8.extend_low_i8x16_u(y));
-      const hi = i16x8.sub(i16x8.extend_high_i8x16_u(x), i16x8.extend_high_i8x16_u(y));
-      s = i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi)));
+      const x = v128.load(a + c);
+      s = i32x4.add(s, squaredDiffs(i16x8.extend_low_i8x16_u(x), i16x8.extend_high_i8x16_u(x), v128.load(b + c)));
     }
     return sumI32x4(s);
   }

@@ -3,7 +3,7 @@
 import { AbortedError } from '../errors.js';
 import type { Core } from '../runtime.js';
 import { tsKernels } from './ts-kernels.js';
-import type { KernelCall } from './worker-core.js';
+import type { Kernel, KernelCall } from './worker-core.js';
 
 export type { KernelCall } from './worker-core.js';
 
@@ -24,7 +24,7 @@ export function executorOf(core: Core): Executor {
 const inThreadExecutors = new WeakMap<Core, Executor>();
 
 function inThread(core: Core): Executor {
-  const kernels = { ...(core.kernels as unknown as Record<string, (...args: number[]) => number | undefined>), ...tsKernels(core.memory) };
+  const kernels = { ...(core.kernels as unknown as Record<string, Kernel>), ...tsKernels(core.memory) };
   return {
     lanes: 1,
     async run(calls, stopOnNonFinite = false) {

@@ -2,8 +2,7 @@
 // they run where the executor runs kernels: on a pool worker (the caller's thread stays free), or in
 // the caller's thread without a pool. Pointers and sizes in, results in memory, as for wasm kernels.
 import { leadingEigenvectors } from '../principal-axes.js';
-
-type Kernel = (...args: number[]) => number | undefined;
+import type { Kernel } from './worker-core.js';
 
 /** The TS kernels over `memory`, by name. */
 export function tsKernels(memory: WebAssembly.Memory): Record<string, Kernel> {

@@ -17,7 +17,8 @@ export type FromWorker =
   | { type: 'done'; id: number; results: number[] }
   | { type: 'failed'; id: number; message: string };
 
-type Kernel = (...args: number[]) => number | undefined;
+/** A kernel as the executors call it: a wasm export, or a TS kernel (ts-kernels.ts). */
+export type Kernel = (...args: number[]) => number | undefined;
 
 /** The message handler of a worker; `post` sends a reply to the main thread. */
 export function workerHandler(post: (message: FromWorker) => void): (message: ToWorker) => Promise<void> {
