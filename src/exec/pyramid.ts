@@ -190,7 +190,7 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
     }
     for (const ptr of chunkLevels.flat()) scope.keep(ptr);
     for (const level of levels) scope.keep(level.desc);
-    if (projection !== null) scope.keep(projection.weights), scope.keep(projection.offsets);
+    for (const ptr of projectionBlocks(projection)) scope.keep(ptr);
     return p;
   });
 }
@@ -229,6 +229,11 @@ function boxShare(rowBytes: number): number {
   return GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes) / span, 0);
 }
 
+/** The blocks of a projection's own: its weights and offsets (its level descriptors count as levels). */
+function projectionBlocks(projection: Projection | null): number[] {
+  return projection === null ? [] : [projection.weights, projection.offsets];
+}
+
 /** Bytes of a projection's weights and offsets for levels of `dims` coefficients. */
 function projectionBytes(t: StoredRows, dims: number[]): number {
   const m = dims[dims.length - 1]!;
@@ -252,7 +257,7 @@ export function freePyramid(p: Pyramid): void {
   const c = p.rows.core;
   for (const ptr of p.chunkLevels.flat()) c.free(ptr);
   for (const level of p.levels) c.free(level.desc);
-  if (p.projection !== null) c.free(p.projection.weights), c.free(p.projection.offsets);
+  for (const ptr of projectionBlocks(p.projection)) c.free(ptr);
   p.chunkLevels = [];
   p.levels = [];
   p.projection = null;
