@@ -771,7 +771,7 @@ export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, firs
     computed += <i32>(next != n);
     n = next;
   }
-  exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first);
+  exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first, i32.MAX_VALUE);
   return computed;
 }
 
@@ -795,7 +795,7 @@ function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, o
       m = next;
     }
   }
-  exactRun(metric, q, t, stride, held, m, seedDist, seedIdx, k, first);
+  exactRun(metric, q, t, stride, held, m, seedDist, seedIdx, k, first, i32.MAX_VALUE);
   return computed;
 }
 
@@ -818,7 +818,7 @@ function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, o
   if (holds(seedIdx, k, first + image)) return n;
   store<i32>(held + (<usize>n << 2), image);
   if (++n < EXACT_RUN) return n;
-  exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first);
+  exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first, i32.MAX_VALUE);
   return 0;
 }
 
@@ -863,14 +863,14 @@ export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, ord
         if (load<i32>(bound + (<usize>r << 2)) > min(tau, topkWorst<i32>(bd, k))) continue;
         store<i32>(held + (<usize>n << 2), imageOf(order, row));
         if (++n == EXACT_RUN) {
-          exactRun(metric, qb, t, stride, held, n, bd, bi, k, first);
+          exactRun(metric, qb, t, stride, held, n, bd, bi, k, first, tau);
           computed += n;
           n = 0;
         }
       }
       // A run fills across windows; the query's last one is merged when its list ends.
       if (r >= count) {
-        exactRun(metric, qb, t, stride, held, n, bd, bi, k, first);
+        exactRun(metric, qb, t, stride, held, n, bd, bi, k, first, tau);
         computed += n;
         n = 0;
       }
@@ -887,28 +887,47 @@ export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, ord
 // wait). On Fashion-MNIST (probe, 1,000 queries, one thread) 8 was no faster than 4.
 const EXACT_RUN = 4;
 
+// A run of exact distances stops once every one of its rows exceeds the limit, checked every this
+// many v128s of the rows: most rows that reach the exact stage are farther than the k-th neighbour.
+const EXACT_CHECK_CHUNKS = 8;
+
 /**
  * Exact distances from q to the n <= EXACT_RUN images at `held` (i32s), merged into the top-k state
- * (dist, idx) as index first + image; the distances go to held + 4 * EXACT_RUN first.
+ * (dist, idx) as index first + image when at most min(tau, the state's k-th distance): a farther row
+ * cannot be among the k nearest (tau is the k-th distance of k distinct rows). The distances go to
+ * held + 4 * EXACT_RUN first; a run may stop early, leaving sums over the limit.
  */
-function exactRun(metric: i32, q: usize, t: usize, stride: i32, held: usize, n: i32, dist: usize, idx: usize, k: i32, first: i32): void {
-  const out = held + (<usize>EXACT_RUN << 2);
+function exactRun(metric: i32, q: usize, t: usize, stride: i32, held: usize, n: i32, dist: usize, idx: usize, k: i32, first: i32, tau: i32): void {
+  const out = held + (<usize>EXACT_RUN << 2), limit = min(tau, topkWorst<i32>(dist, k));
   if (ASC_FEATURE_SIMD && n == EXACT_RUN) {
     const r0 = t + <usize>load<i32>(held) * <usize>stride, r1 = t + <usize>load<i32>(held, 4) * <usize>stride;
     const r2 = t + <usize>load<i32>(held, 8) * <usize>stride, r3 = t + <usize>load<i32>(held, 12) * <usize>stride;
-    if (metric == METRIC_L1) l1Rows4U8(q, r0, r1, r2, r3, stride, out);
-    else l2Rows4U8(q, r0, r1, r2, r3, stride, out);
+    if (metric == METRIC_L1) l1Rows4U8(q, r0, r1, r2, r3, stride, limit, out);
+    else l2Rows4U8(q, r0, r1, r2, r3, stride, limit, out);
   } else {
     for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), exactU8(metric, q, t + <usize>load<i32>(held + (<usize>i << 2)) * <usize>stride, stride));
   }
-  for (let i = 0; i < n; i++) topkPushOne<i32>(dist, idx, k, load<i32>(out + (<usize>i << 2)), first + load<i32>(held + (<usize>i << 2)));
+  for (let i = 0; i < n; i++) {
+    const d = load<i32>(out + (<usize>i << 2));
+    if (d <= limit) topkPushOne<i32>(dist, idx, k, d, first + load<i32>(held + (<usize>i << 2)));
+  }
 }
 
-/** l1RowU8 from q to 4 rows at once, the 4 sums to out (i32s). */
-function l1Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride: i32, out: usize): void {
+/** The sums of the lanes of s0, s1, s2, s3, in 4 lanes. */
+// @ts-ignore: decorator
+@inline function lanesSums4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const a = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 1, 4, 5), v128.shuffle<i32>(s0, s1, 2, 3, 6, 7));
+  const b = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 1, 4, 5), v128.shuffle<i32>(s2, s3, 2, 3, 6, 7));
+  return i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+}
+
+/** l1RowU8 from q to 4 rows at once, the 4 sums to out (i32s); stops once all 4 exceed limit. */
+function l1Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride: i32, limit: i32, out: usize): void {
   let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-  for (let c0 = 0; c0 < stride; c0 += U16_SAFE_CHUNKS * 16) {
-    const c1 = min(stride, c0 + U16_SAFE_CHUNKS * 16);
+  const over = i32x4.splat(limit);
+  let sums = i32x4.splat(0);
+  for (let c0 = 0; c0 < stride; c0 += EXACT_CHECK_CHUNKS * 16) {
+    const c1 = min(stride, c0 + EXACT_CHECK_CHUNKS * 16);
     let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
     for (let c = c0; c < c1; c += 16) {
       const x = v128.load(q + c);
@@ -921,11 +940,10 @@ function l1Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride:
     s1 = i32x4.add(s1, i32x4.extadd_pairwise_i16x8_u(a1));
     s2 = i32x4.add(s2, i32x4.extadd_pairwise_i16x8_u(a2));
     s3 = i32x4.add(s3, i32x4.extadd_pairwise_i16x8_u(a3));
+    sums = lanesSums4(s0, s1, s2, s3);
+    if (i32x4.all_true(i32x4.gt_s(sums, over))) break;
   }
-  store<i32>(out, sumI32x4(s0));
-  store<i32>(out, sumI32x4(s1), 4);
-  store<i32>(out, sumI32x4(s2), 8);
-  store<i32>(out, sumI32x4(s3), 12);
+  v128.store(out, sums);
 }
 
 /** |x - y| of 16 u8 lanes added in pairs into 8 u16 lanes. */
@@ -934,20 +952,24 @@ function l1Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride:
   return i16x8.extadd_pairwise_i8x16_u(v128.or(i8x16.sub_sat_u(x, y), i8x16.sub_sat_u(y, x)));
 }
 
-/** l2RowU8 from q to 4 rows at once, the 4 sums to out (i32s). */
-function l2Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride: i32, out: usize): void {
+/** l2RowU8 from q to 4 rows at once, the 4 sums to out (i32s); stops once all 4 exceed limit. */
+function l2Rows4U8(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, stride: i32, limit: i32, out: usize): void {
   let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-  for (let c = 0; c < stride; c += 16) {
-    const x = v128.load(q + c), lo = i16x8.extend_low_i8x16_u(x), hi = i16x8.extend_high_i8x16_u(x);
-    s0 = i32x4.add(s0, squaredDiffs(lo, hi, v128.load(r0 + c)));
-    s1 = i32x4.add(s1, squaredDiffs(lo, hi, v128.load(r1 + c)));
-    s2 = i32x4.add(s2, squaredDiffs(lo, hi, v128.load(r2 + c)));
-    s3 = i32x4.add(s3, squaredDiffs(lo, hi, v128.load(r3 + c)));
+  const over = i32x4.splat(limit);
+  let sums = i32x4.splat(0);
+  for (let c0 = 0; c0 < stride; c0 += EXACT_CHECK_CHUNKS * 16) {
+    const c1 = min(stride, c0 + EXACT_CHECK_CHUNKS * 16);
+    for (let c = c0; c < c1; c += 16) {
+      const x = v128.load(q + c), lo = i16x8.extend_low_i8x16_u(x), hi = i16x8.extend_high_i8x16_u(x);
+      s0 = i32x4.add(s0, squaredDiffs(lo, hi, v128.load(r0 + c)));
+      s1 = i32x4.add(s1, squaredDiffs(lo, hi, v128.load(r1 + c)));
+      s2 = i32x4.add(s2, squaredDiffs(lo, hi, v128.load(r2 + c)));
+      s3 = i32x4.add(s3, squaredDiffs(lo, hi, v128.load(r3 + c)));
+    }
+    sums = lanesSums4(s0, s1, s2, s3);
+    if (i32x4.all_true(i32x4.gt_s(sums, over))) break;
   }
-  store<i32>(out, sumI32x4(s0));
-  store<i32>(out, sumI32x4(s1), 4);
-  store<i32>(out, sumI32x4(s2), 8);
-  store<i32>(out, sumI32x4(s3), 12);
+  v128.store(out, sums);
 }
 
 /** Squared differences of 16 u8 lanes (x as lo, hi: its u16 halves) added in 4 i32 lanes. */
@@ -1049,15 +1071,15 @@ export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i
   const counts = <usize>frameWord(frame, F_COUNTS), stats = <usize>frameWord(frame, F_STATS);
   const order = <usize>load<u32>(levelRows + (<usize>levels << 2));
   for (let j = 0; j < size; j++) {
-    const bound = bounds + <usize>j * <usize>pitch;
-    let tau: i32;
+    const bound = bounds + <usize>j * <usize>pitch, list = lists + <usize>j * <usize>pitch;
+    let kept: i32;
     if (levels > 0) {
-      tau = coarseBounds(frame, t, chunkFirst, n, levelRows, order, j);
+      kept = coarseSurvivors(frame, t, chunkFirst, n, levelRows, order, j);
     } else {
       memory.fill(bound, 0, <usize>n << 2);
-      tau = seedQuery(frame, t, chunkFirst, order, j, 0, n, frameWord(frame, F_SEEDS));
+      kept = pyramidSurvivors(bound, n, seedQuery(frame, t, chunkFirst, order, j, 0, n, frameWord(frame, F_SEEDS)), list);
     }
-    store<i32>(counts + (<usize>j << 2), pyramidSurvivors(bound, n, tau, lists + <usize>j * <usize>pitch));
+    store<i32>(counts + (<usize>j << 2), kept);
   }
   for (let l = 1; l < levels; l++) {
     for (let j = 0; j < size; j++) addStat(stats, 1 + l, <f64>load<i32>(counts + (<usize>j << 2)));
@@ -1074,11 +1096,12 @@ export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i
 
 /**
  * The coarsest level for query j of the frame's batch: bounds of the super-groups, seeds from the
- * rows of the best groups of the best SEED_SUPERS of them, then, within the threshold, the bounds of
- * the groups of each super-group and of the rows of each group (the other rows' bounds are i32 max:
- * over any threshold). Stores and returns the threshold.
+ * rows of the best groups of the best SEED_SUPERS of them, then, within that threshold, the bounds of
+ * the groups of each super-group and of the rows of each group, the rows within it listed in order
+ * (their bounds compacted alike); re-seeded from the best of those rows, the list keeps the rows
+ * within the new threshold. Stores the threshold; returns how many rows the list keeps.
  */
-function coarseBounds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32): i32 {
+function coarseSurvivors(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32): i32 {
   const metric = frameWord(frame, F_METRIC), rowBytes = frameWord(frame, F_LEVEL0 + 1), desc = <usize>frameWord(frame, F_LEVEL0 + 2);
   const q0 = <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, cols = <usize>load<u32>(levelRows);
   const levels = frameWord(frame, F_LEVELS);
@@ -1103,29 +1126,44 @@ function coarseBounds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows
   addStat(stats, 0, <f64>groupSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, n, groupBounds, groups, frameWord(frame, F_SEEDS),
     seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k, seedScratch));
   const tau = pyramidThreshold(seedDist, <usize>frameWord(frame, F_DIST) + state, k);
-  const bound = <usize>frameWord(frame, F_BOUNDS) + <usize>j * <usize>frameWord(frame, F_LIST_PITCH), pitch = <usize>columnRows(n) << 2;
-  let reached = 0;
+  const listPitch = <usize>frameWord(frame, F_LIST_PITCH), bound = <usize>frameWord(frame, F_BOUNDS) + <usize>j * listPitch, list = <usize>frameWord(frame, F_LISTS) + <usize>j * listPitch;
+  const pitch = <usize>columnRows(n) << 2;
+  let reached = 0, kept = 0;
   for (let s = 0; s < supers; s++) {
+    if (load<i32>(superBounds + (<usize>s << 2)) > tau) continue;
     const first = s << 3, last = min(groups, first + 8);
-    if (load<i32>(superBounds + (<usize>s << 2)) > tau) {
-      fillI32(bound + (<usize>first << 5), (last - first) << 3, i32.MAX_VALUE);
-      continue;
-    }
     columnBounds8(metric, q0, boxes + (<usize>first << 2), boxPitch, hi, desc, groupBounds + (<usize>first << 2));
     for (let g = first; g < last; g++) {
-      const rows = bound + (<usize>g << 5);
-      if (load<i32>(groupBounds + (<usize>g << 2)) > tau) {
-        fillI32(rows, 8, i32.MAX_VALUE);
-        continue;
+      if (load<i32>(groupBounds + (<usize>g << 2)) > tau) continue;
+      // The group's 8 bounds land after the rows kept so far (kept <= 8 g: the list's room holds them), then are compacted.
+      const at = bound + (<usize>kept << 2), rows = min(8, n - (g << 3));
+      columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, at);
+      for (let r = 0; r < rows; r++) {
+        const b = load<i32>(at + (<usize>r << 2));
+        store<i32>(list + (<usize>kept << 2), (g << 3) + r);
+        store<i32>(bound + (<usize>kept << 2), b);
+        kept += <i32>(b <= tau);
       }
-      columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, rows);
-      reached += min(8, n - (g << 3));
+      reached += rows;
     }
   }
   addStat(stats, 1, <f64>reached);
   // The rows' own bounds find nearer seeds than their groups' did.
-  return seedQuery(frame, t, chunkFirst, order, j, 0, n, frameWord(frame, F_REFINE_SEEDS));
+  return keepWithin(list, bound, kept, seedQuery(frame, t, chunkFirst, order, j, list, kept, frameWord(frame, F_REFINE_SEEDS)));
 }
+
+/** Keeps, in order, the first `count` rows of a survivor list (and their bounds) whose bound is at most tau; returns how many. */
+function keepWithin(list: usize, bounds: usize, count: i32, tau: i32): i32 {
+  let kept = 0;
+  for (let r = 0; r < count; r++) {
+    const b = load<i32>(bounds + (<usize>r << 2));
+    store<i32>(list + (<usize>kept << 2), load<i32>(list + (<usize>r << 2)));
+    store<i32>(bounds + (<usize>kept << 2), b);
+    kept += <i32>(b <= tau);
+  }
+  return kept;
+}
+
 
 // Super-groups whose groups' bounds choose the seed groups: on Fashion-MNIST the best one holds most of the best groups.
 const SEED_SUPERS = 2;
