@@ -49,7 +49,7 @@ export function simdLevel(): i32 {
 }
 
 export {
-  pyramidDescBytes, pyramidDescribeLevel, pyramidDescribeProjection, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
+  pyramidDescBytes, pyramidDescribeLevel, pyramidDescribeProjection, pyramidSumsScratchBytes, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
   pyramidGroupOrder, pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
   pyramidBatchScratchBytes, pyramidRefineU8,
   pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,

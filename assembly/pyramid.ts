@@ -146,44 +146,71 @@ export function pyramidDescribeProjection(dims: i32, weight: i32, lcm: i32, desc
   return chunks << 4;
 }
 
+/** Bytes of scratch pyramidSumsU8 needs for images of `cols` values: a u16 sum per value of an image row. */
+export function pyramidSumsScratchBytes(cols: i32): i32 {
+  return cols << 1;
+}
+
 /**
  * Writes the level's block sums of `rows` u8 images (rows of `stride` bytes) to out, one level row
- * each: level row r sums image r, or image order[r] when `order` (i32s) is not 0.
+ * each: level row r sums image r, or image order[r] when `order` (i32s) is not 0. scratch:
+ * pyramidSumsScratchBytes of the image's values.
  */
-export function pyramidSumsU8(x: usize, rows: i32, stride: i32, desc: usize, out: usize, order: usize): void {
+export function pyramidSumsU8(x: usize, rows: i32, stride: i32, desc: usize, out: usize, order: usize, scratch: usize): void {
   const rowBytes = word(desc, D_ROW_BYTES);
   for (let r = 0; r < rows; r++) {
     const dst = out + <usize>r * <usize>rowBytes, image = imageOf(order, r);
     memory.fill(dst, 0, rowBytes);
-    blockSumsRow(x + <usize>image * <usize>stride, desc, dst);
+    blockSumsRow(x + <usize>image * <usize>stride, desc, dst, scratch);
   }
 }
 
-function blockSumsRow(x: usize, desc: usize, dst: usize): void {
+/** The block sums of one image: per row of blocks, the sums of its image rows per value (imageRowSums), then of each block's columns. */
+function blockSumsRow(x: usize, desc: usize, dst: usize, columns: usize): void {
   const h = word(desc, D_H), w = word(desc, D_W), c = word(desc, D_C), bh = word(desc, D_BH), bw = word(desc, D_BW);
-  const fullRows = h / bh, fullCols = w / bw;
+  const fullRows = h / bh, fullCols = w / bw, pitch = w * c;
   for (let top = 0, i = 0; top < h; top += bh, i++) {
-    const height = min(bh, h - top);
+    imageRowSums(x + <usize>(top * pitch), min(bh, h - top), pitch, columns);
     for (let left = 0, j = 0; left < w; left += bw, j++) {
       const k = (i == fullRows ? 2 : 0) | (j == fullCols ? 1 : 0);
       const within = k == 0 ? i * fullCols + j : k == 1 ? i : k == 2 ? j : 0;
       const slot = classWord(desc, k, C_FIRST) + within * c;
-      const width = min(bw, w - left);
+      const from = columns + (<usize>(left * c) << 1), width = min(bw, w - left);
       for (let ch = 0; ch < c; ch++) {
-        store<u16>(dst + (<usize>(slot + ch) << 1), blockSum(x + <usize>((top * w + left) * c + ch), height, width, w * c, c));
+        let sum = 0;
+        for (let p = 0; p < width; p++) sum += <i32>load<u16>(from + (<usize>(p * c + ch) << 1));
+        store<u16>(dst + (<usize>(slot + ch) << 1), <u16>sum);
       }
     }
   }
 }
 
-/** Sum of a height x width block of one channel: pixels `step` bytes apart, rows `pitch` bytes apart. */
-function blockSum(x: usize, height: i32, width: i32, pitch: i32, step: i32): i32 {
-  let s = 0;
-  for (let y = 0; y < height; y++) {
-    const row = x + <usize>(y * pitch);
-    for (let p = 0; p < width; p++) s += <i32>load<u8>(row + <usize>(p * step));
+/**
+ * columns[v] (u16s) = the sum of value v over `height` image rows of `pitch` values at x, for every
+ * v < pitch. A block has at most MAX_BLOCK_PIXELS pixels, so height * 255 fits a u16 lane. The last
+ * 16 values are summed from a v128 that ends with the row, overlapping the one before: never read
+ * past the image.
+ */
+function imageRowSums(x: usize, height: i32, pitch: i32, columns: usize): void {
+  if (ASC_FEATURE_SIMD && pitch >= 16) {
+    for (let v = 0; v < pitch; v += 16) {
+      const at = min(v, pitch - 16);
+      let lo = i16x8.splat(0), hi = i16x8.splat(0);
+      for (let y = 0; y < height; y++) {
+        const b = v128.load(x + <usize>(y * pitch + at));
+        lo = i16x8.add(lo, i16x8.extend_low_i8x16_u(b));
+        hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(b));
+      }
+      v128.store(columns + (<usize>at << 1), lo);
+      v128.store(columns + (<usize>at << 1), hi, 16);
+    }
+    return;
   }
-  return s;
+  for (let v = 0; v < pitch; v++) {
+    let sum = 0;
+    for (let y = 0; y < height; y++) sum += <i32>load<u8>(x + <usize>(y * pitch + v));
+    store<u16>(columns + (<usize>v << 1), <u16>sum);
+  }
 }
 
 // Row-major bounds stop adding once a partial sum exceeds the threshold, checked every this many

@@ -73,9 +73,9 @@ function kernelBounds(query, train, shape, block, metric) {
     const rowBytes = K.pyramidDescribeLevel(shape[0], shape[1], shape[2], block[0], block[1], desc);
     const t = storeRows(c, train, stride), q = storeRows(c, query, stride);
     blocks.push(t, q);
-    const tl = alloc(n * rowBytes), ql = alloc(rowBytes);
-    K.pyramidSumsU8(t, n, stride, desc, tl, 0);
-    K.pyramidSumsU8(q, 1, stride, desc, ql, 0);
+    const tl = alloc(n * rowBytes), ql = alloc(rowBytes), sumsScratch = alloc(K.pyramidSumsScratchBytes(train.cols));
+    K.pyramidSumsU8(t, n, stride, desc, tl, 0, sumsScratch);
+    K.pyramidSumsU8(q, 1, stride, desc, ql, 0, sumsScratch);
     const cols = alloc(K.pyramidColumnsBytes(n, desc)), out = alloc(Math.ceil(n / 8) * 32);
     K.pyramidColumnsU8(tl, n, desc, cols, 0);
     K.pyramidColumnBoundsU8(METRIC_CODES[metric], ql, cols, n, desc, out);
@@ -123,6 +123,61 @@ function boundData(rng, cols) {
 
 const bounds = suite('pyramid bounds');
 
+/**
+ * A level row as pyramidDescribeLevel lays it out: the sums of whole blocks, of the right edge
+ * column, of the bottom edge row, then of the corner, each class padded with zeros to 8 sums.
+ */
+function levelRowReference(x, [h, w, c], [bh, bw]) {
+  const fullRows = Math.floor(h / bh), fullCols = Math.floor(w / bw), edgeRows = h % bh > 0 ? 1 : 0, edgeCols = w % bw > 0 ? 1 : 0;
+  const first = [];
+  let slots = 0;
+  for (let k = 0; k < 4; k++) {
+    first.push(slots);
+    slots += Math.ceil((((k & 2) ? edgeRows : fullRows) * ((k & 1) ? edgeCols : fullCols) * c) / 8) * 8;
+  }
+  const row = new Uint16Array(slots), sums = blockSums(x, [h, w, c], [bh, bw]);
+  let at = 0;
+  for (let i = 0; i * bh < h; i++) {
+    for (let j = 0; j * bw < w; j++) {
+      const k = (i === fullRows ? 2 : 0) | (j === fullCols ? 1 : 0);
+      const within = k === 0 ? i * fullCols + j : k === 1 ? i : k === 2 ? j : 0;
+      for (let ch = 0; ch < c; ch++) row[first[k] + within * c + ch] = sums[at++].sum;
+    }
+  }
+  return row;
+}
+
+bounds('block sums of every level row equal the plain sums, on every build', async () => {
+  const rng = mulberry32(5);
+  // Rows narrower than a v128, rows not a multiple of 16 values, 3 channels, blocks of 128 pixels, all-255 images.
+  const cases = [
+    { shape: [5, 3, 1], block: [2, 2] }, { shape: [4, 7, 3], block: [3, 2] }, { shape: [9, 10, 3], block: [4, 4] },
+    { shape: [28, 28, 1], block: [7, 7] }, { shape: [28, 28, 1], block: [2, 2] }, { shape: [1, 784, 1], block: [1, 49] },
+    { shape: [16, 8, 1], block: [16, 8] }, { shape: [32, 32, 3], block: [8, 8] }, { shape: [17, 33, 1], block: [11, 11] },
+  ];
+  await eachBuild(async (build) => {
+    const c = core(), K = pyramidKernels(c);
+    for (const { shape, block } of cases) {
+      const cols = shape[0] * shape[1] * shape[2], stride = paddedStride(cols, 1), n = 5;
+      const x = randomU8(rng, n, cols);
+      x.data.fill(255, 0, cols);
+      const desc = c.alloc(K.pyramidDescBytes());
+      const rowBytes = K.pyramidDescribeLevel(...shape, ...block, desc);
+      const t = storeRows(c, x, stride), out = c.alloc(n * rowBytes), scratch = c.alloc(K.pyramidSumsScratchBytes(cols));
+      try {
+        K.pyramidSumsU8(t, n, stride, desc, out, 0, scratch);
+        for (let r = 0; r < n; r++) {
+          const want = levelRowReference(x.data.subarray(r * cols, (r + 1) * cols), shape, block);
+          assert.is(rowBytes, want.length * 2, `${build} ${shape} ${block}: row bytes`);
+          assert.equal(Array.from(new Uint16Array(c.u8.slice(out + r * rowBytes, out + (r + 1) * rowBytes).buffer)), Array.from(want), `${build} ${shape} ${block} row ${r}`);
+        }
+      } finally {
+        for (const p of [desc, t, out, scratch]) c.free(p);
+      }
+    }
+  });
+});
+
 bounds('equal the exact reference and never exceed the distance, on every build', async () => {
   await eachBuild(async (build) => {
     const rng = mulberry32(4242);
@@ -155,9 +210,9 @@ bounds('refinement keeps exactly the rows whose bound is at most tau, in order',
       const desc = c.alloc(K.pyramidDescBytes());
       const rowBytes = K.pyramidDescribeLevel(...shape, ...block, desc);
       const t = storeRows(c, train, stride), q = storeRows(c, query, stride);
-      const tl = c.alloc(40 * rowBytes), ql = c.alloc(2 * rowBytes);
-      K.pyramidSumsU8(t, 40, stride, desc, tl, 0);
-      K.pyramidSumsU8(q, 2, stride, desc, ql, 0);
+      const tl = c.alloc(40 * rowBytes), ql = c.alloc(2 * rowBytes), sumsScratch = c.alloc(K.pyramidSumsScratchBytes(cols));
+      K.pyramidSumsU8(t, 40, stride, desc, tl, 0, sumsScratch);
+      K.pyramidSumsU8(q, 2, stride, desc, ql, 0, sumsScratch);
       const pitch = 4 * 40, lists = c.alloc(2 * pitch), out = c.alloc(2 * pitch), counts = c.alloc(8), tauPtr = c.alloc(8), scratch = c.alloc(K.pyramidBatchScratchBytes(2));
       // Query 0 refines the odd rows, query 1 every row.
       const odd = Array.from({ length: 20 }, (_, i) => 2 * i + 1), every = Array.from({ length: 40 }, (_, i) => i);
@@ -173,7 +228,7 @@ bounds('refinement keeps exactly the rows whose bound is at most tau, in order',
         assert.equal(Array.from(c.i32.subarray(base, base + got)), want, `${build} ${metric} query ${i}: kept rows`);
         assert.equal(Array.from(c.i32.subarray(boundBase, boundBase + got)), want.map((j) => all[i][j]), `${build} ${metric} query ${i}: their bounds`);
       });
-      for (const p of [desc, t, q, tl, ql, lists, out, counts, tauPtr, scratch]) c.free(p);
+      for (const p of [desc, t, q, tl, ql, sumsScratch, lists, out, counts, tauPtr, scratch]) c.free(p);
     }
   });
 });
@@ -225,8 +280,8 @@ levels('pyramidGroupOrder: a permutation with tight groups; group boxes hold exa
   const rowBytes = K.pyramidDescribeLevel(...shape, ...block, desc);
   for (const n of [1, 7, 8, 21, 64]) {
     const x = randomU8(rng, n, 270), stride = paddedStride(270, 1);
-    const t = storeRows(c, x, stride), rows = c.alloc(n * rowBytes), boxes = c.alloc(K.pyramidGroupBoxesBytes(n, desc, 8));
-    K.pyramidSumsU8(t, n, stride, desc, rows, 0);
+    const t = storeRows(c, x, stride), rows = c.alloc(n * rowBytes), boxes = c.alloc(K.pyramidGroupBoxesBytes(n, desc, 8)), sumsScratch = c.alloc(K.pyramidSumsScratchBytes(270));
+    K.pyramidSumsU8(t, n, stride, desc, rows, 0, sumsScratch);
     K.pyramidGroupBoxesU8(rows, n, desc, boxes, 0, 8);
     // The boxes are the columns (pyramidColumnsU8) of one row of elementwise minima per group, then of maxima.
     const groups = Math.ceil(n / 8), width = rowBytes / 2, half = K.pyramidGroupBoxesBytes(n, desc, 8) / 2;
@@ -243,7 +298,7 @@ levels('pyramidGroupOrder: a permutation with tight groups; group boxes hold exa
     }
     c.free(cols);
     c.free(ext);
-    for (const p of [t, rows, boxes]) c.free(p);
+    for (const p of [t, rows, boxes, sumsScratch]) c.free(p);
   }
   c.free(desc);
 });

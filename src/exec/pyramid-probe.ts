@@ -32,13 +32,14 @@ export function coarseKeepShare(t: TrainingRows, shape: Shape | null, x: Matrix,
       const desc = scope.alloc(kernels.pyramidDescBytes(), 'a pyramid level descriptor');
       const rowBytes = kernels.pyramidDescribeLevel(geometry[0], geometry[1], geometry[2], block[0], block[1], desc);
       const rows = scope.alloc(byteSize('a pyramid level', n, rowBytes), 'a pyramid level');
-      for (const chunk of sample.chunks) kernels.pyramidSumsU8(chunk.ptr, chunk.rows, t.stride, desc, rows + chunk.first * rowBytes, 0);
+      const scratch = scope.alloc(kernels.pyramidSumsScratchBytes(t.cols), 'pyramid scratch');
+      for (const chunk of sample.chunks) kernels.pyramidSumsU8(chunk.ptr, chunk.rows, t.stride, desc, rows + chunk.first * rowBytes, 0, scratch);
       const cols = scope.alloc(kernels.pyramidColumnsBytes(n, desc), 'a pyramid level');
       kernels.pyramidColumnsU8(rows, n, desc, cols, 0);
       const q = scope.alloc(byteSize('query rows', m, t.stride), 'query rows');
       writeRows(c, x, 0, m, q, t.stride);
       const qRows = scope.alloc(byteSize('query levels', m, rowBytes), 'query levels');
-      kernels.pyramidSumsU8(q, m, t.stride, desc, qRows, 0);
+      kernels.pyramidSumsU8(q, m, t.stride, desc, qRows, 0, scratch);
       const bounds = scope.alloc(byteSize('pyramid bounds', Math.ceil(n / 8) * 8, 4), 'pyramid bounds');
       let kept = 0;
       for (let j = 0; j < m; j++) {

@@ -28,7 +28,8 @@ export type Shape = [number, number, number];
 export interface PyramidKernels {
   pyramidDescBytes(): number;
   pyramidDescribeLevel(h: number, w: number, c: number, bh: number, bw: number, desc: number): number;
-  pyramidSumsU8(x: number, rows: number, stride: number, desc: number, out: number, order: number): void;
+  pyramidSumsScratchBytes(cols: number): number;
+  pyramidSumsU8(x: number, rows: number, stride: number, desc: number, out: number, order: number, scratch: number): void;
   pyramidColumnsBytes(n: number, desc: number): number;
   pyramidColumnsU8(rows: number, n: number, desc: number, out: number, order: number): void;
   pyramidColumnBoundsU8(metric: number, q: number, cols: number, n: number, desc: number, out: number): void;
@@ -161,7 +162,7 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
       // The coarsest level in row order gives the chunk's order; then every level follows it.
       await c.scopedAsync(async (temp) => {
         const rowSums = t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, first.rowBytes), 'a pyramid level'));
-        const scratch = parts.map(() => temp.alloc(LEVEL_ROWS_SCRATCH_BYTES, 'pyramid scratch'));
+        const scratch = parts.map(() => temp.alloc(levelRowsScratchBytes(t), 'pyramid scratch'));
         // Projection levels share their coefficients: the finest is projected once, in row order, and every level copies a prefix of it.
         const finest = levels[levels.length - 1]!;
         const projected = projection === null ? null : t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, finest.rowBytes), 'a pyramid level'));
@@ -206,8 +207,10 @@ const PROJECTION_MIN_COLS = 32;
 // projection 0.67 s; 20,000 rows 0.76 s against 0.98 s; 60,000 rows 1.95 s against 1.76 s.
 const PROJECTION_MIN_ROWS = 32768;
 
-/** Bytes of scratch a levelRowsCall may use (pyramidProjectU8: 4 coefficients). */
-const LEVEL_ROWS_SCRATCH_BYTES = 16;
+/** Bytes of scratch a levelRowsCall may use: pyramidSumsU8's, or pyramidProjectU8's 4 coefficients. */
+function levelRowsScratchBytes(t: StoredRows): number {
+  return Math.max(16, pyramidKernels(t.core).pyramidSumsScratchBytes(t.cols));
+}
 
 /**
  * The coefficients of a squared-L2 pyramid's projection levels (PROJECTION_DIMS clipped to the
@@ -243,7 +246,7 @@ function projectionBytes(t: StoredRows, dims: number[]): number {
 /** The kernel call that writes the level rows of `rows` u8 rows at x (rows of the set's stride) to out, image order[r] for row r when order is not 0. */
 function levelRowsCall(p: Pyramid, level: PyramidLevel, x: number, rows: number, out: number, order: number, scratch: number): KernelCall {
   const stride = p.rows.stride, projection = p.projection;
-  if (projection === null) return ['pyramidSumsU8', x, rows, stride, level.desc, out, order];
+  if (projection === null) return ['pyramidSumsU8', x, rows, stride, level.desc, out, order, scratch];
   return ['pyramidProjectU8', x, rows, stride, projection.weights, level.dims, projection.offsets, projection.delta, out, level.rowBytes, order, scratch];
 }
 
@@ -389,7 +392,7 @@ interface Lane {
   frame: number;
   /** f64 counters: exact distances, then each level's (query, row) pairs. */
   stats: number;
-  /** LEVEL_ROWS_SCRATCH_BYTES for the query level rows. */
+  /** levelRowsScratchBytes for the query level rows. */
   scratch: number;
 }
 
@@ -403,7 +406,7 @@ function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, 
     seedDist: block('seed distances', batch, k, 4), seedIdx: block('seed indices', batch, k, 4),
     frame: scope.alloc(kernels.pyramidFrameBytes(levels), 'pyramid search frame'),
     stats: block('pyramid stats', 1 + levels, 8),
-    scratch: scope.alloc(LEVEL_ROWS_SCRATCH_BYTES, 'pyramid scratch'),
+    scratch: scope.alloc(levelRowsScratchBytes(t), 'pyramid scratch'),
   };
   // The frame, in the word order of assembly/pyramid.ts (F_METRIC ... F_LEVELS, F_GROUP_SCRATCH, then per level).
   const words = [
