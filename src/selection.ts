@@ -158,6 +158,8 @@ export interface KnnCrossValidation {
   folds: number;
   results: ({ k: number } & CrossValidationResult)[];
   bestK: number;
+  /** How the folds searched: each fold's algorithm, and the share of (validation row, training row) pairs, over all folds, whose exact distance was computed. */
+  search: { algorithms: ('brute' | 'pyramid')[]; exactShare: number };
 }
 
 export interface KnnCrossValidationOptions {
@@ -186,6 +188,7 @@ export const MAX_KS = 1000;
 /**
  * Cross-validates kNN for every k in `ks` with one neighbour search per fold at the largest k:
  * votes for smaller k come from the same sorted neighbours. bestK: highest mean, smallest k on ties.
+ * With algorithm 'auto' the first fold decides how to search and the other folds follow it.
  */
 export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCrossValidationOptions | null): Promise<KnnCrossValidation> {
   const opts = checkOptions(options, 'options', ['ks', 'folds', 'metric', 'algorithm', 'shape', 'onProgress', 'signal']);
@@ -205,8 +208,11 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
   let done = 0;
   // One neighbour search per fold at the largest k serves every k. Each search already spreads
   // its queries over the workers, so the folds run one after another.
+  let algorithm = opts.algorithm ?? 'auto';
+  const algorithms: ('brute' | 'pyramid')[] = [];
+  let exact = 0, pairs = 0;
   for (const fold of folds) {
-    const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2', algorithm: opts.algorithm ?? 'auto' });
+    const knn = new KNearestNeighbor({ k: kMax, metric: opts.metric ?? 'l2', algorithm });
     try {
       const trainLabels = Int32Array.from(fold.train, (i) => labels[i]!);
       await knn.train(takeRows(x, fold.train), trainLabels, { shape: opts.shape });
@@ -214,6 +220,13 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
       const { indices } = await knn.kneighbors(takeRows(x, fold.val), { onProgress: (d) => onProgress?.(before + d, total), signal });
       const truth = Int32Array.from(fold.val, (i) => labels[i]!);
       ks.forEach((k, i) => perK[i]!.push(accuracy(voteLabels(indices, kMax, trainLabels, numClasses, k), truth)));
+      const stats = knn.lastStats!;
+      algorithms.push(stats.algorithm);
+      exact += stats.exact;
+      pairs += stats.queries * stats.rows;
+      // 'auto' decides on the first fold (its probe, build and timed sample); the other folds hold
+      // as many rows of the same data, so they search the same way without deciding again.
+      if (algorithm === 'auto') algorithm = stats.algorithm;
     } finally {
       knn.dispose();
     }
@@ -222,7 +235,7 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
   const results = ks.map((k, i) => ({ k, accuracies: perK[i]!, ...meanStd(perK[i]!) }));
   let best = results[0]!;
   for (const r of results) if (r.mean > best.mean || (r.mean === best.mean && r.k < best.k)) best = r;
-  return { folds: folds.length, results, bestK: best.k };
+  return { folds: folds.length, results, bestK: best.k, search: { algorithms, exactShare: pairs > 0 ? exact / pairs : 0 } };
 }
 
 /** Checks a list of ks: 1 to MAX_KS positive integers, none above the smallest training fold. */

@@ -307,7 +307,8 @@ Cv('--json equals crossValidateKnn in-process; --plot writes an SVG', async () =
   const plot = join(tmp, 'cv.svg');
   const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3,5', '--folds', '3', '--plot', plot, '--json');
   const out = jsonOf(r);
-  assert.equal(Object.keys(out).sort(), ['algorithm', 'bestK', 'folds', 'metric', 'nTrain', 'results', 'threads']);
+  assert.equal(Object.keys(out).sort(), ['algorithm', 'bestK', 'folds', 'metric', 'nTrain', 'results', 'search', 'threads']);
+  assert.equal(out.search.algorithms.length, 3);
   assert.is(out.metric, 'l2');
   assert.is(out.nTrain, N_TRAIN);
   assert.is(out.folds, 3);
@@ -334,13 +335,14 @@ Cv('--metric l1 and --train-limit, on CIFAR-10 too', async () => {
   assert.equal(cifar, JSON.parse(JSON.stringify({ algorithm: 'auto', metric: 'l2', nTrain: 240, threads: cifar.threads, ...cifarExpected })));
 });
 
-Cv('without --json prints one line per k and the best k', () => {
+Cv('without --json prints one line per k, the best k and how the folds searched', () => {
   const r = cli('cv', '--data', IDX_DIR, '--ks', '1,3', '--folds', '2');
   assert.is(r.code, 0, describe(r));
   const lines = r.stdout.trimEnd().split('\n');
-  assert.is(lines.length, 3);
+  assert.is(lines.length, 4);
   assert.match(lines[0], /^k=\s*1\s+accuracy \d+\.\d\d% ± \d+\.\d\d/);
   assert.match(lines[2], /^best k: [13]$/);
+  assert.match(lines[3], /^searched by (brute|pyramid) in 2\/2 folds, [\d.]+% of the exact distances computed$/);
 });
 
 Cv('without --ks: the library\'s list, less the ks above the smallest training fold', async () => {

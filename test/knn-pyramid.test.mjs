@@ -3,7 +3,7 @@
 // load, and refuses what it cannot bound.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, headRows, KNearestNeighbor, loadSample } from '../dist/node.js';
+import { init, crossValidateKnn, headRows, KNearestNeighbor, loadSample } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { mulberry32, randomF32, randomLabels, randomU8, rejects, throws } from './helpers.mjs';
 
@@ -70,6 +70,21 @@ test("'auto' decides at the first search: a sample of queries timed both ways, w
     assert.is(auto.lastStats.queries, 20);
     for (const m of [brute, auto]) m.dispose();
   }
+});
+
+test('crossValidateKnn: the same accuracies by pyramid, brute force and auto; search says how each fold searched', async () => {
+  const x = headRows(train.X, 1000), y = train.y.subarray(0, 1000);
+  const runs = {};
+  for (const algorithm of ['brute', 'pyramid', 'auto']) runs[algorithm] = await crossValidateKnn(x, y, { ks: [1, 4, 9], folds: 4, metric: 'l1', algorithm, shape });
+  for (const algorithm of ['pyramid', 'auto']) {
+    assert.equal(runs[algorithm].results, runs.brute.results, `${algorithm}: accuracies`);
+    assert.is(runs[algorithm].bestK, runs.brute.bestK);
+  }
+  assert.equal(runs.brute.search, { algorithms: ['brute', 'brute', 'brute', 'brute'], exactShare: 1 });
+  assert.equal(runs.pyramid.search.algorithms, ['pyramid', 'pyramid', 'pyramid', 'pyramid']);
+  assert.ok(runs.pyramid.search.exactShare > 0 && runs.pyramid.search.exactShare < 0.5, `pyramid exact share ${runs.pyramid.search.exactShare}`);
+  // 750-row folds are below 'auto''s minimum for a pyramid: the first fold decides brute force, and the others follow.
+  assert.equal(runs.auto.search, runs.brute.search);
 });
 
 test("'auto' builds no pyramid for rows its bounds would not prune (uniform noise)", async () => {

@@ -32,5 +32,13 @@ export async function runCv(flags: ParsedFlags): Promise<void> {
   } else {
     for (const r of cv.results) console.log(`k=${String(r.k).padStart(3)}  accuracy ${(r.mean * 100).toFixed(2)}% ± ${(r.std * 100).toFixed(2)}`);
     console.log(`best k: ${cv.bestK}`);
+    console.log(`searched by ${searchedBy(cv.search.algorithms)}, ${(cv.search.exactShare * 100).toPrecision(3)}% of the exact distances computed`);
   }
+}
+
+/** "pyramid in 5/5 folds", or "brute in 1/5 folds, pyramid in 4/5 folds". */
+function searchedBy(algorithms: string[]): string {
+  const counts = new Map<string, number>();
+  for (const a of algorithms) counts.set(a, (counts.get(a) ?? 0) + 1);
+  return [...counts].map(([a, n]) => `${a} in ${n}/${algorithms.length} folds`).join(', ');
 }
