@@ -32,7 +32,7 @@ export interface KNearestNeighborOptions {
   /**
    * 'brute' computes every distance; 'pyramid' (u8 rows, L1 or L2) skips most of them with exact
    * block-sum bounds and returns the same neighbours; 'auto' (default) builds the pyramid at train
-   * time for u8 data of at least 4,096 rows (L1) or 16,384 rows (L2), when it fits, and uses
+   * time for u8 data of at least 4,096 rows, when it fits, and uses
    * whichever of the two a timed sample of the first queries shows faster. Both run on the pool.
    */
   algorithm?: Algorithm;
@@ -97,20 +97,25 @@ interface TrainedState {
 // Queries timed with each algorithm when 'auto' chooses: a 32nd of the first call's queries, from
 // 16 to 64 (enough to keep every worker busy). Their answers are kept from whichever search wins.
 const AUTO_SAMPLE = { min: 16, max: 64, share: 1 / 32 };
+// Queries both searches run once, untimed, before the timed sample: a kernel's first calls run
+// before V8's optimizing tier (on every fresh worker too), which favoured brute force. Measured on
+// 10,000-row L2 cross-validation in fresh processes: without it, 'auto' chose the (faster) pyramid
+// in 2 of 3 runs on one thread and 0 of 3 on two workers.
+const AUTO_WARM_QUERIES = 16;
 // Queries of the probe before 'auto' builds a pyramid (coarseKeepShare), and the share of sample
 // pairs its coarsest level may keep. Measured with 16 queries: Fashion-MNIST 0.08 (L1) and 0.20
 // (L2) with the image shape, 0.12 and 0.29 without; uniform noise and the synthetic CIFAR-10
 // (uniform bytes) 1.00 for both.
 const PROBE_QUERIES = 16;
 const AUTO_MAX_KEEP = 0.5;
-// 'auto' builds no pyramid for fewer training rows. Measured on Fashion-MNIST 10,000-row
-// cross-validation (8,000-row folds, ks 1..20), with group pruning: L1 'auto' 1.91x faster than brute
-// force on one thread, 1.62x on two; L2 with a 4,096-row threshold 1.12x on one thread and 0.98x on
-// two (its bounds prune about a third as well as L1's: the probe, build and timed sample eat the
-// gain), so L2 waits for more rows; measured again with super-groups, 4-row exact runs and two block
-// levels: 1.30x on one thread, 0.99x on two. At 60,000 rows, one thread, 'auto''s first call
-// (build and timed sample included): L1 5.5x, L2 4.5x (projection levels).
-const AUTO_MIN_ROWS: Record<'l1' | 'l2', number> = { l1: 4096, l2: 16384 };
+// 'auto' builds no pyramid for fewer training rows, L1 or L2. Measured on Fashion-MNIST, L2, k = 5,
+// 2,000 queries, medians of 3 fresh models (first call: probe, build, warm-up and timed sample
+// included): 4,096 rows 244 ms brute force against 140 ms 'auto' on one thread, 135 against 105 on two
+// workers; 8,000 rows 470 against 242, 257 against 182; 16,000 rows 939 against 453, 493 against 287.
+// Cross-validation (10,000 rows, ks 1..20, 5 folds, the first fold deciding): L2 1.4x faster than
+// brute force on one thread, 1.3x on two. L2 used to wait for 16,384 rows, when every fold decided
+// anew and the timed sample ran the pyramid's kernels cold.
+const AUTO_MIN_ROWS = 4096;
 
 /**
  * k-nearest-neighbour classifier: train memorizes the images (copied once into wasm memory,
@@ -190,9 +195,8 @@ export class KNearestNeighbor {
     if (this.metric === 'cosine') return brute("'auto' with the cosine metric: pyramids bound L1 and L2");
     if (!state.rows.isU8) return brute("'auto' with f32 rows: pyramids bound u8 pixels");
     if (this.algorithm === 'pyramid') return { ...state, reason: "algorithm 'pyramid'" };
-    const least = AUTO_MIN_ROWS[this.metric as 'l1' | 'l2'];
     if (incremental) return brute("'auto' after add() or clearClass(): train() again to build a pyramid");
-    if (state.rows.rows < least) return brute(`'auto' builds a pyramid from ${least.toLocaleString('en-US')} training rows for ${this.metric.toUpperCase()}; there are ${state.rows.rows.toLocaleString('en-US')}`);
+    if (state.rows.rows < AUTO_MIN_ROWS) return brute(`'auto' builds a pyramid from ${AUTO_MIN_ROWS.toLocaleString('en-US')} training rows; there are ${state.rows.rows.toLocaleString('en-US')}`);
     return state;
   }
 
@@ -271,6 +275,9 @@ export class KNearestNeighbor {
       // Time both on the first queries and keep the winner's answers for them.
       const rows = Math.min(x.rows, Math.max(AUTO_SAMPLE.min, Math.min(AUTO_SAMPLE.max, Math.floor(x.rows * AUTO_SAMPLE.share))));
       const sample = headRows(x, rows), signal = options.signal;
+      const warm = headRows(x, Math.min(x.rows, AUTO_WARM_QUERIES));
+      await searchNeighbors(state.rows, warm, k, { signal });
+      await searchPyramid(pyramid, warm, k, metric, { signal });
       const t0 = performance.now();
       const viaBrute = await searchNeighbors(state.rows, sample, k, { signal });
       const t1 = performance.now();

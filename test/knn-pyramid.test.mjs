@@ -53,15 +53,9 @@ test("'auto' decides at the first search: a sample of queries timed both ways, w
     assert.equal(arr(got.distances), arr(want.distances), `${metric}: distances`);
     const stats = auto.lastStats;
     assert.is(stats.queries, 200);
-    if (metric === 'l2') {
-      // Below AUTO_MIN_ROWS for L2: no pyramid, and the reason says so.
-      assert.is(stats.algorithm, 'brute');
-      assert.match(stats.reason, /16,384 training rows for L2; there are 5,000/);
-    } else {
-      assert.match(stats.reason, /^'auto': on 16 queries, brute force took [\d.]+ ms and the pyramid [\d.]+ ms$/);
-      if (stats.algorithm === 'brute') assert.is(stats.exact, 200 * 5000);
-      else assert.ok(stats.exact < 200 * 5000 / 2 && stats.levels[0].reached < 200 * 5000, `${JSON.stringify(stats)}`);
-    }
+    assert.match(stats.reason, /^'auto': on 16 queries, brute force took [\d.]+ ms and the pyramid [\d.]+ ms$/);
+    if (stats.algorithm === 'brute') assert.is(stats.exact, 200 * 5000);
+    else assert.ok(stats.exact < 200 * 5000 / 2 && stats.levels[0].reached < 200 * 5000, `${JSON.stringify(stats)}`);
     assert.equal(progress.at(-1), [200, 200], `${metric}: progress ends at the total`);
     assert.ok(progress.every(([done], i) => i === 0 || done >= progress[i - 1][0]), `${metric}: progress never goes back`);
     // The choice holds for the model's later searches.
@@ -69,6 +63,15 @@ test("'auto' decides at the first search: a sample of queries timed both ways, w
     assert.is(auto.lastStats.algorithm, stats.algorithm);
     assert.is(auto.lastStats.queries, 20);
     for (const m of [brute, auto]) m.dispose();
+  }
+  // Below AUTO_MIN_ROWS (4,096), L1 or L2: no pyramid, and the reason says so.
+  for (const metric of ['l1', 'l2']) {
+    const few = new KNearestNeighbor({ k: 4, metric });
+    await few.train(headRows(big.train.X, 4095), big.train.y.subarray(0, 4095), { shape: big.shape });
+    await few.kneighbors(headRows(big.test.X, 10));
+    assert.is(few.lastStats.algorithm, 'brute');
+    assert.is(few.lastStats.reason, "'auto' builds a pyramid from 4,096 training rows; there are 4,095");
+    few.dispose();
   }
 });
 
