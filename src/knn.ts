@@ -112,8 +112,8 @@ const AUTO_MAX_KEEP = 0.5;
 // 2,000 queries, medians of 3 fresh models (first call: probe, build, warm-up and timed sample
 // included): 4,096 rows 244 ms brute force against 140 ms 'auto' on one thread, 135 against 105 on two
 // workers; 8,000 rows 470 against 242, 257 against 182; 16,000 rows 939 against 453, 493 against 287.
-// Cross-validation (10,000 rows, ks 1..20, 5 folds, the first fold deciding): L2 1.4x faster than
-// brute force on one thread, 1.3x on two. L2 used to wait for 16,384 rows, when every fold decided
+// Cross-validation (10,000 rows, ks 1..20, 5 folds, the first fold deciding): L2 1.48x faster than
+// brute force on one thread, 1.41x on two. L2 used to wait for 16,384 rows, when every fold decided
 // anew and the timed sample ran the pyramid's kernels cold.
 const AUTO_MIN_ROWS = 4096;
 
