@@ -4,7 +4,7 @@
 // Weight rows have `stride` i16s (zero past the row's columns); |w| <= 2048 and at most 1024
 // columns keep every coefficient, and every difference of two, below 2^31.
 import { sumI32x4 } from './common';
-import { imageOf, PROJECTION_MAX } from './pyramid';
+import { imageOf, lanesSums4, PROJECTION_MAX } from './pyramid';
 
 /**
  * Coefficients of `rows` u8 rows (x: rows of `stride` bytes) against `dims` weight rows: the i32
@@ -20,22 +20,65 @@ export function projectionCoefficientsU8(x: usize, rows: i32, stride: i32, weigh
 /**
  * A projection level's rows of `rows` u8 rows: level row r holds, for i < dims, the u16
  * clamp(floor((w_i . x - offsets[i]) / delta), 0, PROJECTION_MAX) of image r (order[r] when
- * `order`, i32s, is not 0), zero past dims up to rowBytes. scratch: 16 bytes of the caller's.
+ * `order`, i32s, is not 0), zero past dims up to rowBytes. scratch: 32 bytes of the caller's.
  */
 export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usize, dims: i32, offsets: usize, delta: i32, out: usize, rowBytes: i32, order: usize, scratch: usize): void {
-  const c = scratch;
-  for (let r = 0; r < rows; r++) {
-    const row = x + <usize>imageOf(order, r) * <usize>stride, dst = out + <usize>r * <usize>rowBytes;
-    memory.fill(dst, 0, rowBytes);
+  for (let r = 0; r < rows; r += 2) {
+    // Two rows at a time (the last alone repeats itself), so that each weight loaded serves both.
+    const r1 = min(r + 1, rows - 1);
+    const row0 = x + <usize>imageOf(order, r) * <usize>stride, row1 = x + <usize>imageOf(order, r1) * <usize>stride;
+    const dst0 = out + <usize>r * <usize>rowBytes, dst1 = out + <usize>r1 * <usize>rowBytes;
+    memory.fill(dst0, 0, rowBytes);
+    memory.fill(dst1, 0, rowBytes);
     for (let i = 0; i < dims; i += 4) {
       const n = min(4, dims - i);
-      coefficients4(row, stride, weights, i, n, c);
-      for (let j = 0; j < n; j++) {
-        const v = load<i32>(c + (<usize>j << 2)) - load<i32>(offsets + (<usize>(i + j) << 2));
-        store<u16>(dst + (<usize>(i + j) << 1), v <= 0 ? 0 : min(PROJECTION_MAX, <i32>(<u32>v / <u32>delta)));
-      }
+      coefficients4x2(row0, row1, stride, weights, i, n, scratch);
+      quantize(scratch, n, offsets, i, delta, dst0);
+      quantize(scratch + 16, n, offsets, i, delta, dst1);
     }
   }
+}
+
+/** Level values of coefficients i .. i + n - 1 (at c, i32s): clamp(floor((c - offset) / delta), 0, PROJECTION_MAX) as u16s at dst. */
+// @ts-ignore: decorator
+@inline function quantize(c: usize, n: i32, offsets: usize, i: i32, delta: i32, dst: usize): void {
+  for (let j = 0; j < n; j++) {
+    const v = load<i32>(c + (<usize>j << 2)) - load<i32>(offsets + (<usize>(i + j) << 2));
+    store<u16>(dst + (<usize>(i + j) << 1), v <= 0 ? 0 : min(PROJECTION_MAX, <i32>(<u32>v / <u32>delta)));
+  }
+}
+
+/** coefficients4 of two rows x0 and x1: x0's to out, x1's to out + 16. */
+function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, first: i32, n: i32, out: usize): void {
+  if (!ASC_FEATURE_SIMD) {
+    coefficients4(x0, stride, weights, first, n, out);
+    coefficients4(x1, stride, weights, first, n, out + 16);
+    return;
+  }
+  const w0 = weights + <usize>first * <usize>stride * 2, pitch = <usize>stride * 2;
+  // Rows past n repeat the last: their sums are not stored.
+  const w1 = w0 + pitch * <usize>min(1, n - 1), w2 = w0 + pitch * <usize>min(2, n - 1), w3 = w0 + pitch * <usize>min(3, n - 1);
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+  for (let c = 0; c < stride; c += 16) {
+    const u = v128.load(x0 + c), ulo = i16x8.extend_low_i8x16_u(u), uhi = i16x8.extend_high_i8x16_u(u);
+    const v = v128.load(x1 + c), vlo = i16x8.extend_low_i8x16_u(v), vhi = i16x8.extend_high_i8x16_u(v);
+    const at = <usize>c << 1;
+    let lo = v128.load(w0 + at), hi = v128.load(w0 + at, 16);
+    a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
+    b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    lo = v128.load(w1 + at); hi = v128.load(w1 + at, 16);
+    a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
+    b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    lo = v128.load(w2 + at); hi = v128.load(w2 + at, 16);
+    a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
+    b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    lo = v128.load(w3 + at); hi = v128.load(w3 + at, 16);
+    a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
+    b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+  }
+  v128.store(out, lanesSums4(a0, a1, a2, a3));
+  v128.store(out, lanesSums4(b0, b1, b2, b3), 16);
 }
 
 /** w_i . x for weight rows first .. first + n - 1 (n <= 4) to out (i32s). */

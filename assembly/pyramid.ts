@@ -959,7 +959,7 @@ function exactRun(metric: i32, q: usize, t: usize, stride: i32, held: usize, n: 
 
 /** The sums of the lanes of s0, s1, s2, s3, in 4 lanes. */
 // @ts-ignore: decorator
-@inline function lanesSums4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+@inline export function lanesSums4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
   const a = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 1, 4, 5), v128.shuffle<i32>(s0, s1, 2, 3, 6, 7));
   const b = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 1, 4, 5), v128.shuffle<i32>(s2, s3, 2, 3, 6, 7));
   return i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));

@@ -142,7 +142,7 @@ function blocks(c) {
 
 /** pyramidProjectU8 of `rows` rows at x into a new block; returns its pointer and a copy of its u16s. */
 function projectRows(c, mem, x, rows, stride, projection, level, order = 0) {
-  const out = mem.alloc(rows * level.rowBytes), scratch = mem.alloc(16);
+  const out = mem.alloc(rows * level.rowBytes), scratch = mem.alloc(32);
   c.u8.fill(0xab, out, out + rows * level.rowBytes); // the kernel must write every byte, padding included
   c.kernels.pyramidProjectU8(x, rows, stride, projection.weights, level.dims, projection.offsets, projection.delta, out, level.rowBytes, order, scratch);
   return { ptr: out, values: new Uint16Array(c.u8.slice(out, out + rows * level.rowBytes).buffer) };
