@@ -604,9 +604,8 @@ function uniformSquares(desc: usize): bool {
 /**
  * Refines one query's list from its read position (at readAt) while its rows are below `end` (a
  * window), appending in order, at its kept position (at keptAt), the rows whose bound is at most
- * tau with their bounds; both positions are stored back. The level's constants are read once, out
- * of the row loop. A row and its bound are written whether kept or not: a branch on it would
- * mispredict.
+ * tau with their bounds (keepRow); both positions are stored back. The level's constants are read
+ * once, out of the row loop.
  */
 // @ts-ignore: decorator
 @inline function refineRows(kind: i32, q: usize, t: usize, desc: usize, tau: i32, list: usize, bounds: usize, count: i32, end: i32, readAt: usize, keptAt: usize): void {
@@ -638,9 +637,7 @@ function uniformSquares(desc: usize): bool {
       stays = p <= scaledLimit;
       b = ceilQuotient(p, desc);
     }
-    store<i32>(list + (<usize>k << 2), row);
-    store<i32>(bounds + (<usize>k << 2), b);
-    k += <i32>stays;
+    k = keepRow(list, bounds, k, row, b, stays);
   }
   store<i32>(readAt, r);
   store<i32>(keptAt, k);
@@ -781,13 +778,23 @@ export function pyramidSurvivors(bounds: usize, n: i32, tau: i32, list: usize): 
   return kept;
 }
 
-/** Appends row j to the survivors when its bound is at most tau, without a branch (see pyramidRefineU8). */
+/**
+ * Writes row and its bound b at position `kept` of a survivor list and its bounds, and returns the
+ * next position: kept + 1 when the row stays, else kept (the next row overwrites it). No branch on
+ * whether it stays: the branch would mispredict.
+ */
+// @ts-ignore: decorator
+@inline function keepRow(list: usize, bounds: usize, kept: i32, row: i32, b: i32, stays: bool): i32 {
+  store<i32>(list + (<usize>kept << 2), row);
+  store<i32>(bounds + (<usize>kept << 2), b);
+  return kept + <i32>stays;
+}
+
+/** keepRow for row j of `bounds` (rows 0..): it stays when its bound is at most tau. */
 // @ts-ignore: decorator
 @inline function keep(bounds: usize, j: i32, tau: i32, list: usize, kept: i32): i32 {
   const b = load<i32>(bounds + (<usize>j << 2));
-  store<i32>(list + (<usize>kept << 2), j);
-  store<i32>(bounds + (<usize>kept << 2), b);
-  return kept + <i32>(b <= tau);
+  return keepRow(list, bounds, kept, j, b, b <= tau);
 }
 
 /** Bytes of scratch pyramidSeedU8 needs for `seeds` seed rows. */
@@ -1184,9 +1191,7 @@ function coarseSurvivors(frame: usize, t: usize, chunkFirst: i32, n: i32, levelR
       columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, at);
       for (let r = 0; r < rows; r++) {
         const b = load<i32>(at + (<usize>r << 2));
-        store<i32>(list + (<usize>kept << 2), (g << 3) + r);
-        store<i32>(bound + (<usize>kept << 2), b);
-        kept += <i32>(b <= tau);
+        kept = keepRow(list, bound, kept, (g << 3) + r, b, b <= tau);
       }
       reached += rows;
     }
@@ -1201,9 +1206,7 @@ function keepWithin(list: usize, bounds: usize, count: i32, tau: i32): i32 {
   let kept = 0;
   for (let r = 0; r < count; r++) {
     const b = load<i32>(bounds + (<usize>r << 2));
-    store<i32>(list + (<usize>kept << 2), load<i32>(list + (<usize>r << 2)));
-    store<i32>(bounds + (<usize>kept << 2), b);
-    kept += <i32>(b <= tau);
+    kept = keepRow(list, bounds, kept, load<i32>(list + (<usize>r << 2)), b, b <= tau);
   }
   return kept;
 }

@@ -220,16 +220,21 @@ function levelRowsScratchBytes(t: StoredRows): number {
 function projectionDims(t: StoredRows): number[] {
   if (t.cols < PROJECTION_MIN_COLS || t.cols > MAX_PROJECTION_COLS) return [];
   const dims = [...new Set(PROJECTION_DIMS.map((d) => Math.min(d, t.cols)))];
+  // Level rows of d u16 coefficients, padded to 8 (pyramidDescribeProjection).
   const rowBytes = (d: number) => Math.ceil(d / 8) * 16;
-  // Per training row: a row of each level, its place in the order (i32), its share of the group boxes.
-  const total = (kept: number[]) => t.rows * (kept.reduce((sum, d) => sum + rowBytes(d), 0) + 4 + boxShare(rowBytes(kept[0]!))) + projectionBytes(t, kept);
+  const total = (kept: number[]) => t.rows * bytesPerRow(kept.map(rowBytes)) + projectionBytes(t, kept);
   while (dims.length > 0 && total(dims) > PYRAMID_MEMORY_SHARE * t.rows * t.stride) dims.pop();
   return dims;
 }
 
-/** Bytes of group boxes per training row, for coarsest level rows of rowBytes: two rows per group of each span. */
-function boxShare(rowBytes: number): number {
-  return GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes) / span, 0);
+/**
+ * Pyramid bytes per training row for levels whose rows take `rowBytes` (coarse to fine): a row of
+ * each level and, with any level, the row's place in the order (an i32) and its share of the group
+ * boxes (two coarsest level rows per group of each span).
+ */
+function bytesPerRow(rowBytes: number[]): number {
+  if (rowBytes.length === 0) return 0;
+  return rowBytes.reduce((sum, b) => sum + b, 0) + 4 + GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes[0]!) / span, 0);
 }
 
 /** The blocks of a projection's own: its weights and offsets (its level descriptors count as levels). */
@@ -281,10 +286,7 @@ function fitLevels(c: Core, scope: Scope, shape: Shape, stride: number): Pyramid
     const rowBytes = kernels.pyramidDescribeLevel(shape[0], shape[1], shape[2], block[0], block[1], desc);
     return { block, dims: Math.ceil(shape[0] / block[0]) * Math.ceil(shape[1] / block[1]) * shape[2], rowBytes, desc };
   });
-  // Bytes per training row: a row of each level and, with any level, the row's place in the order
-  // (an i32) and its share of the group boxes.
-  const perRow = (kept: PyramidLevel[]) => (kept.length === 0 ? 0 : kept.reduce((sum, level) => sum + level.rowBytes, 0) + 4 + boxShare(kept[0]!.rowBytes));
-  while (perRow(levels) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
+  while (bytesPerRow(levels.map((level) => level.rowBytes)) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
   return levels;
 }
 
