@@ -11,9 +11,14 @@ import { imageOf, lanesSums4, PROJECTION_MAX } from './pyramid';
  * w_i . x at out + 4 * (r * dims + i).
  */
 export function projectionCoefficientsU8(x: usize, rows: i32, stride: i32, weights: usize, dims: i32, out: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const row = x + <usize>r * <usize>stride, dst = out + <usize>r * <usize>dims * 4;
-    for (let i = 0; i < dims; i += 4) coefficients4(row, stride, weights, i, min(4, dims - i), dst + (<usize>i << 2));
+  for (let r = 0; r < rows; r += 2) {
+    // Two rows at a time, the last alone repeating itself (coefficients4x2).
+    const r1 = min(r + 1, rows - 1);
+    const dst0 = out + <usize>r * <usize>dims * 4, dst1 = out + <usize>r1 * <usize>dims * 4;
+    for (let i = 0; i < dims; i += 4) {
+      const at = <usize>i << 2;
+      coefficients4x2(x + <usize>r * <usize>stride, x + <usize>r1 * <usize>stride, stride, weights, i, min(4, dims - i), dst0 + at, dst1 + at);
+    }
   }
 }
 
@@ -32,7 +37,7 @@ export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usiz
     memory.fill(dst1, 0, rowBytes);
     for (let i = 0; i < dims; i += 4) {
       const n = min(4, dims - i);
-      coefficients4x2(row0, row1, stride, weights, i, n, scratch);
+      coefficients4x2(row0, row1, stride, weights, i, n, scratch, scratch + 16);
       quantize(scratch, n, offsets, i, delta, dst0);
       quantize(scratch + 16, n, offsets, i, delta, dst1);
     }
@@ -48,14 +53,26 @@ export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usiz
   }
 }
 
-/** coefficients4 of two rows x0 and x1: x0's to out, x1's to out + 16. */
-function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, first: i32, n: i32, out: usize): void {
+/**
+ * w_i . x for weight rows first .. first + n - 1 (n <= 4) and two u8 rows x0 and x1 (i32s): x0's
+ * to out0, x1's to out1. Each weight v128 is loaded once for both rows.
+ */
+function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, first: i32, n: i32, out0: usize, out1: usize): void {
+  const w0 = weights + <usize>first * <usize>stride * 2, pitch = <usize>stride * 2;
   if (!ASC_FEATURE_SIMD) {
-    coefficients4(x0, stride, weights, first, n, out);
-    coefficients4(x1, stride, weights, first, n, out + 16);
+    for (let j = 0; j < n; j++) {
+      const w = w0 + <usize>j * pitch;
+      let s0 = 0, s1 = 0;
+      for (let c = 0; c < stride; c++) {
+        const wc = <i32>load<i16>(w + (<usize>c << 1));
+        s0 += <i32>load<u8>(x0 + c) * wc;
+        s1 += <i32>load<u8>(x1 + c) * wc;
+      }
+      store<i32>(out0 + (<usize>j << 2), s0);
+      store<i32>(out1 + (<usize>j << 2), s1);
+    }
     return;
   }
-  const w0 = weights + <usize>first * <usize>stride * 2, pitch = <usize>stride * 2;
   // Rows past n repeat the last: their sums are not stored.
   const w1 = w0 + pitch * <usize>min(1, n - 1), w2 = w0 + pitch * <usize>min(2, n - 1), w3 = w0 + pitch * <usize>min(3, n - 1);
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
@@ -77,37 +94,17 @@ function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, firs
     a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
     b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
   }
-  v128.store(out, lanesSums4(a0, a1, a2, a3));
-  v128.store(out, lanesSums4(b0, b1, b2, b3), 16);
+  storeLanes(out0, lanesSums4(a0, a1, a2, a3), n);
+  storeLanes(out1, lanesSums4(b0, b1, b2, b3), n);
 }
 
-/** w_i . x for weight rows first .. first + n - 1 (n <= 4) to out (i32s). */
-function coefficients4(x: usize, stride: i32, weights: usize, first: i32, n: i32, out: usize): void {
-  const w0 = weights + <usize>first * <usize>stride * 2, pitch = <usize>stride * 2;
-  if (ASC_FEATURE_SIMD) {
-    // Rows past n repeat the last: their sums are not stored.
-    const w1 = w0 + pitch * <usize>min(1, n - 1), w2 = w0 + pitch * <usize>min(2, n - 1), w3 = w0 + pitch * <usize>min(3, n - 1);
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    for (let c = 0; c < stride; c += 16) {
-      const v = v128.load(x + c), lo = i16x8.extend_low_i8x16_u(v), hi = i16x8.extend_high_i8x16_u(v);
-      const at = <usize>c << 1;
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w0 + at)), i32x4.dot_i16x8_s(hi, v128.load(w0 + at, 16))));
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w1 + at)), i32x4.dot_i16x8_s(hi, v128.load(w1 + at, 16))));
-      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w2 + at)), i32x4.dot_i16x8_s(hi, v128.load(w2 + at, 16))));
-      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(w3 + at)), i32x4.dot_i16x8_s(hi, v128.load(w3 + at, 16))));
-    }
-    store<i32>(out, sumI32x4(a0));
-    if (n > 1) store<i32>(out, sumI32x4(a1), 4);
-    if (n > 2) store<i32>(out, sumI32x4(a2), 8);
-    if (n > 3) store<i32>(out, sumI32x4(a3), 12);
-    return;
-  }
-  for (let j = 0; j < n; j++) {
-    const w = w0 + <usize>j * pitch;
-    let s = 0;
-    for (let c = 0; c < stride; c++) s += <i32>load<u8>(x + c) * <i32>load<i16>(w + (<usize>c << 1));
-    store<i32>(out + (<usize>j << 2), s);
-  }
+/** The first n (1 to 4) i32 lanes of v to out. */
+// @ts-ignore: decorator
+@inline function storeLanes(out: usize, v: v128, n: i32): void {
+  store<i32>(out, i32x4.extract_lane(v, 0));
+  if (n > 1) store<i32>(out, i32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<i32>(out, i32x4.extract_lane(v, 2), 8);
+  if (n > 3) store<i32>(out, i32x4.extract_lane(v, 3), 12);
 }
 
 /** Bytes of n rows of `cols` columns as i16 columns (projectionColumnsU8). */
