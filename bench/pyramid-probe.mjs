@@ -9,6 +9,7 @@ import { init, loadDataset, KNearestNeighbor } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { storeTrainingRows, freeTrainingRows } from '../dist/exec/knn-rows.js';
 import { buildPyramid, freePyramid, searchPyramid } from '../dist/exec/pyramid.js';
+import { levelName } from './stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +61,7 @@ for (const metric of ['l1', 'l2']) {
     `speed-up ${(median(brute) / median(pyramid)).toFixed(2)}x; identical indices ${sameArrays(bruteResult.indices, pyramidResult.indices)}, ` +
     `distances ${sameArrays(bruteResult.distances, pyramidResult.distances)}`);
   console.log(`    runs: brute ${brute.map((v) => v.toFixed(0)).join(', ')} ms; pyramid ${pyramid.map((v) => v.toFixed(0)).join(', ')} ms`);
-  console.log(`    reached: ${stats.levels.map((l) => `${l.block === null ? `${l.dims} axes` : l.block.join('x')} ${share(l.reached)}`).join(', ')}; exact distances ${share(stats.exact)}; ` +
+  console.log(`    reached: ${stats.levels.map((l) => `${levelName(l)} ${share(l.reached)}`).join(', ')}; exact distances ${share(stats.exact)}; ` +
     `pyramid ${(p.bytes / 2 ** 20).toFixed(1)} MiB = ${(p.bytes / (rows.rows * rows.stride)).toFixed(3)}x the stored training bytes`);
   freePyramid(p);
   freeTrainingRows(rows);

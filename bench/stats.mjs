@@ -59,3 +59,8 @@ export function formatSpread(variant) {
   if (variant.roundsMs === undefined || variant.roundsMs.length < 2) return '-';
   return `${variant.spreadPct.toFixed(0)}%`;
 }
+
+/** A pyramid level as the bench prints it: its blocks ("7x7"), or its projection's axes ("16 axes"). */
+export function levelName(level) {
+  return level.block === null ? `${level.dims} axes` : level.block.join('x');
+}

@@ -29,7 +29,7 @@
 import { KNearestNeighbor } from '../../dist/node.js';
 import { useBuild, useThreads } from '../builds.mjs';
 import { numpyVersion, runNumpyKnnTime } from '../peers/numpy.mjs';
-import { formatRatio, formatTime, median, speedup } from '../stats.mjs';
+import { formatRatio, formatTime, levelName, median, speedup } from '../stats.mjs';
 import { addRates, foldExtras, progress, runInterleaved } from '../timing.mjs';
 import { headRows, randomBytes, randomLabels, syntheticCifar } from '../workloads.mjs';
 
@@ -57,7 +57,7 @@ function statsExtras(stats) {
   return {
     searched: stats.algorithm,
     exactShare: pairs > 0 ? stats.exact / pairs : null,
-    levels: stats.levels.map((l) => ({ block: l.block === null ? `${l.dims} axes` : l.block.join('x'), reachedShare: pairs > 0 ? l.reached / pairs : null })),
+    levels: stats.levels.map((l) => ({ block: levelName(l), reachedShare: pairs > 0 ? l.reached / pairs : null })),
   };
 }
 
