@@ -797,9 +797,9 @@ export function pyramidSurvivors(bounds: usize, n: i32, tau: i32, list: usize): 
   return keepRow(list, bounds, kept, j, b, b <= tau);
 }
 
-/** Bytes of scratch pyramidSeedU8 needs for `seeds` seed rows. */
+/** Bytes of seed scratch for `seeds` seed rows: pyramidSeedU8's, and rankedGroupSeeds' choice of SEED_GROUPS groups. */
 export function pyramidSeedScratchBytes(seeds: i32): i32 {
-  return (EXACT_RUN << 3) + (seeds << 3);
+  return (EXACT_RUN << 3) + (max(seeds, SEED_GROUPS) << 3);
 }
 
 /**
@@ -827,28 +827,50 @@ export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, firs
 }
 
 /**
- * Exact distances from q to every row of the `seeds` / 8 groups (rounded up) of smallest bound
- * among `groups` (bounds in groupBounds; n level rows, level row r is image order[r]), merged into
- * the query's seed state: a group holds similar images, so the nearest group's rows are near.
+ * Seeds query j of the frame's batch from the rows of its SEED_GROUPS groups of smallest bound
+ * (groupBounds; the chunk's n level rows), ranked by their bounds at level 1 (at the coarsest level
+ * when it is the only one): exact distances for the F_SEEDS best of them, into the query's seed
+ * state. A level-1 row is a fraction of an image's bytes and its bound ranks rows almost as exact
+ * distances do, so a few exact distances give the threshold that many gave when every row of the
+ * best groups was computed. The candidates pass through the query's list and bounds (list, bound).
  */
-function groupSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, n: i32, groupBounds: usize, groups: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
-  const s = min(groups, (seeds + 7) >> 3);
-  const held = scratch, best = scratch + (EXACT_RUN << 3), at = best + (<usize>s << 2);
-  topkReset<i32>(best, at, s);
-  topkPush<i32>(groupBounds, groups, 0, best, at, s);
-  let computed = 0, m = 0;
-  for (let r = 0; r < s; r++) {
-    const g = load<i32>(at + (<usize>r << 2)) << 3;
+function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32, groupBounds: usize, groups: i32, list: usize, bound: usize): void {
+  const metric = frameWord(frame, F_METRIC), stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
+  const seedScratch = <usize>frameWord(frame, F_SEED_SCRATCH), best = seedScratch, at = seedScratch + (<usize>SEED_GROUPS << 2);
+  const chosen = min(groups, SEED_GROUPS), coarseOnly = frameWord(frame, F_LEVELS) == 1;
+  const rowBytes = frameWord(frame, F_LEVEL0 + 1), desc = <usize>frameWord(frame, F_LEVEL0 + 2);
+  const q0 = <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, cols = <usize>load<u32>(levelRows), pitch = <usize>columnRows(n) << 2;
+  topkReset<i32>(best, at, chosen);
+  topkPush<i32>(groupBounds, groups, 0, best, at, chosen);
+  let count = 0;
+  for (let i = 0; i < chosen; i++) {
+    const g = load<i32>(at + (<usize>i << 2));
     if (g < 0) continue; // an empty slot: a group bound of i32 max
-    for (let pos = g; pos < min(n, g + 8); pos++) {
-      const next = seedImage(metric, q, t, stride, first, imageOf(order, pos), seedDist, seedIdx, k, held, m);
-      computed += <i32>(next != m);
-      m = next;
+    if (coarseOnly) columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, bound + (<usize>count << 2));
+    for (let r = g << 3; r < min(n, (g << 3) + 8); r++) {
+      store<i32>(list + (<usize>count << 2), r);
+      count++;
     }
   }
-  exactRun(metric, q, t, stride, held, m, seedDist, seedIdx, k, first, i32.MAX_VALUE);
-  return computed;
+  const stats = <usize>frameWord(frame, F_STATS);
+  // The ranking's bounds stay out of the levels' stats, which count the pairs a level keeps in reach.
+  if (!coarseOnly) {
+    // pyramidRefineU8 for this one query with no threshold: its count, threshold, then its 2 words of scratch.
+    const word = F_LEVEL0 + LEVEL_WORDS, fineBytes = frameWord(frame, word + 1);
+    store<i32>(seedScratch, count);
+    store<i32>(seedScratch, i32.MAX_VALUE, 4);
+    pyramidRefineU8(metric, <usize>frameWord(frame, word) + <usize>j * <usize>fineBytes, load<u32>(levelRows, 4), <usize>frameWord(frame, word + 2), 1, list, bound, 0, seedScratch, seedScratch + 4, seedScratch + 8);
+  }
+  addStat(stats, 0, <f64>pyramidSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, list, bound, count, frameWord(frame, F_SEEDS),
+    <usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_SEED_IDX) + state, k, seedScratch));
 }
+
+// Groups whose rows rankedGroupSeeds ranks. On Fashion-MNIST, one thread, against every row of the
+// best 9 groups computed exactly (72 rows): exact distances per query L1 223 against 283, L2 273
+// against 332; search of 1,000 queries (3 sets of 5-6 interleaved processes) L1 0-6% faster, L2
+// even; cross-validation (10,000 rows, ks 1..20, block levels, medians of 3) L1 0.80 s against
+// 0.86, L2 1.53 against 1.60. 64 groups (8 super-groups) was slower.
+const SEED_GROUPS = 32;
 
 /** The image of level row `row`: order[row], or row itself when `order` is 0. */
 // @ts-ignore: decorator
@@ -1147,7 +1169,7 @@ export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i
 
 /**
  * The coarsest level for query j of the frame's batch: bounds of the super-groups, seeds from the
- * rows of the best groups of the best SEED_SUPERS of them, then, within that threshold, the bounds of
+ * best groups of the best SEED_SUPERS of them (rankedGroupSeeds), then, within that threshold, the bounds of
  * the groups of each super-group and of the rows of each group, the rows within it listed in order
  * (their bounds compacted alike); re-seeded from the best of those rows, the list keeps the rows
  * within the new threshold. Stores the threshold; returns how many rows the list keeps.
@@ -1162,7 +1184,7 @@ function coarseSurvivors(frame: usize, t: usize, chunkFirst: i32, n: i32, levelR
   const boxPitch = <usize>columnRows(groups) << 2, hi = <usize>pyramidColumnsBytes(groups, desc);
   const superPitch = <usize>columnRows(supers) << 2, superHi = <usize>pyramidColumnsBytes(supers, desc);
   for (let s = 0; s < supers; s += 8) columnBounds8(metric, q0, superBoxes + (<usize>s << 2), superPitch, superHi, desc, superBounds + (<usize>s << 2));
-  // Seeds: the best groups among those of the best super-groups; the other groups' bounds are not known yet.
+  // Seeds: from the best groups among those of the best super-groups; the other groups' bounds are not known yet.
   fillI32(groupBounds, columnRows(groups), i32.MAX_VALUE);
   const stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
   const seedScratch = <usize>frameWord(frame, F_SEED_SCRATCH), best = seedScratch, at = seedScratch + (SEED_SUPERS << 2);
@@ -1173,11 +1195,10 @@ function coarseSurvivors(frame: usize, t: usize, chunkFirst: i32, n: i32, levelR
     const s = load<i32>(at + (<usize>i << 2));
     if (s >= 0) columnBounds8(metric, q0, boxes + (<usize>s << 5), boxPitch, hi, desc, groupBounds + (<usize>s << 5));
   }
-  const seedDist = <usize>frameWord(frame, F_SEED_DIST) + state, stats = <usize>frameWord(frame, F_STATS);
-  addStat(stats, 0, <f64>groupSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, n, groupBounds, groups, frameWord(frame, F_SEEDS),
-    seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k, seedScratch));
-  const tau = pyramidThreshold(seedDist, <usize>frameWord(frame, F_DIST) + state, k);
   const listPitch = <usize>frameWord(frame, F_LIST_PITCH), bound = <usize>frameWord(frame, F_BOUNDS) + <usize>j * listPitch, list = <usize>frameWord(frame, F_LISTS) + <usize>j * listPitch;
+  rankedGroupSeeds(frame, t, chunkFirst, n, levelRows, order, j, groupBounds, groups, list, bound);
+  const tau = pyramidThreshold(<usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_DIST) + state, k);
+  const stats = <usize>frameWord(frame, F_STATS);
   const pitch = <usize>columnRows(n) << 2;
   let reached = 0, kept = 0;
   for (let s = 0; s < supers; s++) {
@@ -1212,8 +1233,8 @@ function keepWithin(list: usize, bounds: usize, count: i32, tau: i32): i32 {
 }
 
 
-// Super-groups whose groups' bounds choose the seed groups: on Fashion-MNIST the best one holds most of the best groups.
-const SEED_SUPERS = 2;
+// Super-groups whose groups' bounds choose the seed groups (8 groups each: SEED_GROUPS / 8).
+const SEED_SUPERS = SEED_GROUPS >> 3;
 
 /** Stores `count` (a multiple of 4) copies of value from at. */
 function fillI32(at: usize, count: i32, value: i32): void {

@@ -54,7 +54,8 @@ export interface SearchStats {
   queries: number;
   rows: number;
   /**
-   * Pyramid only: per level, coarse to fine, the (query, row) pairs whose bound was computed; a
+   * Pyramid only: per level, coarse to fine, the (query, row) pairs that reached it, whose bound
+   * was computed (besides a few hundred per query that only rank the seeds of the threshold); a
    * level bounds by block sums of `block` pixels, or (block null, squared L2) by `dims` coefficients
    * on the principal axes of the training rows.
    */

@@ -2,10 +2,10 @@
 // (pyramid-projection.ts), in assembly/pyramid.ts, on the executor's lanes: the same neighbours and
 // distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of the distances.
 // Per query and chunk of training rows: bound every super-group of 64 similar rows from its box,
-// take a threshold tau from the exact distances of the rows of the best-bounded groups of the best
-// super-groups, bound the groups of the super-groups within tau, then the rows of the groups within
-// tau at the coarsest level, keep those whose bound is at most
-// tau, refine them level by level (tightening tau the same way after each), then compute exact
+// take a threshold tau from the exact distances of those rows of the best-bounded groups of the
+// best super-groups that bound best at the next level, bound the groups of the super-groups within
+// tau, then the rows of the groups within tau at the coarsest level, keep those whose bound is at
+// most tau, refine them level by level (tightening tau the same way after each), then compute exact
 // distances for the rest while the top-k (and with it tau) improves. A row is dropped only when a
 // lower bound of its distance exceeds tau strictly, and tau is always the k-th smallest distance of
 // some k distinct rows: never below the true k-th.
@@ -59,12 +59,13 @@ const MAX_BLOCK_SIDE = Math.floor(Math.sqrt(MAX_BLOCK_PIXELS));
 /** The pyramid holds at most this share of the stored training bytes (rows x stride). */
 export const PYRAMID_MEMORY_SHARE = 0.75;
 
-// Seed rows beyond k whose exact distances give the first threshold: the rows of the (k +
-// SEED_EXTRA) / 8 groups of smallest bound. Each seed is a cache miss (rows anywhere in the set).
-// On Fashion-MNIST, one thread, 1,000 queries (L1, L2 ms): (SEED_EXTRA, REFINE_SEEDS) = (32, 16)
-// 390, 625; (16, 8) 383, 692; (32, 8) 376, 647; (64, 8) 360-369, 598-616; (96, 8) 391, 643;
-// (64, 4) 388, 610; (128, 4) 355, 628.
-const SEED_EXTRA = 64;
+// Seed rows beyond k whose exact distances give the first threshold: the best of the rows of the
+// best groups by their bounds at the second level (rankedGroupSeeds in assembly/pyramid.ts). Each
+// seed is a cache miss (rows anywhere in the set). On Fashion-MNIST, one thread, 1,000 queries,
+// every row of the best groups computed exactly took (SEED_EXTRA, REFINE_SEEDS) = (64, 8): L1
+// 360-369 ms, L2 598-616, where (32, 16), (16, 8), (96, 8), (128, 4) were slower; the ranked seeds
+// need far fewer (L1: 25 exact distances per query against 84).
+const SEED_EXTRA = 8;
 
 // Seed rows after the coarsest level and each refinement: the smallest bounds of a finer level find closer rows.
 const REFINE_SEEDS = 8;
@@ -122,7 +123,7 @@ export interface Pyramid {
 export interface PyramidStats {
   queries: number;
   rows: number;
-  /** Per level, coarse to fine: (query, row) pairs whose bound at that level was computed. */
+  /** Per level, coarse to fine: (query, row) pairs that reached it, whose bound at that level was computed (not those that only rank the seeds: rankedGroupSeeds). */
   levels: { block: [number, number] | null; dims: number; reached: number }[];
   /** Exact distances computed, those of the seeds that set the thresholds included. */
   exact: number;
