@@ -852,16 +852,16 @@ function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, level
       count++;
     }
   }
-  const stats = <usize>frameWord(frame, F_STATS);
   // The ranking's bounds stay out of the levels' stats, which count the pairs a level keeps in reach.
   if (!coarseOnly) {
-    // pyramidRefineU8 for this one query with no threshold: its count, threshold, then its 2 words of scratch.
+    // pyramidRefineU8 for this one query with no threshold (it keeps every row): its count, threshold, then its 2 words of scratch.
     const word = F_LEVEL0 + LEVEL_WORDS, fineBytes = frameWord(frame, word + 1);
     store<i32>(seedScratch, count);
     store<i32>(seedScratch, i32.MAX_VALUE, 4);
     pyramidRefineU8(metric, <usize>frameWord(frame, word) + <usize>j * <usize>fineBytes, load<u32>(levelRows, 4), <usize>frameWord(frame, word + 2), 1, list, bound, 0, seedScratch, seedScratch + 4, seedScratch + 8);
+    count = load<i32>(seedScratch);
   }
-  addStat(stats, 0, <f64>pyramidSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, list, bound, count, frameWord(frame, F_SEEDS),
+  addStat(<usize>frameWord(frame, F_STATS), 0, <f64>pyramidSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, list, bound, count, frameWord(frame, F_SEEDS),
     <usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_SEED_IDX) + state, k, seedScratch));
 }
 
