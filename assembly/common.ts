@@ -11,6 +11,12 @@ export const QUERY_TILE: i32 = 4;
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** acc plus the products of two 16-value i16 vectors, each given as its halves (lo, hi), added in pairs into 4 i32 lanes. */
+// @ts-ignore: decorator
+@inline export function addDotsI16x16(acc: v128, aLo: v128, aHi: v128, bLo: v128, bHi: v128): v128 {
+  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(aLo, bLo), i32x4.dot_i16x8_s(aHi, bHi)));
+}
+
 // @ts-ignore: decorator
 @inline export function sumI32x4(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);

@@ -1,7 +1,7 @@
 // Distance kernels: a tile of up to 4 queries against a run of training rows.
 // Rows are zero-padded to `stride` bytes (a multiple of 16), so padding adds nothing to any distance.
 // Results go to out[r * ldOut + j] (i32 for u8 data: exact; f32 for f32 data).
-import { maddF32x4, sumF32x4, sumI32x4, tileRow } from './common';
+import { addDotsI16x16, maddF32x4, sumF32x4, sumI32x4, tileRow } from './common';
 
 // 128 chunks of 16 bytes: each u16 lane gathers 2 absolute differences (<= 510) per chunk, 128 * 510 < 65536.
 const U16_SAFE_CHUNKS: i32 = 128;
@@ -95,17 +95,17 @@ export function l2U8DotTile(wide: usize, qNorms: usize, count: i32, t: usize, tN
       const bLo = i16x8.extend_low_i8x16_u(vb), bHi = i16x8.extend_high_i8x16_u(vb);
       const qc = <usize>c << 1;
       let lo = v128.load(q0 + qc), hi = v128.load(q0 + qc, 16);
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
-      b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      a0 = addDotsI16x16(a0, lo, hi, aLo, aHi);
+      b0 = addDotsI16x16(b0, lo, hi, bLo, bHi);
       lo = v128.load(q1 + qc); hi = v128.load(q1 + qc, 16);
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
-      b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      a1 = addDotsI16x16(a1, lo, hi, aLo, aHi);
+      b1 = addDotsI16x16(b1, lo, hi, bLo, bHi);
       lo = v128.load(q2 + qc); hi = v128.load(q2 + qc, 16);
-      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
-      b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      a2 = addDotsI16x16(a2, lo, hi, aLo, aHi);
+      b2 = addDotsI16x16(b2, lo, hi, bLo, bHi);
       lo = v128.load(q3 + qc); hi = v128.load(q3 + qc, 16);
-      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(lo, aLo), i32x4.dot_i16x8_s(hi, aHi)));
-      b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(lo, bLo), i32x4.dot_i16x8_s(hi, bHi)));
+      a3 = addDotsI16x16(a3, lo, hi, aLo, aHi);
+      b3 = addDotsI16x16(b3, lo, hi, bLo, bHi);
     }
     const na = load<i32>(tNorms + (<usize>j << 2)), nb = load<i32>(tNorms + (<usize>j << 2), 4);
     storeTile<i32>(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));
@@ -118,10 +118,10 @@ export function l2U8DotTile(wide: usize, qNorms: usize, count: i32, t: usize, tN
       const va = v128.load(ta + c);
       const aLo = i16x8.extend_low_i8x16_u(va), aHi = i16x8.extend_high_i8x16_u(va);
       const qc = <usize>c << 1;
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load(q0 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q0 + qc, 16), aHi)));
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load(q1 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q1 + qc, 16), aHi)));
-      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load(q2 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q2 + qc, 16), aHi)));
-      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load(q3 + qc), aLo), i32x4.dot_i16x8_s(v128.load(q3 + qc, 16), aHi)));
+      a0 = addDotsI16x16(a0, v128.load(q0 + qc), v128.load(q0 + qc, 16), aLo, aHi);
+      a1 = addDotsI16x16(a1, v128.load(q1 + qc), v128.load(q1 + qc, 16), aLo, aHi);
+      a2 = addDotsI16x16(a2, v128.load(q2 + qc), v128.load(q2 + qc, 16), aLo, aHi);
+      a3 = addDotsI16x16(a3, v128.load(q3 + qc), v128.load(q3 + qc, 16), aLo, aHi);
     }
     const na = load<i32>(tNorms + (<usize>j << 2));
     storeTile<i32>(out, ldOut, j, count, n0 + na - 2 * sumI32x4(a0), n1 + na - 2 * sumI32x4(a1), n2 + na - 2 * sumI32x4(a2), n3 + na - 2 * sumI32x4(a3));

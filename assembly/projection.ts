@@ -3,7 +3,7 @@
 // sample of rows, from which TS finds the principal axes the weights approximate.
 // Weight rows have `stride` i16s (zero past the row's columns); |w| <= 2048 and at most 1024
 // columns keep every coefficient, and every difference of two, below 2^31.
-import { sumI32x4 } from './common';
+import { addDotsI16x16, sumI32x4 } from './common';
 import { imageOf, lanesSums4, PROJECTION_MAX } from './pyramid';
 
 /**
@@ -82,17 +82,17 @@ function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, firs
     const v = v128.load(x1 + c), vlo = i16x8.extend_low_i8x16_u(v), vhi = i16x8.extend_high_i8x16_u(v);
     const at = <usize>c << 1;
     let lo = v128.load(w0 + at), hi = v128.load(w0 + at, 16);
-    a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
-    b0 = i32x4.add(b0, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    a0 = addDotsI16x16(a0, ulo, uhi, lo, hi);
+    b0 = addDotsI16x16(b0, vlo, vhi, lo, hi);
     lo = v128.load(w1 + at); hi = v128.load(w1 + at, 16);
-    a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
-    b1 = i32x4.add(b1, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    a1 = addDotsI16x16(a1, ulo, uhi, lo, hi);
+    b1 = addDotsI16x16(b1, vlo, vhi, lo, hi);
     lo = v128.load(w2 + at); hi = v128.load(w2 + at, 16);
-    a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
-    b2 = i32x4.add(b2, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    a2 = addDotsI16x16(a2, ulo, uhi, lo, hi);
+    b2 = addDotsI16x16(b2, vlo, vhi, lo, hi);
     lo = v128.load(w3 + at); hi = v128.load(w3 + at, 16);
-    a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(ulo, lo), i32x4.dot_i16x8_s(uhi, hi)));
-    b3 = i32x4.add(b3, i32x4.add(i32x4.dot_i16x8_s(vlo, lo), i32x4.dot_i16x8_s(vhi, hi)));
+    a3 = addDotsI16x16(a3, ulo, uhi, lo, hi);
+    b3 = addDotsI16x16(b3, vlo, vhi, lo, hi);
   }
   storeLanes(out0, lanesSums4(a0, a1, a2, a3), n);
   storeLanes(out1, lanesSums4(b0, b1, b2, b3), n);
