@@ -44,6 +44,16 @@ export function writeRows(core: Core, m: Matrix, first: number, count: number, p
   }
 }
 
+/** Copies rows order[first], ..., order[first + count - 1] of u8 matrix m into wasm memory at ptr, zero-padding each row to `stride` bytes. */
+export function writeRowsInOrder(core: Core, m: Matrix, order: Int32Array, first: number, count: number, ptr: number, stride: number): void {
+  const { cols } = m, data = m.data as Uint8Array;
+  for (let r = 0; r < count; r++) {
+    const row = order[first + r]!, at = ptr + r * stride;
+    core.u8.set(data.subarray(row * cols, (row + 1) * cols), at);
+    core.u8.fill(0, at + cols, at + stride);
+  }
+}
+
 /**
  * Training rows are stored in blocks of at most 64 MiB: the wasm allocator serves at most 1 GiB
  * per block, and smaller chunks keep a large set from needing one huge free range. Fashion-MNIST

@@ -383,6 +383,32 @@ search('identical to brute force on the Fashion-MNIST sample (10,000 x 500, k = 
   }
 });
 
+search('several batches: similar queries are searched together, answers come back in the caller\'s order', async () => {
+  await init();
+  const rng = mulberry32(21), cols = 64, n = 400, m = 300;
+  // Rows near one of 3 centres; the queries alternate between the centres, so reordering them by similarity moves every one.
+  const centres = Array.from({ length: 3 }, () => Array.from({ length: cols }, () => Math.floor(rng() * 256)));
+  const near = (centre) => centre.map((v) => Math.max(0, Math.min(255, v + Math.floor(rng() * 41) - 20)));
+  const rowsNear = (count) => ({ data: Uint8Array.from(Array.from({ length: count }, (_, i) => near(centres[i % 3])).flat()), rows: count, cols });
+  const X = rowsNear(n), Q = rowsNear(m);
+  for (const metric of ['l1', 'l2']) {
+    const t = storeTrainingRows(core(), X, metric);
+    const p = await buildPyramid(t, [8, 8, 1], metric);
+    try {
+      const got = await searchPyramid(p, Q, 4, metric), want = await bruteForce(X, Q, 4, metric);
+      assert.equal(got.indices, want.indices, `${metric}: indices`);
+      assert.equal(got.distances, want.distances, `${metric}: distances`);
+      for (const q of [0, 1, 2, 150, 299]) {
+        const one = await searchPyramid(p, { data: Q.data.subarray(q * cols, (q + 1) * cols), rows: 1, cols }, 4, metric);
+        assert.equal(Array.from(one.indices), Array.from(got.indices.subarray(q * 4, q * 4 + 4)), `${metric}: query ${q} alone`);
+      }
+    } finally {
+      freePyramid(p);
+      freeTrainingRows(t);
+    }
+  }
+});
+
 search('training rows in several chunks: thresholds carry over, indices offset by the chunk', async () => {
   await eachBuild(async (build) => {
     const c = core(), rng = mulberry32(11);

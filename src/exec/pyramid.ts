@@ -1,18 +1,19 @@
 // Exact kNN over pyramids of block sums, or for squared L2 of projections on principal axes
 // (pyramid-projection.ts), in assembly/pyramid.ts, on the executor's lanes: the same neighbours and
 // distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of the distances.
-// Per query and chunk of training rows: bound every super-group of 64 similar rows from its box,
-// take a threshold tau from the exact distances of those rows of the best-bounded groups of the
-// best super-groups that bound best at the next level, bound the groups of the super-groups within
-// tau, then the rows of the groups within tau at the coarsest level, keep those whose bound is at
-// most tau, refine them level by level (tightening tau the same way after each), then compute exact
-// distances for the rest while the top-k (and with it tau) improves. A row is dropped only when a
-// lower bound of its distance exceeds tau strictly, and tau is always the k-th smallest distance of
-// some k distinct rows: never below the true k-th.
+// Queries are searched in batches of similar ones (similarQueriesFirst), which share the training
+// rows they touch in cache. Per query and chunk of training rows: bound every super-group of 64
+// similar rows from its box, take a threshold tau from the exact distances of those rows of the
+// best-bounded groups of the best super-groups that bound best at the next level, bound the groups
+// of the super-groups within tau, then the rows of the groups within tau at the coarsest level,
+// keep those whose bound is at most tau, refine them level by level (tightening tau the same way
+// after each), then compute exact distances for the rest while the top-k (and with it tau)
+// improves. A row is dropped only when a lower bound of its distance exceeds tau strictly, and tau
+// is always the k-th smallest distance of some k distinct rows: never below the true k-th.
 import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
-import { writeRows, type RowChunk } from '../layout.js';
+import { writeRows, writeRowsInOrder, type RowChunk } from '../layout.js';
 import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
 import type { Neighbors } from './knn.js';
 import { METRICS } from './metric.js';
@@ -341,6 +342,7 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   const firsts = Array.from({ length: Math.ceil(m / batch) }, (_, i) => i * batch);
   let done = 0;
   await c.scopedAsync(async (scope) => {
+    const order = firsts.length > 1 && levels > 0 ? await similarQueriesFirst(p, x, batch) : null;
     // Each chunk's level rows, one pointer per level, then its order and group boxes (zeros without levels), for pyramidSearchChunk.
     const levelTables = p.chunkLevels.map((blocks) => {
       const table = scope.alloc(byteSize('pyramid level table', levels + 1 + GROUP_SPANS.length, 4), 'pyramid level table');
@@ -350,7 +352,8 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
     const lanes = Array.from({ length: Math.min(exec.lanes, firsts.length) }, () => allocLane(c, scope, p, batch, k, seeds, listPitch, widest, metric));
     await forEachInLanes(firsts, lanes.length, async (first, laneIndex) => {
       const lane = lanes[laneIndex]!, size = Math.min(batch, m - first);
-      writeRows(c, x, first, size, lane.q, t.stride);
+      if (order === null) writeRows(c, x, first, size, lane.q, t.stride);
+      else writeRowsInOrder(c, x, order, first, size, lane.q, t.stride);
       c.i32[(lane.frame >>> 2) + F_SIZE] = size;
       c.f64.fill(0, lane.stats >>> 3, (lane.stats >>> 3) + 1 + levels);
       const calls = queryLevelCalls(p, lane, size);
@@ -358,9 +361,12 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
       t.chunks.forEach((chunk, i) => calls.push(['pyramidSearchChunk', lane.frame, chunk.ptr, chunk.first, chunk.rows, levelTables[i]!]));
       for (let j = 0; j < size; j++) calls.push(['pyramidFinishTopk', lane.dist + j * k * 4, lane.idx + j * k * 4, k]);
       await exec.run(calls);
-      const at = first * k, d = lane.dist >>> 2, ix = lane.idx >>> 2;
-      indices.set(c.i32.subarray(ix, ix + size * k), at);
-      for (let j = 0; j < size * k; j++) distances[at + j] = METRICS[metric].finish(c.i32[d + j]!);
+      const d = lane.dist >>> 2, ix = lane.idx >>> 2, finish = METRICS[metric].finish;
+      for (let j = 0; j < size; j++) {
+        const at = (order === null ? first + j : order[first + j]!) * k, from = j * k;
+        indices.set(c.i32.subarray(ix + from, ix + from + k), at);
+        for (let i = 0; i < k; i++) distances[at + i] = finish(c.i32[d + from + i]!);
+      }
       const counters = c.f64.subarray(lane.stats >>> 3, (lane.stats >>> 3) + 1 + levels);
       stats.exact += counters[0]!;
       stats.levels.forEach((level, l) => { level.reached += counters[1 + l]!; });
@@ -369,6 +375,28 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
     }, options.signal, 'kneighbors');
   });
   return { indices, distances, k, stats };
+}
+
+/**
+ * The queries in an order where similar ones follow each other (pyramidGroupOrder of their
+ * coarsest level rows), so that the queries of a batch bound and compute mostly the same training
+ * rows, which then stay in cache: each query's neighbours are unchanged, only the order of the
+ * searches. On Fashion-MNIST, one thread, 10,000 queries, L1 search 1.86-1.99 s -> 1.52-1.73 s;
+ * 1,000 queries, medians of 3 interleaved processes: L1 197-213 ms -> 170-176, L2 200-206 -> 182-188.
+ */
+async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number): Promise<Int32Array> {
+  const t = p.rows, c = t.core, exec = executorOf(c), m = x.rows, first = p.levels[0]!;
+  return c.scopedAsync(async (temp) => {
+    const q = temp.alloc(byteSize('query rows', batch, t.stride), 'query rows'), scratch = temp.alloc(levelRowsScratchBytes(t), 'pyramid scratch');
+    const rows = temp.alloc(byteSize('query levels', m, first.rowBytes), 'query levels'), order = temp.alloc(byteSize('a query order', m, 4), 'a query order');
+    for (let from = 0; from < m; from += batch) {
+      const size = Math.min(batch, m - from);
+      writeRows(c, x, from, size, q, t.stride);
+      await exec.run([levelRowsCall(p, first, q, size, rows + from * first.rowBytes, 0, scratch)]);
+    }
+    await exec.run([['pyramidGroupOrder', rows, m, first.desc, order]]);
+    return c.i32.slice(order >>> 2, (order >>> 2) + m);
+  });
 }
 
 /** The kernel calls that write the level rows of a lane's `size` queries: block sums per level, or the finest projection level and its prefixes. */
