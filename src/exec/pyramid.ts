@@ -385,19 +385,27 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
  * 1,000 queries, medians of 3 interleaved processes: L1 197-213 ms -> 170-176, L2 200-206 -> 182-188.
  */
 async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number): Promise<Int32Array> {
-  const t = p.rows, c = t.core, exec = executorOf(c), m = x.rows, first = p.levels[0]!;
-  return c.scopedAsync(async (temp) => {
+  const t = p.rows, c = t.core, exec = executorOf(c), m = x.rows, first = p.levels[0]!, span = Math.min(m, SIMILAR_QUERIES_SPAN);
+  const queryOrder = new Int32Array(m);
+  await c.scopedAsync(async (temp) => {
     const q = temp.alloc(byteSize('query rows', batch, t.stride), 'query rows'), scratch = temp.alloc(levelRowsScratchBytes(t), 'pyramid scratch');
-    const rows = temp.alloc(byteSize('query levels', m, first.rowBytes), 'query levels'), order = temp.alloc(byteSize('a query order', m, 4), 'a query order');
-    for (let from = 0; from < m; from += batch) {
-      const size = Math.min(batch, m - from);
-      writeRows(c, x, from, size, q, t.stride);
-      await exec.run([levelRowsCall(p, first, q, size, rows + from * first.rowBytes, 0, scratch)]);
+    const rows = temp.alloc(byteSize('query levels', span, first.rowBytes), 'query levels'), order = temp.alloc(byteSize('a query order', span, 4), 'a query order');
+    for (let start = 0; start < m; start += span) {
+      const n = Math.min(span, m - start);
+      for (let from = 0; from < n; from += batch) {
+        const size = Math.min(batch, n - from);
+        writeRows(c, x, start + from, size, q, t.stride);
+        await exec.run([levelRowsCall(p, first, q, size, rows + from * first.rowBytes, 0, scratch)]);
+      }
+      await exec.run([['pyramidGroupOrder', rows, n, first.desc, order]]);
+      for (let i = 0; i < n; i++) queryOrder[start + i] = start + c.i32[(order >>> 2) + i]!;
     }
-    await exec.run([['pyramidGroupOrder', rows, m, first.desc, order]]);
-    return c.i32.slice(order >>> 2, (order >>> 2) + m);
   });
+  return queryOrder;
 }
+
+// similarQueriesFirst orders the queries this many at a time, so that its level rows stay small (2 MiB at 32 bytes a row).
+const SIMILAR_QUERIES_SPAN = 65536;
 
 /** The kernel calls that write the level rows of a lane's `size` queries: block sums per level, or the finest projection level and its prefixes. */
 function queryLevelCalls(p: Pyramid, lane: Lane, size: number): KernelCall[] {
