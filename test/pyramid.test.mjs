@@ -409,6 +409,26 @@ search('several batches: similar queries are searched together, answers come bac
   }
 });
 
+search('an aborted search rejects with ERR_ABORTED, frees its blocks, and the pyramid searches on', async () => {
+  await init();
+  const rng = mulberry32(22), X = randomU8(rng, 300, 64), Q = randomU8(rng, 400, 64);
+  const t = storeTrainingRows(core(), X, 'l1');
+  const p = await buildPyramid(t, [8, 8, 1], 'l1');
+  try {
+    const used = core().usedBytes, before = new AbortController();
+    before.abort();
+    await rejects(searchPyramid(p, Q, 3, 'l1', { signal: before.signal }), { code: 'ERR_ABORTED', message: /kneighbors was aborted/ });
+    const during = new AbortController();
+    await rejects(searchPyramid(p, Q, 3, 'l1', { signal: during.signal, onProgress: () => during.abort() }), { code: 'ERR_ABORTED' });
+    assert.is(core().usedBytes, used, 'the aborted searches freed their blocks');
+    const got = await searchPyramid(p, Q, 3, 'l1'), want = await bruteForce(X, Q, 3, 'l1');
+    assert.equal(got.indices, want.indices);
+  } finally {
+    freePyramid(p);
+    freeTrainingRows(t);
+  }
+});
+
 search('training rows in several chunks: thresholds carry over, indices offset by the chunk', async () => {
   await eachBuild(async (build) => {
     const c = core(), rng = mulberry32(11);

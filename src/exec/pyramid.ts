@@ -14,7 +14,7 @@ import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { byteSize, type Core, type Scope } from '../runtime.js';
 import { writeRows, writeRowsInOrder, type RowChunk } from '../layout.js';
-import { executorOf, forEachInLanes, type KernelCall } from './executor.js';
+import { checkAborted, executorOf, forEachInLanes, type KernelCall } from './executor.js';
 import type { Neighbors } from './knn.js';
 import { METRICS } from './metric.js';
 import { buildProjection, MAX_PROJECTION_COLS, PROJECTION_DIMS, type Projection } from './pyramid-projection.js';
@@ -342,7 +342,7 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   const firsts = Array.from({ length: Math.ceil(m / batch) }, (_, i) => i * batch);
   let done = 0;
   await c.scopedAsync(async (scope) => {
-    const order = firsts.length > 1 && levels > 0 ? await similarQueriesFirst(p, x, batch) : null;
+    const order = firsts.length > 1 && levels > 0 ? await similarQueriesFirst(p, x, batch, options.signal) : null;
     // Each chunk's level rows, one pointer per level, then its order and group boxes (zeros without levels), for pyramidSearchChunk.
     const levelTables = p.chunkLevels.map((blocks) => {
       const table = scope.alloc(byteSize('pyramid level table', levels + 1 + GROUP_SPANS.length, 4), 'pyramid level table');
@@ -384,7 +384,7 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
  * searches. On Fashion-MNIST, one thread, 10,000 queries, L1 search 1.86-1.99 s -> 1.52-1.73 s;
  * 1,000 queries, medians of 3 interleaved processes: L1 197-213 ms -> 170-176, L2 200-206 -> 182-188.
  */
-async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number): Promise<Int32Array> {
+async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number, signal: AbortSignal | undefined): Promise<Int32Array> {
   const t = p.rows, c = t.core, exec = executorOf(c), m = x.rows, first = p.levels[0]!, span = Math.min(m, SIMILAR_QUERIES_SPAN);
   const queryOrder = new Int32Array(m);
   await c.scopedAsync(async (temp) => {
@@ -394,6 +394,7 @@ async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number): Promis
       const n = Math.min(span, m - start);
       for (let from = 0; from < n; from += batch) {
         const size = Math.min(batch, n - from);
+        checkAborted(signal, 'kneighbors');
         writeRows(c, x, start + from, size, q, t.stride);
         await exec.run([levelRowsCall(p, first, q, size, rows + from * first.rowBytes, 0, scratch)]);
       }
