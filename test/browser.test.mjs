@@ -791,7 +791,7 @@ function checkSearchShown(shown, stats, what) {
   assert.is(shown.algo, stats.algorithm === 'pyramid' ? 'pyramid' : 'brute force', `${what}: the line names it`);
   assert.equal([shown.queries, shown.rows, shown.exact], [stats.queries, stats.rows, stats.exact], `${what}: queries, rows, exact distances`);
   assert.equal(shown.reached, stats.levels.map((l) => l.reached), `${what}: the pairs reaching each level`);
-  const expected = [...stats.levels.map((l) => [`${l.block[0]}×${l.block[1]} block-sum bound`, l.reached]), ['exact distance', stats.exact]];
+  const expected = [...stats.levels.map((l) => [l.block === null ? `${l.dims}-axis projection bound` : `${l.block[0]}×${l.block[1]} block-sum bound`, l.reached]), ['exact distance', stats.exact]];
   assert.equal(shown.steps.map((st) => st.label), expected.map(([label]) => label), `${what}: one bar per level, then the exact distances`);
   shown.steps.forEach((st, i) => {
     const n = expected[i][1];

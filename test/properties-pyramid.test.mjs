@@ -135,26 +135,70 @@ const projectionCase = casesOf({
   k: (s) => fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: s.n })),
 });
 
-propertyTest(properties, FILE, 'projection pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(projectionCase, async (c) => {
+/**
+ * Builds the squared-L2 pyramid of a case's training rows (shape and options as given), checks its
+ * levels with checkLevels(p, label), searches its queries and checks them against the plain reference.
+ */
+async function l2CaseEqualsReference(c, shape, options, label, checkLevels) {
   const { s, k } = c;
   const { X, Q } = materialize(c);
   await init({ build: s.build });
   const t = storeTrainingRows(core(), X, 'l2');
-  const p = await buildPyramid(t, null, 'l2', { minProjectionRows: 0 });
+  const p = await buildPyramid(t, shape, 'l2', options);
   let got;
   try {
-    assert.is(p.levels[0]?.block, null, `n=${s.n} cols=${X.cols}: projection levels`);
+    checkLevels(p, label);
     got = await searchPyramid(p, Q, k, 'l2');
   } finally {
     freePyramid(p);
     freeTrainingRows(t);
   }
-  const label = `${s.build} l2 projection n=${s.n} cols=${X.cols} m=${s.m} k=${k}`;
   const refIdx = referenceKneighbors(Q, X, k, 'l2'), refDist = referenceDistances(Q, X, 'l2');
   assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
   const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * s.n + j]));
   assert.equal(Array.from(got.distances), wantDist, `${label}: distances equal referenceDistances`);
   checkStats(got.stats, s.m, s.n, label);
+}
+
+propertyTest(properties, FILE, 'projection pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(projectionCase, async (c) => {
+  const { s, k } = c, cols = s.unshapedCols;
+  await l2CaseEqualsReference(c, null, { minProjectionRows: 0 }, `${s.build} l2 projection n=${s.n} cols=${cols} m=${s.m} k=${k}`, (p, label) => {
+    assert.is(p.levels[0]?.block, null, `${label}: projection levels`);
+  });
 }), { weight: 0.05 });
+
+// Odd sides pad each class of edge sums to 8, which can leave no room for the projection: most cases still have it
+// (counted for the check after the property).
+const blockAxesCases = { all: 0, mixed: 0 };
+
+/** Squared-L2 images of 200 to 1,024 values with rows enough for a projection on the axes of their 2x2 sums before those sums (blockLevels in src/exec/pyramid.ts). */
+const blockAxesCase = casesOf({
+  metric: fc.constant('l2'),
+  shape: fc.oneof(
+    fc.tuple(fc.integer({ min: 20, max: 32 }), fc.integer({ min: 20, max: 32 }), fc.constant(1)),
+    fc.tuple(fc.integer({ min: 12, max: 18 }), fc.integer({ min: 12, max: 18 }), fc.constant(3)),
+  ),
+  unshapedCols: fc.constant(0),
+  n: fc.integer({ min: 600, max: 1200 }),
+  m: fc.integer({ min: 1, max: 6 }),
+  k: (s) => fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: s.n })),
+});
+
+propertyTest(properties, FILE, 'block-axes pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(blockAxesCase, async (c) => {
+  const { s, k } = c, [h, w, channels] = s.shape, sums = Math.ceil(h / 2) * Math.ceil(w / 2) * channels;
+  await l2CaseEqualsReference(c, s.shape, {}, `${s.build} l2 shape ${s.shape} n=${s.n} m=${s.m} k=${k}`, (p, label) => {
+    blockAxesCases.all++;
+    // Without room for the projection's row and weights beside the 2x2 sums, block levels alone (blockLevels).
+    if (p.projection === null) assert.ok(p.levels.every((l) => l.block !== null), `${label}: block levels`);
+    else {
+      blockAxesCases.mixed++;
+      assert.equal(p.levels.map((l) => [l.block, l.dims]), [[null, 16], [[2, 2], sums]], `${label}: 16 coefficients, then the 2x2 sums`);
+    }
+  });
+}), { weight: 0.05 });
+
+properties('most block-axes cases above had a projection before the 2x2 sums', () => {
+  if (blockAxesCases.all > 0) assert.ok(blockAxesCases.mixed >= blockAxesCases.all / 2, `${blockAxesCases.mixed} of ${blockAxesCases.all}`);
+});
 
 properties.run();

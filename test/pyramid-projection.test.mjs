@@ -505,6 +505,18 @@ async function bruteForce(X, Q, ks) {
   }
 }
 
+/** Searches pyramid p of X for Q at each k, checks the neighbours and distances against brute force and returns the searches by k. */
+async function equalsBruteForce(p, X, Q, ks, label) {
+  const want = await bruteForce(X, Q, ks), out = new Map();
+  for (const k of ks) {
+    const got = await searchPyramid(p, Q, k, 'l2');
+    assert.equal(got.indices, want.get(k).indices, `${label} k=${k}: indices`);
+    assert.equal(got.distances, want.get(k).distances, `${label} k=${k}: distances`);
+    out.set(k, got);
+  }
+  return out;
+}
+
 /** Training rows of X in chunks of the given sizes, each its own block (a StoredRows as buildPyramid takes it), and how to free them. */
 function chunkedRows(c, X, sizes) {
   const stride = paddedStride(X.cols, 1), chunks = [];
@@ -539,15 +551,8 @@ async function searchCase(c, t, X, Q, ks, levels, label, { stored = false, refer
       const head = { data: X.data.subarray(0, Math.min(X.rows, 40) * X.cols), rows: Math.min(X.rows, 40), cols: X.cols };
       checkProjection(c, head, boundQueries(mulberry32(5), head), p.projection, `${label} (first ${head.rows} rows)`);
     }
-    const want = await bruteForce(X, Q, ks);
-    for (const k of ks) {
-      const got = await searchPyramid(p, Q, k, 'l2');
-      assert.equal(got.indices, want.get(k).indices, `${label} k=${k}: indices`);
-      assert.equal(got.distances, want.get(k).distances, `${label} k=${k}: distances`);
-      if (k === 5) {
-        got.stats.levels.forEach((level, l) => assert.ok(level.reached > 0, `${label} k=5: the ${level.dims}-coefficient level bounds some rows (level ${l})`));
-      }
-    }
+    const got = await equalsBruteForce(p, X, Q, ks, label);
+    got.get(5)?.stats.levels.forEach((level, l) => assert.ok(level.reached > 0, `${label} k=5: the ${level.dims}-coefficient level bounds some rows (level ${l})`));
   } finally {
     freePyramid(p);
   }
@@ -647,12 +652,7 @@ search('degenerate training rows: identical (zero covariance), all zero, a singl
         const p = await buildPyramid(t, null, 'l2', ANY_ROWS);
         try {
           assert.is(p.projection, null, `${label}: no projection levels`);
-          const want = await bruteForce(X, Q, ks);
-          for (const k of ks) {
-            const got = await searchPyramid(p, Q, k, 'l2');
-            assert.equal(got.indices, want.get(k).indices, `${label} k=${k}: indices`);
-            assert.equal(got.distances, want.get(k).distances, `${label} k=${k}: distances`);
-          }
+          await equalsBruteForce(p, X, Q, ks, label);
         } finally {
           freePyramid(p);
         }
@@ -733,6 +733,58 @@ choice('l1 on a projection pyramid is refused; l1, fewer rows than minProjection
       }
     } finally {
       freeTrainingRows(u);
+    }
+  }
+});
+
+/** The block (per channel) of each value of an H x W x C image split into bh x bw blocks. */
+function blockOfValues([h, w, channels], [bh, bw]) {
+  const across = Math.ceil(w / bw), out = new Int32Array(h * w * channels);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < channels; ch++) out[(y * w + x) * channels + ch] = (Math.floor(y / bh) * across + Math.floor(x / bw)) * channels + ch;
+  return out;
+}
+
+choice('below minProjectionRows, squared L2 bounds first with 16 coefficients on the axes of the 2x2 sums, then the 2x2 sums; equal to brute force', async () => {
+  await init();
+  const c = core(), rng = mulberry32(31);
+  const fashion = await loadDataset(new URL('../data/fashion-mnist-sample', import.meta.url).pathname, { trainLimit: 900, testLimit: 20 });
+  const sets = [
+    { label: 'Fashion-MNIST 900 x 28 x 28', X: fashion.train.X, Q: fashion.test.X, shape: [28, 28, 1] },
+    // Odd sides: edge blocks of 2 and 1 pixels, whose sums count less on the axes (1 / sqrt(pixels)).
+    { label: '900 x 27 x 25 clustered', shape: [27, 25, 1] },
+    { label: '900 x 15 x 17 x 3 clustered, values below 8', shape: [15, 17, 3], levels: 8 },
+  ];
+  for (const set of sets) {
+    const { label, shape } = set, cols = shape[0] * shape[1] * shape[2];
+    const X = set.X ?? clusteredRows(rng, 900, cols, { levels: set.levels ?? 256, centres: 8, noise: set.levels ? 1 : 12 });
+    const Q = set.Q ?? searchQueries(rng, X, 20);
+    const t = storeTrainingRows(c, X, 'l2');
+    try {
+      const p = await buildPyramid(t, shape, 'l2');
+      try {
+        assert.equal(p.levels.map((l) => [l.block, l.dims]), [[null, 16], [[2, 2], Math.ceil(shape[0] / 2) * Math.ceil(shape[1] / 2) * shape[2]]], `${label}: levels`);
+        const R = readProjection(c, p.projection, t.stride);
+        checkProjectionShape(R, cols, [16], label);
+        checkEigenBound(R, label);
+        // Lifted axes: every value of a 2x2 block has its block's weight, and the blocks' weights differ.
+        const blockOf = blockOfValues(shape, [2, 2]);
+        for (let i = 0; i < R.m; i++) {
+          const weightOf = new Map();
+          for (let j = 0; j < cols; j++) {
+            const wj = R.W[i * R.stride + j], b = blockOf[j];
+            if (!weightOf.has(b)) weightOf.set(b, wj);
+            else assert.is(wj, weightOf.get(b), `${label}: axis ${i}, value ${j} has the weight of its block ${b}`);
+          }
+          assert.ok(new Set(weightOf.values()).size > 1, `${label}: axis ${i} weighs blocks differently`);
+        }
+        const head = { data: X.data.subarray(0, 40 * cols), rows: 40, cols };
+        checkProjection(c, head, boundQueries(rng, head), p.projection, `${label} (first 40 rows)`);
+        await equalsBruteForce(p, X, Q, [1, 5, 64, X.rows], label);
+      } finally {
+        freePyramid(p);
+      }
+    } finally {
+      freeTrainingRows(t);
     }
   }
 });

@@ -1,12 +1,13 @@
 // Projection levels of the pyramid for squared L2 (pyramidDescribeProjection in
 // assembly/pyramid.ts): each level row holds the first `dims` coefficients of an image on integer
-// approximations of the principal axes of a sample of the training rows, quantized to u16. The
+// approximations of the principal axes of a sample of the training rows (of their pixels, or of
+// their block sums lifted to pixels: AxesSource), quantized to u16. The
 // axes hold most of the spread of images, so 16 coefficients bound far tighter than 16 block sums
 // (Fashion-MNIST, rows a perfect threshold keeps: 3.6% against 11.3%), and the bound stays exact:
 // integer weights, an integer bound on their largest eigenvalue, floors of exact coefficients.
 import { byteSize, type Core, type Scope } from '../runtime.js';
 import { executorOf, type KernelCall } from './executor.js';
-import type { StoredRows } from './pyramid.js';
+import type { Shape, StoredRows } from './pyramid.js';
 
 /** The projection exports of the wasm core (assembly/projection.ts, pyramidDescribeProjection). */
 interface ProjectionKernels {
@@ -31,6 +32,12 @@ const SAMPLE_ROWS = 2048;
 // Rounds of subspace iteration for the axes: on Fashion-MNIST (1,000 queries, one thread) a round
 // costs about 80 ms of build; exact distances per query: 390 after 1 round, 332 after 2, 323 after 3.
 const EIGEN_ITERATIONS = 2;
+// Sample rows for the axes of block sums: on Fashion-MNIST (8,000 training rows, 2,000 queries, k = 20,
+// one thread) 256 rows left 28.4% of the pairs to bound at the coarsest level, 512 27.8%, 2,048 28.0%.
+const BLOCK_SAMPLE_ROWS = 512;
+// Rounds of subspace iteration for the axes of block sums (a 196 x 196 covariance for Fashion-MNIST: a round is cheap).
+const BLOCK_EIGEN_ITERATIONS = 3;
+const I32_MAX = 2 ** 31 - 1;
 // Gram matrix rows per kernel call: a long first call would run unoptimized throughout (190 ms
 // for Fashion-MNIST against 70 ms).
 const GRAM_ROWS_PER_CALL = 16;
@@ -56,6 +63,15 @@ export interface ProjectionLevel {
   lcm: number;
 }
 
+/**
+ * Where a projection's axes come from: the principal axes of the pixels, or those of the sums of
+ * `block` pixels (per channel, over an image of `shape`), each sum over the root of its pixel
+ * count, lifted back to pixels: an axis a of the sums gives weight a_b / sqrt(n_b) to every pixel of
+ * block b, so the lifted axes are orthonormal too. The sums' covariance is about 16x smaller than the
+ * pixels' for 2x2 blocks, so their axes cost milliseconds where the pixels' cost 0.3 s.
+ */
+export type AxesSource = { of: 'pixels' } | { of: 'blocks'; shape: Shape; block: [number, number] };
+
 /** The weights (i16 rows of `stride`), offsets (i32) and step that pyramidProjectU8 quantizes with, and the levels. */
 export interface Projection {
   weights: number;
@@ -69,7 +85,7 @@ export interface Projection {
  * at most cols): axes from a sample of rows, integer weights, quantization from the sample's
  * coefficient ranges. Its blocks are the scope's (kept by the caller).
  */
-export async function buildProjection(t: StoredRows, scope: Scope, dims: number[]): Promise<Projection> {
+export async function buildProjection(t: StoredRows, scope: Scope, dims: number[], axesSource: AxesSource = { of: 'pixels' }): Promise<Projection> {
   const c = t.core, exec = executorOf(c), kernels = c.kernels as unknown as ProjectionKernels;
   const m = dims[dims.length - 1]!, n = Math.min(t.rows, SAMPLE_ROWS);
   const weights = scope.alloc(byteSize('projection weights', m, t.stride, 2), 'projection weights');
@@ -77,17 +93,8 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
   const { delta, weightRows } = await c.scopedAsync(async (temp) => {
     const sample = temp.alloc(byteSize('a projection sample', n, t.stride), 'a projection sample');
     copySample(t, n, sample);
-    const gram = temp.alloc(byteSize('a Gram matrix', t.cols, t.cols, 4), 'a Gram matrix');
-    const columns = temp.alloc(kernels.projectionColumnsBytes(n, t.cols), 'projection sample columns');
-    const blocks = Array.from({ length: Math.ceil(t.cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, t.cols, b * GRAM_ROWS_PER_CALL, Math.min(t.cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]);
-    await exec.run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns], ...blocks]);
-    // The covariance goes to wasm memory and its axes come back there: the solve is a kernel call,
-    // on a pool worker when there is a pool (exec/ts-kernels.ts), not in the caller's thread.
-    const cov = temp.alloc(byteSize('a covariance', t.cols, t.cols, 8), 'a covariance');
-    const axes = temp.alloc(byteSize('principal axes', m, t.cols, 8), 'principal axes');
-    writeCovariance(c, sample, n, t.stride, t.cols, gram, cov);
-    await exec.run([['leadingEigenvectorsF64', cov, t.cols, m, EIGEN_ITERATIONS, axes]]);
-    const rows = integerWeights(c.f64.subarray(axes >>> 3, (axes >>> 3) + m * t.cols), m, t.cols, t.stride);
+    const axes = axesSource.of === 'pixels' ? await pixelAxes(t, sample, n, m, temp) : await blockAxes(t, sample, n, m, axesSource, temp);
+    const rows = integerWeights(axes, m, t.cols, t.stride);
     new Int16Array(c.u8.buffer, weights, m * t.stride).set(rows);
     const coefficients = temp.alloc(byteSize('projection coefficients', n, m, 4), 'projection coefficients');
     await exec.run([['projectionCoefficientsU8', sample, n, t.stride, weights, m, coefficients]]);
@@ -101,6 +108,70 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
     return { dims: d, rowBytes, desc, weight: boundWeight[l]!, lcm: LCM };
   });
   return { weights, offsets, delta, levels };
+}
+
+/** The m leading principal axes of n sample rows (at `sample`, rows of the set's stride), m rows of cols f64. */
+async function pixelAxes(t: StoredRows, sample: number, n: number, m: number, temp: Scope): Promise<Float64Array> {
+  const c = t.core, exec = executorOf(c), kernels = c.kernels as unknown as ProjectionKernels;
+  const gram = temp.alloc(byteSize('a Gram matrix', t.cols, t.cols, 4), 'a Gram matrix');
+  const columns = temp.alloc(kernels.projectionColumnsBytes(n, t.cols), 'projection sample columns');
+  const blocks = Array.from({ length: Math.ceil(t.cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, t.cols, b * GRAM_ROWS_PER_CALL, Math.min(t.cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]);
+  await exec.run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns], ...blocks]);
+  // The covariance goes to wasm memory and its axes come back there: the solve is a kernel call,
+  // on a pool worker when there is a pool (exec/ts-kernels.ts), not in the caller's thread.
+  const cov = temp.alloc(byteSize('a covariance', t.cols, t.cols, 8), 'a covariance');
+  const axes = temp.alloc(byteSize('principal axes', m, t.cols, 8), 'principal axes');
+  writeCovariance(c, sample, n, t.stride, t.cols, gram, cov);
+  await exec.run([['leadingEigenvectorsF64', cov, t.cols, m, EIGEN_ITERATIONS, axes]]);
+  return c.f64.slice(axes >>> 3, (axes >>> 3) + m * t.cols);
+}
+
+/**
+ * The m leading principal axes of the block sums of rows spread over a sample (AxesSource), lifted
+ * to pixels: m rows of cols f64. The sums go to wasm as i16 columns for the Gram matrix kernel;
+ * BLOCK_SAMPLE_ROWS of them, fewer when their products could overflow its i32 sums.
+ */
+async function blockAxes(t: StoredRows, sample: number, sampleRows: number, m: number, source: { shape: Shape; block: [number, number] }, temp: Scope): Promise<Float64Array> {
+  const c = t.core, exec = executorOf(c), heap = c.u8;
+  const [h, w, channels] = source.shape, [bh, bw] = source.block, across = Math.ceil(w / bw);
+  const sums = Math.ceil(h / bh) * across * channels, largest = Math.min(h, bh) * Math.min(w, bw) * 255;
+  const n = Math.max(1, Math.min(sampleRows, BLOCK_SAMPLE_ROWS, Math.floor(I32_MAX / (largest * largest))));
+  const blockOf = new Int32Array(t.cols), pixels = new Float64Array(sums);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let ch = 0; ch < channels; ch++) {
+        const b = (Math.floor(y / bh) * across + Math.floor(x / bw)) * channels + ch;
+        blockOf[(y * w + x) * channels + ch] = b;
+        pixels[b]! += 1;
+      }
+    }
+  }
+  // Columns of n sums padded to 8 (projectionColumnsU8's layout), and their means.
+  const n8 = Math.ceil(n / 8) * 8;
+  const columns = temp.alloc(byteSize('block sum columns', sums, n8, 2), 'block sum columns');
+  const column = new Int16Array(heap.buffer, columns, sums * n8).fill(0);
+  for (let r = 0; r < n; r++) {
+    const row = sample + Math.floor((r * sampleRows) / n) * t.stride;
+    for (let j = 0; j < t.cols; j++) column[blockOf[j]! * n8 + r]! += heap[row + j]!;
+  }
+  const mean = new Float64Array(sums);
+  for (let b = 0; b < sums; b++) for (let r = 0; r < n; r++) mean[b]! += column[b * n8 + r]! / n;
+  const gram = temp.alloc(byteSize('a Gram matrix', sums, sums, 4), 'a Gram matrix');
+  await exec.run([['projectionGramRows', columns, n, sums, 0, sums, gram]]);
+  const g = c.i32.subarray(gram >>> 2, (gram >>> 2) + sums * sums);
+  const scale = Float64Array.from(pixels, (p) => 1 / Math.sqrt(p));
+  const cov = temp.alloc(byteSize('a covariance', sums, sums, 8), 'a covariance');
+  const covariance = c.f64.subarray(cov >>> 3, (cov >>> 3) + sums * sums);
+  for (let i = 0; i < sums; i++) {
+    for (let j = 0; j < sums; j++) covariance[i * sums + j] = (g[i * sums + j]! / n - mean[i]! * mean[j]!) * scale[i]! * scale[j]!;
+  }
+  const vectors = temp.alloc(byteSize('principal axes', m, sums, 8), 'principal axes');
+  await exec.run([['leadingEigenvectorsF64', cov, sums, m, BLOCK_EIGEN_ITERATIONS, vectors]]);
+  const v = c.f64.subarray(vectors >>> 3, (vectors >>> 3) + m * sums), axes = new Float64Array(m * t.cols);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < t.cols; j++) axes[i * t.cols + j] = v[i * sums + blockOf[j]!]! * scale[blockOf[j]!]!;
+  }
+  return axes;
 }
 
 /** Copies n training rows spread evenly over the set to `to`, one after another. */

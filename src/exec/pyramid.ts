@@ -1,5 +1,5 @@
-// Exact kNN over pyramids of block sums, or for squared L2 of projections on principal axes
-// (pyramid-projection.ts), in assembly/pyramid.ts, on the executor's lanes: the same neighbours and
+// Exact kNN over pyramids of block sums, or for squared L2 of projections on principal axes (alone,
+// or before the finest block sums; pyramid-projection.ts), in assembly/pyramid.ts, on the executor's lanes: the same neighbours and
 // distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of the distances.
 // Queries are searched in batches of similar ones (similarQueriesFirst), which share the training
 // rows they touch in cache. Per query and chunk of training rows: bound every super-group of 64
@@ -112,7 +112,7 @@ export interface Pyramid {
   /** The image shape the blocks follow; [1, cols, 1] (runs of consecutive features) when none was given. */
   shape: Shape;
   levels: PyramidLevel[];
-  /** The weights and quantization of projection levels (squared L2 only); null for block sums. */
+  /** The weights and quantization of the projection levels (squared L2 only); null when every level is of block sums. */
   projection: Projection | null;
   /** chunkLevels[chunk]: the level rows of that chunk of training rows, per level, then their order (i32: the chunk's row of each level row), the boxes of its groups and of its super-groups (pyramidGroupBoxesU8 with GROUP_SPANS); no order nor boxes without levels. */
   chunkLevels: number[][];
@@ -136,21 +136,21 @@ export interface PyramidNeighbors extends Neighbors {
 
 /**
  * Builds the levels of u8 training rows already in wasm memory: for squared L2 over
- * PROJECTION_MIN_COLS to MAX_PROJECTION_COLS columns, projection levels (pyramid-projection.ts);
- * otherwise block sums that follow `shape` when given (H x W x C = cols), else runs of consecutive
- * features. The finest levels are left out while the pyramid would exceed PYRAMID_MEMORY_SHARE of
- * the stored rows' bytes. Projection levels need PROJECTION_MIN_ROWS training rows
- * (options.minProjectionRows: tests lower it).
+ * PROJECTION_MIN_COLS to MAX_PROJECTION_COLS columns and PROJECTION_MIN_ROWS training rows
+ * (options.minProjectionRows: tests change it), projection levels on the pixels' principal axes
+ * (pyramid-projection.ts); otherwise block sums that follow `shape` when given (H x W x C = cols),
+ * else runs of consecutive features, the coarsest replaced for squared L2 by a projection on the
+ * axes of the finest sums (blockLevels). The finest levels are left out while the pyramid would
+ * exceed PYRAMID_MEMORY_SHARE of the stored rows' bytes.
  */
 export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: PyramidMetric, options: { minProjectionRows?: number } = {}): Promise<Pyramid> {
   const c = t.core, exec = executorOf(c), kernels = pyramidKernels(c);
   const geometry = shape === null ? [1, t.cols, 1] as Shape : checkShape(shape, t.cols);
   return c.scopedAsync(async (scope) => {
     const dims = metric === 'l2' && t.rows >= (options.minProjectionRows ?? PROJECTION_MIN_ROWS) ? projectionDims(t) : [];
-    const projection = dims.length > 0 ? await buildProjection(t, scope, dims) : null;
-    const levels = projection === null ? fitLevels(c, scope, geometry, t.stride) : projection.levels.map(({ dims: d, rowBytes, desc }) => ({ block: null, dims: d, rowBytes, desc }));
+    const { levels, projection } = dims.length > 0 ? projectionLevels(await buildProjection(t, scope, dims), []) : await blockLevels(t, scope, geometry, metric);
     const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), ...GROUP_SPANS.map((span) => kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc, span))]);
-    const bytes = t.chunks.reduce((sum, chunk) => sum + blocks(chunk.rows).reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, dims));
+    const bytes = t.chunks.reduce((sum, chunk) => sum + blocks(chunk.rows).reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, projection.levels.map((level) => level.dims)));
     c.checkFits(bytes, 'the pyramid');
     const chunkLevels = t.chunks.map((chunk) => blocks(chunk.rows).map((size) => scope.alloc(size, 'a pyramid level')));
     const p: Pyramid = { rows: t, shape: geometry, levels, projection, chunkLevels, bytes };
@@ -165,9 +165,9 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
       await c.scopedAsync(async (temp) => {
         const rowSums = t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, first.rowBytes), 'a pyramid level'));
         const scratch = parts.map(() => temp.alloc(levelRowsScratchBytes(t), 'pyramid scratch'));
-        // Projection levels share their coefficients: the finest is projected once, in row order, and every level copies a prefix of it.
+        // Projection levels alone share their coefficients: the finest is projected once, in row order, and every level copies a prefix of it.
         const finest = levels[levels.length - 1]!;
-        const projected = projection === null ? null : t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, finest.rowBytes), 'a pyramid level'));
+        const projected = !prefixLevels(p) ? null : t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, finest.rowBytes), 'a pyramid level'));
         // Rows from..to of chunk i's level: of images from..to (row order), or of images order[from..to].
         const copyRows = (i: number, from: number, to: number, level: PyramidLevel, out: number, order: number): KernelCall => {
           const src = projected![i]! + (order === 0 ? from * finest.rowBytes : 0);
@@ -200,6 +200,42 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
 
 // Rows per group box: groups of 8 rows, and super-groups of 8 groups (twin of SUPER_ROWS in assembly/pyramid.ts).
 const GROUP_SPANS = [8, 64];
+
+/**
+ * The levels of a projection, then the given block levels; with levels of block sums after it, the
+ * projection's only level replaces the coarsest of them (blockLevels).
+ */
+function projectionLevels(projection: Projection, finer: PyramidLevel[]): { levels: PyramidLevel[]; projection: Projection } {
+  return { levels: [...projection.levels.map(({ dims: d, rowBytes, desc }) => ({ block: null, dims: d, rowBytes, desc })), ...finer], projection };
+}
+
+/**
+ * Block-sum levels (fitLevels); for squared L2 over PROJECTION_MIN_COLS to MAX_PROJECTION_COLS
+ * columns, the coarsest of them replaced by BLOCK_AXES_DIMS coefficients on the principal axes of
+ * the finest level's sums (AxesSource), which bound tighter for the same bytes. On Fashion-MNIST,
+ * 8,000 training rows, 2,000 queries, k = 20, one thread: the coarsest level bounded 27.8% of the
+ * pairs against 46.1% for 7x7 sums, the 2x2 level 11.8% against 26.2%; search 133-151 ms against
+ * 205-218, build 22-26 ms against 13-14.
+ */
+async function blockLevels(t: StoredRows, scope: Scope, shape: Shape, metric: PyramidMetric): Promise<{ levels: PyramidLevel[]; projection: Projection | null }> {
+  const levels = fitLevels(t.core, scope, shape, t.stride);
+  const finest = levels[levels.length - 1];
+  if (metric !== 'l2' || levels.length < 2 || finest!.dims <= BLOCK_AXES_DIMS || t.cols < PROJECTION_MIN_COLS || t.cols > MAX_PROJECTION_COLS) return { levels, projection: null };
+  const projection = await buildProjection(t, scope, [BLOCK_AXES_DIMS], { of: 'blocks', shape, block: finest!.block! });
+  const mixed = projectionLevels(projection, levels.slice(1));
+  const perRow = bytesPerRow(mixed.levels.map((level) => level.rowBytes)) + projectionBytes(t, [BLOCK_AXES_DIMS]) / t.rows;
+  return perRow <= PYRAMID_MEMORY_SHARE * t.stride ? mixed : { levels, projection: null };
+}
+
+// Coefficients of the projection level that replaces the coarsest block sums: on Fashion-MNIST
+// (8,000 training rows, 2,000 queries, k = 20, one thread) 16 searched in 133-143 ms, 12 in 149,
+// 24 in 148, 32 in 151; [16, 32] and [16, 64] coefficients before the 2x2 sums in 150 and 162.
+const BLOCK_AXES_DIMS = 16;
+
+/** Whether every level is a projection level, so a prefix of the finest one. */
+function prefixLevels(p: Pyramid): boolean {
+  return p.levels.length > 0 && p.levels[p.levels.length - 1]!.block === null;
+}
 
 // Projection levels need this many columns; fewer are bounded by block sums.
 const PROJECTION_MIN_COLS = 32;
@@ -253,7 +289,7 @@ function projectionBytes(t: StoredRows, dims: number[]): number {
 /** The kernel call that writes the level rows of `rows` u8 rows at x (rows of the set's stride) to out, image order[r] for row r when order is not 0. */
 function levelRowsCall(p: Pyramid, level: PyramidLevel, x: number, rows: number, out: number, order: number, scratch: number): KernelCall {
   const stride = p.rows.stride, projection = p.projection;
-  if (projection === null) return ['pyramidSumsU8', x, rows, stride, level.desc, out, order, scratch];
+  if (level.block !== null || projection === null) return ['pyramidSumsU8', x, rows, stride, level.desc, out, order, scratch];
   return ['pyramidProjectU8', x, rows, stride, projection.weights, level.dims, projection.offsets, projection.delta, out, level.rowBytes, order, scratch];
 }
 
@@ -408,9 +444,9 @@ async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number, signal:
 // similarQueriesFirst orders the queries this many at a time, so that its level rows stay small (2 MiB at 32 bytes a row).
 const SIMILAR_QUERIES_SPAN = 65536;
 
-/** The kernel calls that write the level rows of a lane's `size` queries: block sums per level, or the finest projection level and its prefixes. */
+/** The kernel calls that write the level rows of a lane's `size` queries: each level's, or the finest projection level and its prefixes. */
 function queryLevelCalls(p: Pyramid, lane: Lane, size: number): KernelCall[] {
-  if (p.projection === null) return p.levels.map((level, l) => levelRowsCall(p, level, lane.q, size, lane.qLevels[l]!, 0, lane.scratch));
+  if (!prefixLevels(p)) return p.levels.map((level, l) => levelRowsCall(p, level, lane.q, size, lane.qLevels[l]!, 0, lane.scratch));
   const last = p.levels.length - 1, finest = p.levels[last]!;
   return [
     levelRowsCall(p, finest, lane.q, size, lane.qLevels[last]!, 0, lane.scratch),
