@@ -1,5 +1,6 @@
 import { ArgumentRangeError, ArgumentTypeError, TrainingDivergedError } from './errors.js';
-import { KNearestNeighbor, voteLabels, type Algorithm, type Metric } from './knn.js';
+import { KNearestNeighbor, type Algorithm, type Metric } from './knn.js';
+import { voteLabelsPerK } from './votes.js';
 import { newLinearModel, type LinearTrainOptions } from './linear.js';
 import type { LossName } from './losses.js';
 import {
@@ -219,7 +220,7 @@ export async function crossValidateKnn(X: MatrixLike, y: Labels, options?: KnnCr
       const before = done;
       const { indices } = await knn.kneighbors(takeRows(x, fold.val), { onProgress: (d) => onProgress?.(before + d, total), signal });
       const truth = Int32Array.from(fold.val, (i) => labels[i]!);
-      ks.forEach((k, i) => perK[i]!.push(accuracy(voteLabels(indices, kMax, trainLabels, numClasses, k), truth)));
+      voteLabelsPerK(indices, kMax, trainLabels, numClasses, ks).forEach((votes, i) => perK[i]!.push(accuracy(votes, truth)));
       const stats = knn.lastStats!;
       algorithms.push(stats.algorithm);
       exact += stats.exact;

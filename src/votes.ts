@@ -47,8 +47,17 @@ export function argmaxRows(shares: Float64Array, numClasses: number): Int32Array
  * smallest label. One neighbour search at the largest k serves every smaller k.
  */
 export function voteLabels(indices: Int32Array, stride: number, labels: Int32Array, numClasses: number, k: number): Int32Array {
+  return voteLabelsPerK(indices, stride, labels, numClasses, [k])[0]!;
+}
+
+/**
+ * voteLabels for each k of `ks`, in one pass over the neighbours: each row's votes are counted
+ * once up to the largest k, and the leader is read off at every k on the way (cross-validation
+ * compares up to 1,000 ks on one search).
+ */
+export function voteLabelsPerK(indices: Int32Array, stride: number, labels: Int32Array, numClasses: number, ks: readonly number[]): Int32Array[] {
   checkInt(stride, 'stride', 1);
-  checkInt(k, 'k', 1, stride);
+  ks.forEach((k, i) => checkInt(k, ks.length === 1 ? 'k' : `ks[${i}]`, 1, stride));
   checkInt(numClasses, 'numClasses', 1, MAX_CLASSES);
   if (indices.length % stride !== 0) throw new ArgumentRangeError(`Expected indices.length to be a multiple of stride (${stride}), got ${indices.length}`);
   for (let i = 0; i < labels.length; i++) {
@@ -57,5 +66,18 @@ export function voteLabels(indices: Int32Array, stride: number, labels: Int32Arr
   for (let i = 0; i < indices.length; i++) {
     if (indices[i]! < 0 || indices[i]! >= labels.length) throw new ArgumentRangeError(`Expected indices[${i}] in [0, ${labels.length}), got ${indices[i]}`);
   }
-  return argmaxRows(voteShares(indices, new Float32Array(indices.length), stride, labels, numClasses, k, 'uniform'), numClasses);
+  const m = indices.length / stride, out = ks.map(() => new Int32Array(m));
+  const byK = ks.map((k, at) => ({ k, at })).sort((a, b) => a.k - b.k), kMax = byK[byK.length - 1]?.k ?? 0;
+  const counts = new Int32Array(numClasses);
+  for (let i = 0; i < m; i++) {
+    counts.fill(0);
+    let leader = 0, next = 0;
+    for (let j = 0; j < kMax; j++) {
+      const label = labels[indices[i * stride + j]!]!, count = ++counts[label]!;
+      // Only this label's count grew: it leads if it passed the leader, or tied it with a smaller label.
+      if (count > counts[leader]! || (count === counts[leader]! && label < leader)) leader = label;
+      for (; next < byK.length && byK[next]!.k === j + 1; next++) out[byK[next]!.at]![i] = leader;
+    }
+  }
+  return out;
 }

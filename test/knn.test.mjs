@@ -633,6 +633,27 @@ vote('one neighbour pass at the largest k serves every smaller k', async () => {
   }
 });
 
+vote('voteLabelsPerK: every k of an unsorted list with repeats in one pass, equal to counting the first k labels', async () => {
+  const { voteLabelsPerK } = await import('../dist/votes.js');
+  const rng = mulberry32(711);
+  for (const [m, stride, classes] of [[40, 20, 3], [25, 7, 2], [10, 1, 5], [0, 4, 3]]) {
+    const labels = Int32Array.from({ length: 30 }, () => Math.floor(rng() * classes));
+    const indices = Int32Array.from({ length: m * stride }, () => Math.floor(rng() * 30));
+    const ks = Array.from({ length: 2 * stride }, () => 1 + Math.floor(rng() * stride));
+    const got = voteLabelsPerK(indices, stride, labels, classes, ks);
+    assert.is(got.length, ks.length);
+    ks.forEach((k, at) => {
+      const want = Array.from({ length: m }, (_, i) => {
+        const counts = new Array(classes).fill(0);
+        for (let j = 0; j < k; j++) counts[labels[indices[i * stride + j]]]++;
+        return counts.indexOf(Math.max(...counts));
+      });
+      assert.equal(arr(got[at]), want, `m=${m} stride=${stride} k=${k}`);
+    });
+  }
+  assert.throws(() => voteLabelsPerK(new Int32Array(8), 4, new Int32Array(3), 2, [1, 5]), (err) => err.code === 'ERR_ARG_RANGE' && /Expected ks\[1\] in \[1, 4\], got 5/.test(err.message));
+});
+
 vote('ties go to the smallest label; rows of the stride, first k only', () => {
   const labels = new Int32Array([3, 1, 5, 2, 1]);
   // Two queries, stride 4: [0, 1, 2, 3] and [2, 3, 0, 4]
