@@ -100,6 +100,9 @@ function boundCases(rng) {
     { shape: [32, 32, 3], block: [8, 8] }, { shape: [23, 23, 1], block: [11, 11] },
     { shape: [17, 40, 3], block: [8, 16] }, { shape: [1, 1, 1], block: [2, 2] },
     { shape: [1, 300, 1], block: [1, 128] }, { shape: [5, 3, 3], block: [4, 4] },
+    // Pairs of one channel, 8 whole blocks at a time (pairSums): with and without edges, a bottom edge row, runs without a shape.
+    { shape: [28, 28, 1], block: [2, 2] }, { shape: [27, 33, 1], block: [2, 2] }, { shape: [9, 17, 1], block: [2, 2] },
+    { shape: [5, 40, 1], block: [3, 2] }, { shape: [1, 37, 1], block: [1, 2] },
   ];
   for (let i = 0; i < 24; i++) {
     const h = 1 + Math.floor(rng() * 20), w = 1 + Math.floor(rng() * 20), c = rng() < 0.5 ? 1 : 3;
