@@ -47,7 +47,7 @@ export const SIZES = {
     threads: { responsiveness: { queries: 2000, intervalMs: 10 }, poolStartRuns: 3 },
     // pyramid/*: one thread, brute vs pyramid vs auto (Fashion-MNIST: the run's training set and
     // the first fashionQueries test rows); noise: 20,000 rows so that 'auto' builds its pyramid for L1 and L2.
-    pyramid: { rounds: 2, fashionQueries: 50, numpyL1Rows: 5, cifar: { trainRows: 5000, queries: 32 }, noise: { trainRows: 20000, queries: 64, rounds: 2 } },
+    pyramid: { rounds: 2, fashionQueries: 50, numpyL1Rows: 5, cifar: { trainRows: 5000, queries: 32 }, noise: { trainRows: 20000, queries: 64, rounds: 2 }, cvRows: 2000 },
   },
   full: {
     rounds: 5, longRounds: 3, maxTime: 0.5, minSamples: 3,
@@ -60,7 +60,7 @@ export const SIZES = {
     cifar: { trainRows: 50000, totalQueries: 10000, jsQueries: 4, scalarQueries: 20, simdQueries: 200, iters: 500, jsIters: 20 },
     peers: { numpyL1Rows: 50, numpyLossRepeats: 20, tfjsQueries: 2000, tfjsGatherIters: 300, mlknnQueries: 5 },
     threads: { responsiveness: { queries: 2000, intervalMs: 10 }, poolStartRuns: 7 },
-    pyramid: { rounds: 3, fashionQueries: 10000, numpyL1Rows: 50, cifar: { trainRows: 50000, queries: 500 }, noise: { trainRows: 20000, queries: 1000, rounds: 5 } },
+    pyramid: { rounds: 3, fashionQueries: 10000, numpyL1Rows: 50, cifar: { trainRows: 50000, queries: 500 }, noise: { trainRows: 20000, queries: 1000, rounds: 5 }, cvRows: 10000 },
   },
 };
 

@@ -28,12 +28,14 @@ const THREAD_SUITES = ['threads/knn-fashion-l1', 'threads/knn-fashion-l2', 'thre
 const PYRAMID_SUITES = [
   'pyramid/knn-fashion-l1', 'pyramid/knn-fashion-l2', 'pyramid/knn-cifar-l1', 'pyramid/knn-cifar-l2', 'pyramid/knn-noise-l1', 'pyramid/knn-noise-l2',
 ];
+// crossValidateKnn with 'brute' and 'auto', one thread.
+const CV_SUITES = ['pyramid/cv-fashion-l1', 'pyramid/cv-fashion-l2'];
 const TARGETS = [
   'knn-l1-vs-numpy', 'knn-l2-vs-numpy', 'knn-l2-vs-tfjs', 'knn-l2-vs-mlknn',
   'sgd-svm-vs-numpy', 'sgd-softmax-vs-numpy', 'sgd-softmax-vs-tfjs', 'loss-svm-vs-numpy', 'loss-softmax-vs-numpy', 'class-scores-sgd-vs-peak', 'class-grad-sgd-vs-peak',
   'knn-l2-threads-2-vs-1', 'knn-l1-threads-2-vs-1', 'knn-l2-threads-2-vs-numpy-2', 'knn-l2-pyramid-2-vs-numpy-2',
   'knn-l2-pyramid-vs-brute', 'knn-l2-pyramid-vs-numpy', 'knn-l1-pyramid-vs-brute', 'knn-noise-l1-auto-vs-brute', 'knn-noise-l2-auto-vs-brute',
-  'responsiveness-max-threads', 'pool-start-stated',
+  'cv-l1-auto-vs-brute', 'cv-l2-auto-vs-brute', 'responsiveness-max-threads', 'pool-start-stated',
 ];
 // Without --threads the largest thread count is the machine's.
 const MAX_THREADS = availableParallelism();
@@ -79,7 +81,7 @@ runBench('records the mode and the machine, with the load before and after', () 
 });
 
 runBench('has every suite, each with plain JS and every build, with medians, spreads, rates and ratios', () => {
-  assert.equal(Object.keys(result.suites).sort(), [...SUITES, ...PYRAMID_SUITES, ...THREAD_SUITES].sort());
+  assert.equal(Object.keys(result.suites).sort(), [...SUITES, ...PYRAMID_SUITES, ...CV_SUITES, ...THREAD_SUITES].sort());
   for (const name of SUITES) {
     const s = result.suites[name];
     assert.is(s.name, name);
@@ -186,6 +188,26 @@ runBench('pyramid/* suites: brute, pyramid and auto in the caller\'s thread, the
   }
 });
 
+runBench('pyramid/cv-* suites: crossValidateKnn with brute and auto in the caller\'s thread, the same accuracies, ratios', () => {
+  const build = result.config.defaultBuild;
+  for (const name of CV_SUITES) {
+    const s = result.suites[name];
+    assert.is(s.level, 'pyramid');
+    assert.equal([s.shape.folds, s.shape.ks, s.shape.threads], [5, 20, "0 (caller's thread)"], `${name} shape`);
+    assert.equal(s.variants.map((v) => v.name), [`${build} brute`, `${build} auto`], `${name} variants`);
+    for (const v of s.variants) {
+      const where = `${name} / ${v.name}`;
+      assert.equal([v.build, v.threads, v.algorithm], [build, 0, v.kind], where);
+      assert.ok(isPositive(v.medianMs) && v.roundsMs.length === s.rounds, `${where}: ${v.medianMs} over ${v.roundsMs?.length} rounds`);
+      assert.is(v.identicalToBrute, true, where);
+      assert.is(v.foldAlgorithms.length, 5, `${where}: an algorithm per fold`);
+      assert.ok(v.exactShare > 0 && v.exactShare <= 1, `${where}: exact share ${v.exactShare}`);
+    }
+    assert.equal(s.variants[0].foldAlgorithms, ['brute', 'brute', 'brute', 'brute', 'brute'], `${name}: brute force searches every fold by brute force`);
+    assert.ok(isPositive(s.summary.autoVsBrute), `${name}: summary ${s.summary.autoVsBrute}`);
+  }
+});
+
 runBench('threads/responsiveness: the timer at the largest thread count and in the caller\'s thread', () => {
   const build = result.config.defaultBuild;
   const s = result.suites['threads/responsiveness'];
@@ -245,7 +267,7 @@ runBench('readme-table turns the result into a markdown table naming the machine
   assert.match(md, /^\| workload \| simdclass \(/m);
   assert.ok(md.includes(result.machine.cpu), 'machine missing');
   assert.ok(md.includes(result.machine.date.slice(0, 10)), 'date missing');
-  for (const name of [...SUITES, ...PYRAMID_SUITES, ...THREAD_SUITES]) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
+  for (const name of [...SUITES, ...PYRAMID_SUITES, ...CV_SUITES, ...THREAD_SUITES]) assert.ok(md.includes(`\`${name}\``), `${name} missing`);
   for (const t of result.config.threadCounts) {
     assert.ok(md.includes(`| \`threads/knn-fashion-l2\`, ${t} thread${t === 1 ? '' : 's'} |`), `threads/knn-fashion-l2 row for ${t} threads missing`);
   }

@@ -22,11 +22,17 @@
 //   coarse to fine, the share of (query, row) pairs whose bound was computed), autoChose (what
 //   'auto' searched with, per round).
 //
+// - pyramid/cv-*: the wall time of one crossValidateKnn call (ks 1..20, 5 folds) per round with
+//   algorithm 'brute' and 'auto' (the default: the first fold decides, its probe, build and timed
+//   sample included), interleaved; every round's accuracies (per k and fold) must equal the first
+//   brute-force round's exactly. crossValidateKnn had no algorithm before the pyramids: its search
+//   was brute force's, so 'brute' is also what it cost before.
+//
 // Workloads: Fashion-MNIST (the run's training set; queries: the first SIZES.pyramid.fashionQueries
 // test rows), synthetic CIFAR-10-shaped rows (bench/workloads.mjs syntheticCifar: uniform random
 // bytes, shape 32 x 32 x 3), and uniform random u8 rows of 784 columns (randomBytes), the case the
 // bounds cannot prune, where 'auto' must fall back to brute force for little more than its time.
-import { KNearestNeighbor } from '../../dist/node.js';
+import { KNearestNeighbor, crossValidateKnn } from '../../dist/node.js';
 import { useBuild, useThreads } from '../builds.mjs';
 import { numpyVersion, runNumpyKnnTime } from '../peers/numpy.mjs';
 import { formatRatio, formatTime, levelName, median, speedup } from '../stats.mjs';
@@ -40,6 +46,8 @@ export const PYRAMID_SUITE_NAMES = [
   'pyramid/knn-cifar-l2',
   'pyramid/knn-noise-l1',
   'pyramid/knn-noise-l2',
+  'pyramid/cv-fashion-l1',
+  'pyramid/cv-fashion-l2',
 ];
 
 const ALGORITHMS = ['brute', 'pyramid', 'auto'];
@@ -323,6 +331,62 @@ function summaryText({ describeData, brute, pyramid, auto, fastestNumpy, autoCho
   return `the rows are uniform random bytes (white noise, no image structure): block sums of independent pixels all sit near their mean, ${pruned}; ${common}`;
 }
 
+// The cross-validation suites' ks and folds (the issue's: ks 1..20, 5 folds).
+const CV_KS = Array.from({ length: 20 }, (_, i) => i + 1);
+const CV_FOLDS = 5;
+
+/**
+ * crossValidateKnn with 'brute' and 'auto' on the first `rows` training rows, interleaved over
+ * rounds in the caller's thread. Throws when a round's accuracies differ from brute force's.
+ */
+async function runCvSuite(ctx, { name, title, metric, train, shape, rows, rounds }) {
+  const build = ctx.defaultBuild;
+  const info = await useThreads(build, 0);
+  if (info.threads !== 0) throw new Error(`${name}: expected the caller's thread (threads 0), got ${info.threads} threads`);
+  const X = headRows(train.X, rows), y = train.y.subarray(0, rows);
+  const options = (algorithm) => ({ ks: CV_KS, folds: CV_FOLDS, metric, algorithm, shape });
+  let reference = null;
+  const checkAccuracies = (algorithm, round, cv) => {
+    const got = JSON.stringify(cv.results.map((r) => r.accuracies));
+    reference ??= algorithm === 'brute' ? got : null;
+    if (reference !== null && got !== reference) throw new Error(`${name}: the ${algorithm} cross-validation (round ${round + 1}) scored other accuracies than brute force. The pyramid must be exact; the timings are void.`);
+  };
+  const warm = { X: headRows(X, Math.min(rows, 1000)), y: y.subarray(0, Math.min(rows, 1000)) };
+  const roundOf = { brute: 0, auto: 0 };
+  const variants = ['brute', 'auto'].map((algorithm) => ({
+    name: `${build} ${algorithm}`, kind: algorithm,
+    describe: { build, algorithm, threads: 0, rows, folds: CV_FOLDS, ks: `1..${CV_KS.length}` },
+    warmUp: async () => { await crossValidateKnn(warm.X, warm.y, options(algorithm)); },
+    measure: async () => {
+      const t0 = performance.now();
+      const cv = await crossValidateKnn(X, y, options(algorithm));
+      const ms = performance.now() - t0;
+      checkAccuracies(algorithm, roundOf[algorithm]++, cv);
+      return { ms, searched: cv.search.algorithms.includes('pyramid') ? 'pyramid' : 'brute', foldAlgorithms: cv.search.algorithms, exactShare: cv.search.exactShare, bestK: cv.bestK };
+    },
+  }));
+  // Brute force first, so that every 'auto' round is checked as it comes in.
+  const results = (await runInterleaved(name, variants, rounds)).map(foldExtras);
+  const brute = results.find((v) => v.kind === 'brute'), auto = results.find((v) => v.kind === 'auto');
+  const pairs = (rows - Math.floor(rows / CV_FOLDS)) * rows;
+  addRates(results, pairs, 'distances/s');
+  for (const v of results) {
+    v.vsBrute = speedup(brute.medianMs, v.medianMs);
+    v.identicalToBrute = true;
+    v.note = v.kind === 'brute' ? "the reference accuracies; crossValidateKnn's search before the pyramids"
+      : `${formatRatio(v.vsBrute)} brute; folds searched with ${v.foldAlgorithms.join(', ')}; exact ${pct(v.exactShare)} of pairs; accuracies = brute, every round`;
+  }
+  const text = `'auto' ${formatRatio(auto.vsBrute)} brute force (${formatTime(auto.medianMs)} against ${formatTime(brute.medianMs)}); ` +
+    `folds searched with ${auto.foldAlgorithms.join(', ')}, exact distances ${pct(auto.exactShare)} of (query, row) pairs; best k ${auto.bestK}`;
+  return {
+    name, level: 'pyramid', title, rounds,
+    timing: 'wall time of one crossValidateKnn call per round (ks 1..20, 5 folds), brute and auto interleaved',
+    shape: { trainRows: rows, dims: X.cols, image: shape.join('x'), folds: CV_FOLDS, ks: CV_KS.length, metric, threads: "0 (caller's thread)" },
+    work: pairs, unit: 'distances/s', variants: results,
+    summary: { autoVsBrute: auto.vsBrute, exactShare: auto.exactShare, text },
+  };
+}
+
 /** The suite groups; each runs when its name contains `filter`. Data sets are made on first use. */
 function groups(ctx) {
   const p = ctx.sizes.pyramid;
@@ -385,6 +449,17 @@ function groups(ctx) {
             `${p.noise.trainRows} x ${NOISE_COLS} (as 28x28x1), ${p.noise.queries} queries; 'auto' should fall back to brute force`,
         });
       },
+    });
+  }
+  for (const metric of ['l1', 'l2']) {
+    const M = metric.toUpperCase(), rows = Math.min(fashion.train.X.rows, p.cvRows);
+    out.push({
+      name: `pyramid/cv-fashion-${metric}`,
+      run: () => runCvSuite(ctx, {
+        name: `pyramid/cv-fashion-${metric}`, metric, train: fashion.train, shape: fashion.shape, rows, rounds: p.rounds,
+        title: `crossValidateKnn ${M}, ks 1..${CV_KS.length}, ${CV_FOLDS} folds, 'auto' vs brute force, one thread (${ctx.defaultBuild}, threads 0): ` +
+          `the first ${rows} Fashion-MNIST training rows`,
+      }),
     });
   }
   return out;
