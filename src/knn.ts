@@ -111,11 +111,12 @@ const PROBE_QUERIES = 16;
 const AUTO_MAX_KEEP = 0.5;
 // 'auto' builds no pyramid for fewer training rows, L1 or L2. Measured on Fashion-MNIST, L2, k = 5,
 // 2,000 queries, medians of 3 fresh models (first call: probe, build, warm-up and timed sample
-// included): 4,096 rows 244 ms brute force against 140 ms 'auto' on one thread, 135 against 105 on two
-// workers; 8,000 rows 470 against 242, 257 against 182; 16,000 rows 939 against 453, 493 against 287.
-// Cross-validation (10,000 rows, ks 1..20, 5 folds, the first fold deciding): L2 1.48x faster than
-// brute force on one thread, 1.41x on two. L2 used to wait for 16,384 rows, when every fold decided
-// anew and the timed sample ran the pyramid's kernels cold.
+// included), with 16 coefficients on the axes of the 2x2 sums before them: 4,096 rows 225 ms brute
+// force against 154 ms 'auto' on one thread, 122 against 86 on two workers; 8,000 rows 447 against
+// 195, 230 against 131; 16,000 rows 874 against 288, 449 against 170. Cross-validation (10,000 rows,
+// ks 1..20, 5 folds, the first fold deciding; bench pyramid/cv-fashion-l2): 2.42x faster than brute
+// force on one thread. L2 used to wait for 16,384 rows, when every fold decided anew and the timed
+// sample ran the pyramid's kernels cold.
 const AUTO_MIN_ROWS = 4096;
 
 /**
