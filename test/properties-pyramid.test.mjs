@@ -171,28 +171,31 @@ propertyTest(properties, FILE, 'projection pyramid neighbours and distances equa
 // (counted for the check after the property).
 const blockAxesCases = { all: 0, mixed: 0 };
 
-/** Squared-L2 images of 200 to 1,024 values with rows enough for a projection on the axes of their 2x2 sums before those sums (blockLevels in src/exec/pyramid.ts). */
+/** Squared-L2 images of 200 to 1,024 values (or rows without a shape) with rows enough for a projection on the axes of their 2x2 sums (runs of 4) before those sums (blockLevels in src/exec/pyramid.ts). */
 const blockAxesCase = casesOf({
   metric: fc.constant('l2'),
   shape: fc.oneof(
     fc.tuple(fc.integer({ min: 20, max: 32 }), fc.integer({ min: 20, max: 32 }), fc.constant(1)),
     fc.tuple(fc.integer({ min: 12, max: 18 }), fc.integer({ min: 12, max: 18 }), fc.constant(3)),
+    // No shape: runs of 4 features stand for the 2x2 sums.
+    fc.constant(null),
   ),
-  unshapedCols: fc.constant(0),
+  unshapedCols: fc.integer({ min: 200, max: 1024 }),
   n: fc.integer({ min: 600, max: 1200 }),
   m: fc.integer({ min: 1, max: 6 }),
   k: (s) => fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: s.n })),
 });
 
 propertyTest(properties, FILE, 'block-axes pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(blockAxesCase, async (c) => {
-  const { s, k } = c, [h, w, channels] = s.shape, sums = Math.ceil(h / 2) * Math.ceil(w / 2) * channels;
-  await l2CaseEqualsReference(c, s.shape, {}, `${s.build} l2 shape ${s.shape} n=${s.n} m=${s.m} k=${k}`, (p, label) => {
+  const { s, k } = c;
+  const finest = s.shape === null ? [[1, 4], Math.ceil(s.unshapedCols / 4)] : [[2, 2], Math.ceil(s.shape[0] / 2) * Math.ceil(s.shape[1] / 2) * s.shape[2]];
+  await l2CaseEqualsReference(c, s.shape, {}, `${s.build} l2 shape ${s.shape ?? `none, ${s.unshapedCols} columns`} n=${s.n} m=${s.m} k=${k}`, (p, label) => {
     blockAxesCases.all++;
     // Without room for the projection's row and weights beside the 2x2 sums, block levels alone (blockLevels).
     if (p.projection === null) assert.ok(p.levels.every((l) => l.block !== null), `${label}: block levels`);
     else {
       blockAxesCases.mixed++;
-      assert.equal(p.levels.map((l) => [l.block, l.dims]), [[null, 16], [[2, 2], sums]], `${label}: 16 coefficients, then the 2x2 sums`);
+      assert.equal(p.levels.map((l) => [l.block, l.dims]), [[null, 16], finest], `${label}: 16 coefficients, then the 2x2 sums (runs of 4)`);
     }
   });
 }), { weight: 0.05 });
