@@ -1,8 +1,8 @@
 // Projection levels of the pyramid for squared L2 (pyramidDescribeProjection in
 // assembly/pyramid.ts): each level row holds the first `dims` coefficients of an image on integer
 // approximations of the principal axes of a sample of the training rows (of their pixels, or of
-// their block sums lifted to pixels: AxesSource), quantized to u16. The
-// axes hold most of the spread of images, so 16 coefficients bound far tighter than 16 block sums
+// their block sums lifted to pixels: AxesSource), quantized to u16. The axes hold most of the
+// spread of images, so 16 coefficients bound far tighter than 16 block sums
 // (Fashion-MNIST, rows a perfect threshold keeps: 3.6% against 11.3%), and the bound stays exact:
 // integer weights, an integer bound on their largest eigenvalue, floors of exact coefficients.
 import { byteSize, type Core, type Scope } from '../runtime.js';

@@ -1,6 +1,7 @@
 // Exact kNN over pyramids of block sums, or for squared L2 of projections on principal axes (alone,
-// or before the finest block sums; pyramid-projection.ts), in assembly/pyramid.ts, on the executor's lanes: the same neighbours and
-// distances as searchNeighbors (exec/knn.ts), ties included, from a few percent of the distances.
+// or before the finest block sums; pyramid-projection.ts), in assembly/pyramid.ts, on the
+// executor's lanes: the same neighbours and distances as searchNeighbors (exec/knn.ts), ties
+// included, from a few percent of the distances.
 // Queries are searched in batches of similar ones (similarQueriesFirst), which share the training
 // rows they touch in cache. Per query and chunk of training rows: bound every super-group of 64
 // similar rows from its box, take a threshold tau from the exact distances of those rows of the
@@ -215,7 +216,8 @@ function projectionLevels(projection: Projection, finer: PyramidLevel[]): { leve
  * the finest level's sums (AxesSource), which bound tighter for the same bytes. On Fashion-MNIST,
  * 8,000 training rows, 2,000 queries, k = 20, one thread: the coarsest level bounded 27.8% of the
  * pairs against 46.1% for 7x7 sums, the 2x2 level 11.8% against 26.2%; search 133-151 ms against
- * 205-218, build 22-26 ms against 13-14.
+ * 205-218, build 19-20 ms against 13-14. Without room for the projection's rows and weights within
+ * PYRAMID_MEMORY_SHARE, the block levels alone (the scope frees the projection).
  */
 async function blockLevels(t: StoredRows, scope: Scope, shape: Shape, metric: PyramidMetric): Promise<{ levels: PyramidLevel[]; projection: Projection | null }> {
   const levels = fitLevels(t.core, scope, shape, t.stride);
@@ -239,10 +241,12 @@ function prefixLevels(p: Pyramid): boolean {
 
 // Projection levels need this many columns; fewer are bounded by block sums.
 const PROJECTION_MIN_COLS = 32;
-// ... and this many training rows: their build costs about 0.4 s more than block sums whatever the
-// rows (the principal axes of a 784-column sample), and saves about a third of the search. On
-// Fashion-MNIST, one thread, k = 20, 2,000 queries (build + search): 8,000 rows, blocks 0.36 s,
-// projection 0.67 s; 20,000 rows 0.76 s against 0.98 s; 60,000 rows 1.95 s against 1.76 s.
+// ... and this many training rows for the pixels' axes, below which the axes of the 2x2 sums bound
+// first (blockLevels). The pixels' axes cost about 0.4 s to find whatever the rows (a 784-column
+// sample), and search faster. On Fashion-MNIST, one thread, k = 20, 2,000 queries, build + search:
+// 16,384 rows 331 + 182 ms against 46 + 218 for the axes of the 2x2 sums, 32,768 rows 411 + 301
+// against 80 + 378, 45,000 rows 460 + 376 against 106 + 485; 60,000 rows, k = 5, 1,000 queries
+// (the search scales with the queries): 635 + 165 against 162 + 218.
 const PROJECTION_MIN_ROWS = 32768;
 
 /** Bytes of scratch a levelRowsCall may use: pyramidSumsU8's, or pyramidProjectU8's 4 coefficients of 2 rows. */
