@@ -171,12 +171,10 @@ function blockSumsRow(x: usize, desc: usize, dst: usize, columns: usize): void {
   const fullRows = h / bh, fullCols = w / bw, pitch = w * c;
   for (let top = 0, i = 0; top < h; top += bh, i++) {
     imageRowSums(x + <usize>(top * pitch), min(bh, h - top), pitch, columns);
-    // The row's whole blocks are consecutive slots of their class (0, or 2 on the bottom edge).
-    const done = c == 1 && bw == 2 ? pairSums(columns, fullCols, dst + (<usize>(classWord(desc, i == fullRows ? 2 : 0, C_FIRST) + (i == fullRows ? 0 : i * fullCols)) << 1)) : 0;
+    // The row's whole blocks are consecutive slots of their class (0, or 2 on the bottom edge), from block (i, 0)'s.
+    const done = c == 1 && bw == 2 ? pairSums(columns, fullCols, dst + (<usize>blockSlot(desc, i, 0, fullRows, fullCols, c) << 1)) : 0;
     for (let left = done * bw, j = done; left < w; left += bw, j++) {
-      const k = (i == fullRows ? 2 : 0) | (j == fullCols ? 1 : 0);
-      const within = k == 0 ? i * fullCols + j : k == 1 ? i : k == 2 ? j : 0;
-      const slot = classWord(desc, k, C_FIRST) + within * c;
+      const slot = blockSlot(desc, i, j, fullRows, fullCols, c);
       const from = columns + (<usize>(left * c) << 1), width = min(bw, w - left);
       for (let ch = 0; ch < c; ch++) {
         let sum = 0;
@@ -185,6 +183,18 @@ function blockSumsRow(x: usize, desc: usize, dst: usize, columns: usize): void {
       }
     }
   }
+}
+
+/**
+ * The first u16 slot (of c, one per channel) of block (i, j) in a level row: its class is whole (0),
+ * the right edge column (1), the bottom edge row (2) or the corner (3), by whether i and j reach
+ * fullRows and fullCols; within the class, blocks follow in row order.
+ */
+// @ts-ignore: decorator
+@inline function blockSlot(desc: usize, i: i32, j: i32, fullRows: i32, fullCols: i32, c: i32): i32 {
+  const k = (i == fullRows ? 2 : 0) | (j == fullCols ? 1 : 0);
+  const within = k == 0 ? i * fullCols + j : k == 1 ? i : k == 2 ? j : 0;
+  return classWord(desc, k, C_FIRST) + within * c;
 }
 
 /**
