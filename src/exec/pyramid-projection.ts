@@ -112,18 +112,34 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
 
 /** The m leading principal axes of n sample rows (at `sample`, rows of the set's stride), m rows of cols f64. */
 async function pixelAxes(t: StoredRows, sample: number, n: number, m: number, temp: Scope): Promise<Float64Array> {
-  const c = t.core, exec = executorOf(c), kernels = c.kernels as unknown as ProjectionKernels;
-  const gram = temp.alloc(byteSize('a Gram matrix', t.cols, t.cols, 4), 'a Gram matrix');
+  const c = t.core, kernels = c.kernels as unknown as ProjectionKernels;
   const columns = temp.alloc(kernels.projectionColumnsBytes(n, t.cols), 'projection sample columns');
-  const blocks = Array.from({ length: Math.ceil(t.cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, t.cols, b * GRAM_ROWS_PER_CALL, Math.min(t.cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]);
-  await exec.run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns], ...blocks]);
-  // The covariance goes to wasm memory and its axes come back there: the solve is a kernel call,
-  // on a pool worker when there is a pool (exec/ts-kernels.ts), not in the caller's thread.
-  const cov = temp.alloc(byteSize('a covariance', t.cols, t.cols, 8), 'a covariance');
-  const axes = temp.alloc(byteSize('principal axes', m, t.cols, 8), 'principal axes');
-  writeCovariance(c, sample, n, t.stride, t.cols, gram, cov);
-  await exec.run([['leadingEigenvectorsF64', cov, t.cols, m, EIGEN_ITERATIONS, axes]]);
-  return c.f64.slice(axes >>> 3, (axes >>> 3) + m * t.cols);
+  await executorOf(c).run([['projectionColumnsU8', sample, n, t.stride, t.cols, columns]]);
+  const heap = c.u8, mean = new Float64Array(t.cols);
+  for (let r = 0; r < n; r++) for (let j = 0; j < t.cols; j++) mean[j]! += heap[sample + r * t.stride + j]!;
+  for (let j = 0; j < t.cols; j++) mean[j]! /= n;
+  return principalAxes(c, columns, n, t.cols, mean, null, m, EIGEN_ITERATIONS, temp);
+}
+
+/**
+ * The m leading eigenvectors (m rows of cols f64) of the covariance of n samples of cols values,
+ * given as columns in wasm (projectionColumnsU8's layout) with their means, each value j times
+ * scale[j] when scale is given: the Gram matrix and the solve are kernel calls, the solve on a pool
+ * worker when there is a pool (exec/ts-kernels.ts), not in the caller's thread.
+ */
+async function principalAxes(c: Core, columns: number, n: number, cols: number, mean: Float64Array, scale: Float64Array | null, m: number, iterations: number, temp: Scope): Promise<Float64Array> {
+  const exec = executorOf(c);
+  // Every block first: an allocation may grow the memory, which detaches the views taken before it.
+  const gram = temp.alloc(byteSize('a Gram matrix', cols, cols, 4), 'a Gram matrix');
+  const cov = temp.alloc(byteSize('a covariance', cols, cols, 8), 'a covariance');
+  const axes = temp.alloc(byteSize('principal axes', m, cols, 8), 'principal axes');
+  await exec.run(Array.from({ length: Math.ceil(cols / GRAM_ROWS_PER_CALL) }, (_, b): KernelCall => ['projectionGramRows', columns, n, cols, b * GRAM_ROWS_PER_CALL, Math.min(cols, (b + 1) * GRAM_ROWS_PER_CALL), gram]));
+  const g = c.i32.subarray(gram >>> 2, (gram >>> 2) + cols * cols);
+  const covariance = c.f64.subarray(cov >>> 3, (cov >>> 3) + cols * cols);
+  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) covariance[i * cols + j] = g[i * cols + j]! / n - mean[i]! * mean[j]!;
+  if (scale !== null) for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) covariance[i * cols + j] = covariance[i * cols + j]! * scale[i]! * scale[j]!;
+  await exec.run([['leadingEigenvectorsF64', cov, cols, m, iterations, axes]]);
+  return c.f64.slice(axes >>> 3, (axes >>> 3) + m * cols);
 }
 
 /**
@@ -132,7 +148,7 @@ async function pixelAxes(t: StoredRows, sample: number, n: number, m: number, te
  * BLOCK_SAMPLE_ROWS of them, fewer when their products could overflow its i32 sums.
  */
 async function blockAxes(t: StoredRows, sample: number, sampleRows: number, m: number, source: { shape: Shape; block: [number, number] }, temp: Scope): Promise<Float64Array> {
-  const c = t.core, exec = executorOf(c), heap = c.u8;
+  const c = t.core, heap = c.u8, kernels = c.kernels as unknown as ProjectionKernels;
   const [h, w, channels] = source.shape, [bh, bw] = source.block, across = Math.ceil(w / bw);
   const sums = Math.ceil(h / bh) * across * channels, largest = Math.min(h, bh) * Math.min(w, bw) * 255;
   const n = Math.max(1, Math.min(sampleRows, BLOCK_SAMPLE_ROWS, Math.floor(I32_MAX / (largest * largest))));
@@ -148,7 +164,7 @@ async function blockAxes(t: StoredRows, sample: number, sampleRows: number, m: n
   }
   // Columns of n sums padded to 8 (projectionColumnsU8's layout), and their means.
   const n8 = Math.ceil(n / 8) * 8;
-  const columns = temp.alloc(byteSize('block sum columns', sums, n8, 2), 'block sum columns');
+  const columns = temp.alloc(kernels.projectionColumnsBytes(n, sums), 'block sum columns');
   const column = new Int16Array(heap.buffer, columns, sums * n8).fill(0);
   for (let r = 0; r < n; r++) {
     const row = sample + Math.floor((r * sampleRows) / n) * t.stride;
@@ -156,18 +172,8 @@ async function blockAxes(t: StoredRows, sample: number, sampleRows: number, m: n
   }
   const mean = new Float64Array(sums);
   for (let b = 0; b < sums; b++) for (let r = 0; r < n; r++) mean[b]! += column[b * n8 + r]! / n;
-  const gram = temp.alloc(byteSize('a Gram matrix', sums, sums, 4), 'a Gram matrix');
-  await exec.run([['projectionGramRows', columns, n, sums, 0, sums, gram]]);
-  const g = c.i32.subarray(gram >>> 2, (gram >>> 2) + sums * sums);
   const scale = Float64Array.from(pixels, (p) => 1 / Math.sqrt(p));
-  const cov = temp.alloc(byteSize('a covariance', sums, sums, 8), 'a covariance');
-  const covariance = c.f64.subarray(cov >>> 3, (cov >>> 3) + sums * sums);
-  for (let i = 0; i < sums; i++) {
-    for (let j = 0; j < sums; j++) covariance[i * sums + j] = (g[i * sums + j]! / n - mean[i]! * mean[j]!) * scale[i]! * scale[j]!;
-  }
-  const vectors = temp.alloc(byteSize('principal axes', m, sums, 8), 'principal axes');
-  await exec.run([['leadingEigenvectorsF64', cov, sums, m, BLOCK_EIGEN_ITERATIONS, vectors]]);
-  const v = c.f64.subarray(vectors >>> 3, (vectors >>> 3) + m * sums), axes = new Float64Array(m * t.cols);
+  const v = await principalAxes(c, columns, n, sums, mean, scale, m, BLOCK_EIGEN_ITERATIONS, temp), axes = new Float64Array(m * t.cols);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < t.cols; j++) axes[i * t.cols + j] = v[i * sums + blockOf[j]!]! * scale[blockOf[j]!]!;
   }
@@ -183,16 +189,6 @@ function copySample(t: StoredRows, n: number, to: number): void {
     const from = chunk.ptr + (row - chunk.first) * t.stride;
     heap.copyWithin(to + r * t.stride, from, from + t.stride);
   }
-}
-
-/** Writes to `out` (f64, cols x cols) the covariance of n sample rows from their Gram matrix (i32 sums of products). */
-function writeCovariance(c: Core, sample: number, n: number, stride: number, cols: number, gram: number, out: number): void {
-  const heap = c.u8, g = c.i32.subarray(gram >>> 2, (gram >>> 2) + cols * cols);
-  const mean = new Float64Array(cols);
-  for (let r = 0; r < n; r++) for (let j = 0; j < cols; j++) mean[j]! += heap[sample + r * stride + j]!;
-  for (let j = 0; j < cols; j++) mean[j]! /= n;
-  const cov = c.f64.subarray(out >>> 3, (out >>> 3) + cols * cols);
-  for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) cov[i * cols + j] = g[i * cols + j]! / n - mean[i]! * mean[j]!;
 }
 
 /** round(WEIGHT_SCALE * axis), m rows of `stride` i16s (zero past cols). */
