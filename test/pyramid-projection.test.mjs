@@ -825,4 +825,34 @@ memory('buildPyramid holds exactly its bytes, within the share; freePyramid rele
   }
 });
 
+memory('block axes built while the memory grows, in the caller\'s thread (a non-shared memory detaches its old buffer)', async () => {
+  const before = (await init()).threads;
+  try {
+    await init({ threads: 0 });
+    const c = core(), rng = mulberry32(16), held = [];
+    let grew = 0;
+    try {
+      // Training rows kept alive fill the memory, so that some builds need it to grow.
+      for (let n = 600; n < 10000; n += 523) {
+        const X = clusteredRows(rng, n, 784, { centres: 8, noise: 10 });
+        const t = storeTrainingRows(c, X, 'l2');
+        held.push(t);
+        const buffer = c.u8.buffer;
+        const p = await buildPyramid(t, [28, 28, 1], 'l2');
+        try {
+          assert.ok(p.projection !== null && p.levels[0].block === null, `${n} rows: a projection on the axes of the 2x2 sums`);
+        } finally {
+          freePyramid(p);
+        }
+        if (c.u8.buffer !== buffer) grew++;
+      }
+      assert.ok(grew > 0, 'some builds grew the memory');
+    } finally {
+      for (const t of held) freeTrainingRows(t);
+    }
+  } finally {
+    await init({ threads: before });
+  }
+});
+
 memory.run();

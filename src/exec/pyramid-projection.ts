@@ -148,7 +148,7 @@ async function principalAxes(c: Core, columns: number, n: number, cols: number, 
  * BLOCK_SAMPLE_ROWS of them, fewer when their products could overflow its i32 sums.
  */
 async function blockAxes(t: StoredRows, sample: number, sampleRows: number, m: number, source: { shape: Shape; block: [number, number] }, temp: Scope): Promise<Float64Array> {
-  const c = t.core, heap = c.u8, kernels = c.kernels as unknown as ProjectionKernels;
+  const c = t.core, kernels = c.kernels as unknown as ProjectionKernels;
   const [h, w, channels] = source.shape, [bh, bw] = source.block, across = Math.ceil(w / bw);
   const sums = Math.ceil(h / bh) * across * channels, largest = Math.min(h, bh) * Math.min(w, bw) * 255;
   const n = Math.max(1, Math.min(sampleRows, BLOCK_SAMPLE_ROWS, Math.floor(I32_MAX / (largest * largest))));
@@ -165,7 +165,8 @@ async function blockAxes(t: StoredRows, sample: number, sampleRows: number, m: n
   // Columns of n sums padded to 8 (projectionColumnsU8's layout), and their means.
   const n8 = Math.ceil(n / 8) * 8;
   const columns = temp.alloc(kernels.projectionColumnsBytes(n, sums), 'block sum columns');
-  const column = new Int16Array(heap.buffer, columns, sums * n8).fill(0);
+  // The view after the allocation, which may have grown (and detached) the memory.
+  const heap = c.u8, column = new Int16Array(heap.buffer, columns, sums * n8).fill(0);
   for (let r = 0; r < n; r++) {
     const row = sample + Math.floor((r * sampleRows) / n) * t.stride;
     for (let j = 0; j < t.cols; j++) column[blockOf[j]! * n8 + r]! += heap[row + j]!;
