@@ -81,14 +81,33 @@ function compareNeighbors(a, b) {
 }
 
 /**
- * Checks every search of the suite against brute force as the results come in: the first brute
- * result is the reference; a mismatch throws (and so fails the suite and the bench run).
+ * Checks every result of a suite against brute force's as the results come in: the first brute
+ * result is the reference, and check(reference, kind, round, result) throws on a mismatch (and so
+ * fails the suite and the bench run); results that come before it wait for it.
  */
-function neighborChecker(name) {
+function referenceChecker(name, check) {
   let reference = null;
   const pending = [];
+  return {
+    record(kind, round, result) {
+      if (reference === null && kind === 'brute') {
+        reference = result;
+        for (const p of pending.splice(0)) check(reference, ...p);
+      }
+      if (reference === null) pending.push([kind, round, result]);
+      else check(reference, kind, round, result);
+    },
+    /** After the rounds: every result was compared (none pending). */
+    done() {
+      if (reference === null || pending.length > 0) throw new Error(`${name}: no brute-force result to compare the pyramid with`);
+    },
+  };
+}
+
+/** referenceChecker for neighbours: the same indices as brute force; summary(): how many distances differed, per kind. */
+function neighborChecker(name) {
   const distancesDiffer = new Map();
-  const check = (kind, round, nb) => {
+  const checker = referenceChecker(name, (reference, kind, round, nb) => {
     const { firstQuery, distancesDiffer: differ } = compareNeighbors(reference, nb);
     if (firstQuery >= 0) {
       const q = Math.max(0, firstQuery), k = reference.k;
@@ -97,19 +116,11 @@ function neighborChecker(name) {
         `query ${q}: ${kind} [${row(nb)}], brute [${row(reference)}]. The pyramid must be exact; the timings are void.`);
     }
     distancesDiffer.set(kind, Math.max(distancesDiffer.get(kind) ?? 0, differ));
-  };
+  });
   return {
-    record(kind, round, nb) {
-      if (reference === null && kind === 'brute') {
-        reference = nb;
-        for (const p of pending.splice(0)) check(...p);
-      }
-      if (reference === null) pending.push([kind, round, nb]);
-      else check(kind, round, nb);
-    },
-    /** After the rounds: every search was compared (none pending), and how many distances differed. */
+    record: checker.record,
     summary() {
-      if (reference === null || pending.length > 0) throw new Error(`${name}: no brute-force result to compare the pyramid with`);
+      checker.done();
       return Object.fromEntries(distancesDiffer);
     },
   };
@@ -345,12 +356,9 @@ async function runCvSuite(ctx, { name, title, metric, train, shape, rows, rounds
   if (info.threads !== 0) throw new Error(`${name}: expected the caller's thread (threads 0), got ${info.threads} threads`);
   const X = headRows(train.X, rows), y = train.y.subarray(0, rows);
   const options = (algorithm) => ({ ks: CV_KS, folds: CV_FOLDS, metric, algorithm, shape });
-  let reference = null;
-  const checkAccuracies = (algorithm, round, cv) => {
-    const got = JSON.stringify(cv.results.map((r) => r.accuracies));
-    reference ??= algorithm === 'brute' ? got : null;
-    if (reference !== null && got !== reference) throw new Error(`${name}: the ${algorithm} cross-validation (round ${round + 1}) scored other accuracies than brute force. The pyramid must be exact; the timings are void.`);
-  };
+  const checker = referenceChecker(name, (reference, algorithm, round, accuracies) => {
+    if (accuracies !== reference) throw new Error(`${name}: the ${algorithm} cross-validation (round ${round + 1}) scored other accuracies than brute force. The pyramid must be exact; the timings are void.`);
+  });
   const warm = { X: headRows(X, Math.min(rows, 1000)), y: y.subarray(0, Math.min(rows, 1000)) };
   const roundOf = { brute: 0, auto: 0 };
   const variants = ['brute', 'auto'].map((algorithm) => ({
@@ -361,12 +369,12 @@ async function runCvSuite(ctx, { name, title, metric, train, shape, rows, rounds
       const t0 = performance.now();
       const cv = await crossValidateKnn(X, y, options(algorithm));
       const ms = performance.now() - t0;
-      checkAccuracies(algorithm, roundOf[algorithm]++, cv);
+      checker.record(algorithm, roundOf[algorithm]++, JSON.stringify(cv.results.map((r) => r.accuracies)));
       return { ms, searched: cv.search.algorithms.includes('pyramid') ? 'pyramid' : 'brute', foldAlgorithms: cv.search.algorithms, exactShare: cv.search.exactShare, bestK: cv.bestK };
     },
   }));
-  // Brute force first, so that every 'auto' round is checked as it comes in.
   const results = (await runInterleaved(name, variants, rounds)).map(foldExtras);
+  checker.done();
   const brute = results.find((v) => v.kind === 'brute'), auto = results.find((v) => v.kind === 'auto');
   const pairs = (rows - Math.floor(rows / CV_FOLDS)) * rows;
   addRates(results, pairs, 'distances/s');
