@@ -156,6 +156,15 @@ export function rowNormsU8(x: usize, rows: i32, stride: i32, out: usize): void {
 }
 
 function normU8(x: usize, stride: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    // The whole sum fits an i32 (TS caps u8 L2 columns: MAX_U8_L2_COLS), so every lane's part does.
+    let acc = i32x4.splat(0);
+    for (let c = 0; c < stride; c += 16) {
+      const v = v128.load(x + c), lo = i16x8.extend_low_i8x16_u(v), hi = i16x8.extend_high_i8x16_u(v);
+      acc = i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi)));
+    }
+    return sumI32x4(acc);
+  }
   let s = 0;
   for (let c = 0; c < stride; c++) {
     const v = <i32>load<u8>(x + c);
