@@ -198,19 +198,19 @@ function blockSumsRow(x: usize, desc: usize, dst: usize, columns: usize): void {
 }
 
 /**
- * Writes the sums of columns 2j and 2j + 1 (u16s) to slot j at dst for the first blocks < `blocks`
- * in whole v128s, 8 at a time; returns how many it wrote (the rest are the caller's). 2x2 blocks of
- * one channel, the usual finest level, spent most of their build adding pairs one by one.
+ * Writes the sums of columns 2j and 2j + 1 (u16s) to slot j at dst for every block j < `blocks`,
+ * 8 per v128, the last 8 overlapping the ones before; returns how many it wrote: all, or none
+ * for fewer than 8 (the caller's). 2x2 blocks of one channel, the usual finest level, spent most of
+ * their build adding pairs one by one.
  */
 function pairSums(columns: usize, blocks: i32, dst: usize): i32 {
-  if (!ASC_FEATURE_SIMD) return 0;
-  let j = 0;
-  for (; j + 8 <= blocks; j += 8) {
-    const at = columns + (<usize>j << 2);
-    const sums = i16x8.narrow_i32x4_u(i32x4.extadd_pairwise_i16x8_u(v128.load(at)), i32x4.extadd_pairwise_i16x8_u(v128.load(at, 16)));
-    v128.store(dst + (<usize>j << 1), sums);
+  if (!ASC_FEATURE_SIMD || blocks < 8) return 0;
+  for (let j = 0; j < blocks; j += 8) {
+    const at = min(j, blocks - 8), from = columns + (<usize>at << 2);
+    const sums = i16x8.narrow_i32x4_u(i32x4.extadd_pairwise_i16x8_u(v128.load(from)), i32x4.extadd_pairwise_i16x8_u(v128.load(from, 16)));
+    v128.store(dst + (<usize>at << 1), sums);
   }
-  return j;
+  return blocks;
 }
 
 /**
