@@ -60,7 +60,8 @@ export function formatSpread(variant) {
   return `${variant.spreadPct.toFixed(0)}%`;
 }
 
-/** A pyramid level as the bench prints it: its blocks ("7x7"), or its projection's axes ("16 axes"). */
+/** A pyramid level as the bench prints it: its blocks ("7x7"), or its projection's axes ("16 axes", "16 axes of 2x2 sums"). */
 export function levelName(level) {
-  return level.block === null ? `${level.dims} axes` : level.block.join('x');
+  if (level.block !== null) return level.block.join('x');
+  return Array.isArray(level.axes) ? `${level.dims} axes of ${level.axes.join('x')} sums` : `${level.dims} axes`;
 }

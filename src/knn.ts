@@ -57,10 +57,11 @@ export interface SearchStats {
    * Pyramid only: per level, coarse to fine, the (query, row) pairs that reached it, whose bound
    * was computed (besides a few hundred per query that only rank the seeds of the threshold); a
    * level bounds by block sums of `block` pixels, or (block null, squared L2) by `dims` coefficients
-   * on principal axes of the training rows: of their pixels from 32,768 rows, else of their 2x2 sums
-   * (README, "Exact search that skips most distances").
+   * on the principal `axes` of the training rows: of their pixels ('pixels', from 32,768 rows), else
+   * of their sums of `axes` = [height, width] pixel blocks (README, "Exact search that skips most
+   * distances"); `axes` is null for a level of block sums.
    */
-  levels: { block: [number, number] | null; dims: number; reached: number }[];
+  levels: { block: [number, number] | null; axes: 'pixels' | [number, number] | null; dims: number; reached: number }[];
   /** Exact distances computed (queries x rows for brute force). */
   exact: number;
 }

@@ -22,9 +22,11 @@ export function searchSteps(stats: SearchStats): SearchStep[] {
   ];
 }
 
-/** What bounds a level: its blocks, or its projection's axes. */
+/** What bounds a level: its blocks, or its projection's axes (of the pixels, or of block sums). */
 function levelLabel(level: SearchStats['levels'][number]): string {
-  return level.block === null ? `${level.dims}-axis projection bound` : `${level.block[0]}×${level.block[1]} block-sum bound`;
+  if (level.block !== null) return `${level.block[0]}×${level.block[1]} block-sum bound`;
+  const axes = level.axes;
+  return `${level.dims}-axis projection bound${Array.isArray(axes) ? ` (${axes[0]}×${axes[1]} sums)` : ''}`;
 }
 
 /** A share for people, two significant digits: 100%, 14%, 5.5%, 3.0%, 0.99% (99.9% rather than a rounded 100% below the whole). */
@@ -47,6 +49,6 @@ export function addSearchStats(a: SearchStats, b: SearchStats): SearchStats {
     ...(a.queries > 0 ? a : b),
     queries: a.queries + b.queries,
     exact: a.exact + b.exact,
-    levels: longer.map((level, l) => ({ block: level.block, dims: level.dims, reached: (a.levels[l]?.reached ?? 0) + (b.levels[l]?.reached ?? 0) })),
+    levels: longer.map((level, l) => ({ block: level.block, axes: level.axes, dims: level.dims, reached: (a.levels[l]?.reached ?? 0) + (b.levels[l]?.reached ?? 0) })),
   };
 }

@@ -25,6 +25,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mulberry32 } from './helpers.mjs';
 import { CHROMIUM_ARGS, withChromium } from './chromium.mjs';
+import { searchSteps } from '../dist/search-stats.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test', '.artifacts');
@@ -791,7 +792,7 @@ function checkSearchShown(shown, stats, what) {
   assert.is(shown.algo, stats.algorithm === 'pyramid' ? 'pyramid' : 'brute force', `${what}: the line names it`);
   assert.equal([shown.queries, shown.rows, shown.exact], [stats.queries, stats.rows, stats.exact], `${what}: queries, rows, exact distances`);
   assert.equal(shown.reached, stats.levels.map((l) => l.reached), `${what}: the pairs reaching each level`);
-  const expected = [...stats.levels.map((l) => [l.block === null ? `${l.dims}-axis projection bound` : `${l.block[0]}×${l.block[1]} block-sum bound`, l.reached]), ['exact distance', stats.exact]];
+  const expected = searchSteps(stats).map((st) => [st.label, st.count]);
   assert.equal(shown.steps.map((st) => st.label), expected.map(([label]) => label), `${what}: one bar per level, then the exact distances`);
   shown.steps.forEach((st, i) => {
     const n = expected[i][1];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { init, loadDataset, loadSample, crossValidateKnn, headRows, KNearestNeighbor, LinearSVM, Softmax } from '../dist/node.js';
+import { init, loadDataset, loadSample, crossValidateKnn, headRows, searchSteps, KNearestNeighbor, LinearSVM, Softmax } from '../dist/node.js';
 import { mulberry32 } from './helpers.mjs';
 import { idx, makeFolder } from './data-files.mjs';
 
@@ -440,7 +440,7 @@ function checkCard(card, stats, what) {
   assert.is(card.algorithm, stats.algorithm, `${what}: algorithm`);
   assert.is(card.chip, stats.algorithm === 'pyramid' ? 'pyramid' : 'brute force', `${what}: the chip names it`);
   assert.equal([card.queries, card.rows, card.exact], [stats.queries, stats.rows, stats.exact], `${what}: queries, rows, exact distances`);
-  const expected = [...stats.levels.map((l) => [l.block === null ? `${l.dims}-axis projection bound` : `${l.block[0]}×${l.block[1]} block-sum bound`, l.reached]), ['exact distance', stats.exact]];
+  const expected = searchSteps(stats).map((st) => [st.label, st.count]);
   assert.equal(card.steps.map((st) => st.label), expected.map(([label]) => label), `${what}: one bar per level, then the exact distances`);
   card.steps.forEach((st, i) => {
     const n = expected[i][1];
@@ -501,7 +501,7 @@ Demo('on the embedded sample (10,000 x 2,000) the report shows the search \'auto
     assert.match(stats.reason, /^'auto': on 62 queries, brute force took [\d.]+ ms and the pyramid [\d.]+ ms$/);
     if (card.algorithm === 'pyramid') {
       // L2 bounds first on 16 axes of the 2x2 sums (below the rows that pixel axes need), L1 on 7x7 sums.
-      const first = metric === 'l2' ? '16-axis projection bound' : '7×7 block-sum bound';
+      const first = metric === 'l2' ? '16-axis projection bound (2×2 sums)' : '7×7 block-sum bound';
       assert.equal(card.steps.map((s) => s.label), [first, '2×2 block-sum bound', 'exact distance'], 'blocks follow the 28 x 28 images');
       assert.ok(stats.exact < stats.queries * stats.rows / 3, `the pyramid skips most distances: ${stats.exact} of ${stats.queries * stats.rows}`);
       assert.match(r.stderr, new RegExp(`^kNN k=${k} ${metric} on the test set: 100% .*; pyramid: ${card.steps.map((s) => s.share.replace('.', '\\.')).join(' → ')} exact distances$`, 'm'));
@@ -516,7 +516,7 @@ Demo('writeReport: a pyramid and a brute-force search are drawn as funnels with 
   // Forced: 'pyramid' on 3,000 rows (fewer than 'auto' builds one for), blocks following the images.
   const stats = await statsOf(sample.train, sample.test, { k: 3, metric: 'l2', algorithm: 'pyramid' }, sample.shape);
   assert.is(stats.algorithm, 'pyramid');
-  assert.equal(stats.levels.map((l) => [l.block, l.dims]), [[null, 16], [[2, 2], 196]], '16 axes of the 2x2 sums, then the 2x2 sums of the 28 x 28 images');
+  assert.equal(stats.levels.map((l) => [l.block, l.axes, l.dims]), [[null, [2, 2], 16], [[2, 2], null, 196]], '16 axes of the 2x2 sums, then the 2x2 sums of the 28 x 28 images');
   assert.ok(stats.levels[0].reached > 0 && stats.levels[0].reached <= 200 * 3000, 'the coarsest level bounds the rows of the groups within reach');
   const brute = await statsOf(sample.train, sample.test, { k: 3, metric: 'l2', algorithm: 'brute' }, sample.shape);
   assert.equal([brute.algorithm, brute.queries, brute.rows, brute.exact], ['brute', 200, 3000, 600000]);

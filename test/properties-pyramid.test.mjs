@@ -163,7 +163,7 @@ async function l2CaseEqualsReference(c, shape, options, label, checkLevels) {
 propertyTest(properties, FILE, 'projection pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(projectionCase, async (c) => {
   const { s, k } = c, cols = s.unshapedCols;
   await l2CaseEqualsReference(c, null, { minProjectionRows: 0 }, `${s.build} l2 projection n=${s.n} cols=${cols} m=${s.m} k=${k}`, (p, label) => {
-    assert.is(p.levels[0]?.block, null, `${label}: projection levels`);
+    assert.equal([p.levels[0]?.block, p.levels[0]?.axes], [null, 'pixels'], `${label}: projection levels on the pixels' axes`);
   });
 }), { weight: 0.05 });
 
@@ -195,7 +195,7 @@ propertyTest(properties, FILE, 'block-axes pyramid neighbours and distances equa
     if (p.projection === null) assert.ok(p.levels.every((l) => l.block !== null), `${label}: block levels`);
     else {
       blockAxesCases.mixed++;
-      assert.equal(p.levels.map((l) => [l.block, l.dims]), [[null, 16], finest], `${label}: 16 coefficients, then the 2x2 sums (runs of 4)`);
+      assert.equal(p.levels.map((l) => [l.block, l.axes, l.dims]), [[null, finest[0], 16], [finest[0], null, finest[1]]], `${label}: 16 coefficients on the axes of the 2x2 sums, then the sums (runs of 4)`);
     }
   });
 }), { weight: 0.05 });

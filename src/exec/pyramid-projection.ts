@@ -74,6 +74,8 @@ export type AxesSource = { of: 'pixels' } | { of: 'blocks'; shape: Shape; block:
 
 /** The weights (i16 rows of `stride`), offsets (i32) and step that pyramidProjectU8 quantizes with, and the levels. */
 export interface Projection {
+  /** Whose principal axes: the pixels', or the sums' of blocks of these pixels (AxesSource). */
+  axes: 'pixels' | [number, number];
   weights: number;
   offsets: number;
   delta: number;
@@ -107,7 +109,7 @@ export async function buildProjection(t: StoredRows, scope: Scope, dims: number[
     const rowBytes = kernels.pyramidDescribeProjection(d, boundWeight[l]!, LCM, desc);
     return { dims: d, rowBytes, desc, weight: boundWeight[l]!, lcm: LCM };
   });
-  return { weights, offsets, delta, levels };
+  return { axes: axesSource.of === 'pixels' ? 'pixels' : axesSource.block, weights, offsets, delta, levels };
 }
 
 /** The m leading principal axes of n sample rows (at `sample`, rows of the set's stride), m rows of cols f64. */

@@ -93,6 +93,8 @@ export interface StoredRows {
 export interface PyramidLevel {
   /** Block height and width in pixels (edge blocks may be smaller); null for a projection level. */
   block: [number, number] | null;
+  /** A projection level's axes: the pixels', or the sums' of blocks of these pixels; null for block sums. */
+  axes: 'pixels' | [number, number] | null;
   /** Values of a level row: block sums, or a projection level's coefficients. */
   dims: number;
   /** Bytes of one level row: u16 values, each class of equal-sized blocks padded to 8. */
@@ -126,7 +128,7 @@ export interface PyramidStats {
   queries: number;
   rows: number;
   /** Per level, coarse to fine: (query, row) pairs that reached it, whose bound at that level was computed (not those that only rank the seeds: rankedGroupSeeds). */
-  levels: { block: [number, number] | null; dims: number; reached: number }[];
+  levels: { block: [number, number] | null; axes: 'pixels' | [number, number] | null; dims: number; reached: number }[];
   /** Exact distances computed, those of the seeds that set the thresholds included. */
   exact: number;
 }
@@ -207,7 +209,7 @@ const GROUP_SPANS = [8, 64];
  * projection's only level replaces the coarsest of them (blockLevels).
  */
 function projectionLevels(projection: Projection, finer: PyramidLevel[]): { levels: PyramidLevel[]; projection: Projection } {
-  return { levels: [...projection.levels.map(({ dims: d, rowBytes, desc }) => ({ block: null, dims: d, rowBytes, desc })), ...finer], projection };
+  return { levels: [...projection.levels.map(({ dims: d, rowBytes, desc }) => ({ block: null, axes: projection.axes, dims: d, rowBytes, desc })), ...finer], projection };
 }
 
 /**
@@ -326,7 +328,7 @@ function fitLevels(c: Core, scope: Scope, shape: Shape, stride: number): Pyramid
   const levels = levelBlocks(shape).map((block) => {
     const desc = scope.alloc(kernels.pyramidDescBytes(), 'a pyramid level descriptor');
     const rowBytes = kernels.pyramidDescribeLevel(shape[0], shape[1], shape[2], block[0], block[1], desc);
-    return { block, dims: Math.ceil(shape[0] / block[0]) * Math.ceil(shape[1] / block[1]) * shape[2], rowBytes, desc };
+    return { block, axes: null, dims: Math.ceil(shape[0] / block[0]) * Math.ceil(shape[1] / block[1]) * shape[2], rowBytes, desc };
   });
   while (bytesPerRow(levels.map((level) => level.rowBytes)) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
   return levels;
@@ -370,7 +372,7 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   const m = x.rows, levels = p.levels.length;
   const indices = new Int32Array(byteSize('neighbour indices', m, k, 4) / 4);
   const distances = new Float32Array(m * k);
-  const stats: PyramidStats = { queries: m, rows: t.rows, levels: p.levels.map((level) => ({ block: level.block, dims: level.dims, reached: 0 })), exact: 0 };
+  const stats: PyramidStats = { queries: m, rows: t.rows, levels: p.levels.map((level) => ({ block: level.block, axes: level.axes, dims: level.dims, reached: 0 })), exact: 0 };
   if (m === 0) return { indices, distances, k, stats };
   const seeds = k + SEED_EXTRA;
   let widest = 8;
