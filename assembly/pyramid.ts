@@ -749,15 +749,30 @@ function l2ScaledWithin(q: usize, t: usize, desc: usize, limit: i64): i64 {
   return p;
 }
 
-/** sum (q_i - t_i)^2 over `chunks` v128s of sums, few enough that an i32 lane holds 2 * chunks squares. */
-function squaredDiffSumU16(q: usize, t: usize, chunks: i32): i64 {
+/**
+ * sum (q_i - t_i)^2 over `chunks` v128s of sums, few enough that an i32 lane holds 2 * chunks squares.
+ * Unrolled by 4 v128s into 4 accumulators and inlined: the loop's own counting and its one chain of
+ * adds were most of the 2x2 level's time. On Fashion-MNIST (8,000 training rows, 2,000 queries,
+ * k = 20, one thread) the search took 143-147 ms against 159-163.
+ */
+// @ts-ignore: decorator
+@inline function squaredDiffSumU16(q: usize, t: usize, chunks: i32): i64 {
   if (ASC_FEATURE_SIMD) {
-    let acc = i32x4.splat(0);
-    for (let c = 0; c < chunks << 4; c += 16) {
+    let acc = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0), acc4 = i32x4.splat(0), c = 0;
+    const bytes = chunks << 4;
+    for (; c + 64 <= bytes; c += 64) {
+      const d = i16x8.sub(v128.load(q + c), v128.load(t + c)), e = i16x8.sub(v128.load(q + c, 16), v128.load(t + c, 16));
+      const f = i16x8.sub(v128.load(q + c, 32), v128.load(t + c, 32)), g = i16x8.sub(v128.load(q + c, 48), v128.load(t + c, 48));
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(d, d));
+      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(e, e));
+      acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(f, f));
+      acc4 = i32x4.add(acc4, i32x4.dot_i16x8_s(g, g));
+    }
+    for (; c < bytes; c += 16) {
       const d = i16x8.sub(v128.load(q + c), v128.load(t + c));
       acc = i32x4.add(acc, i32x4.dot_i16x8_s(d, d));
     }
-    return lanesSumI64(acc);
+    return lanesSumI64(i32x4.add(i32x4.add(acc, acc2), i32x4.add(acc3, acc4)));
   }
   let s: i64 = 0;
   for (let c = 0; c < chunks << 4; c += 2) {
