@@ -53,7 +53,7 @@ export {
   pyramidGroupOrder, pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
   pyramidBatchScratchBytes, pyramidRefineU8,
   pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,
-  pyramidFrameBytes, pyramidSearchChunk,
+  pyramidFrameBytes, pyramidSeenPitch, pyramidSearchChunk,
 } from './pyramid';
 
 export { projectionCoefficientsU8, pyramidProjectU8, pyramidPrefixRows, projectionColumnsBytes, projectionColumnsU8, projectionGramRows } from './projection';

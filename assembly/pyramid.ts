@@ -848,10 +848,11 @@ export function pyramidSeedScratchBytes(seeds: i32): i32 {
 /**
  * Exact distances from q (a u8 row of `stride` bytes) to the `seeds` rows of smallest bound among
  * `count` candidates (the level rows `list` holds, or level rows 0.. when list is 0; their bounds
- * in `bounds`; level row r is image order[r]), merged into the query's seed state (see seedImage).
- * Returns how many distances it computed.
+ * in `bounds`; level row r is image order[r]), merged into the query's seed state (see seedImage);
+ * `seen`: the query's bitmap of the chunk's images whose distances it has. Returns how many
+ * distances it computed.
  */
-export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, list: usize, bounds: usize, count: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, scratch: usize): i32 {
+export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, first: i32, order: usize, list: usize, bounds: usize, count: i32, seeds: i32, seedDist: usize, seedIdx: usize, k: i32, seen: usize, scratch: usize): i32 {
   const s = min(seeds, count);
   const held = scratch, best = scratch + (EXACT_RUN << 3), at = best + (<usize>s << 2);
   topkReset<i32>(best, at, s);
@@ -861,7 +862,7 @@ export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, firs
     // Fewer than s bounds below i32 max (rows of groups over the threshold) leave empty slots.
     const pos = load<i32>(at + (<usize>r << 2));
     if (pos < 0) continue;
-    const next = seedImage(metric, q, t, stride, first, imageOf(order, list == 0 ? pos : load<i32>(list + (<usize>pos << 2))), seedDist, seedIdx, k, held, n);
+    const next = seedImage(metric, q, t, stride, first, imageOf(order, list == 0 ? pos : load<i32>(list + (<usize>pos << 2))), seedDist, seedIdx, k, seen, held, n);
     computed += <i32>(next != n);
     n = next;
   }
@@ -905,7 +906,7 @@ function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, level
     count = load<i32>(seedScratch);
   }
   addStat(<usize>frameWord(frame, F_STATS), 0, <f64>pyramidSeedU8(metric, <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, list, bound, count, frameWord(frame, F_SEEDS),
-    <usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_SEED_IDX) + state, k, seedScratch));
+    <usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_SEED_IDX) + state, k, seenOf(frame, j), seedScratch));
 }
 
 // Groups whose rows rankedGroupSeeds ranks. On Fashion-MNIST, one thread, against every row of the
@@ -922,25 +923,34 @@ const SEED_GROUPS = 32;
 }
 
 /**
- * Adds image `image` to the n images of a seed run at `held` (exactRun) unless the seed state
- * (seedDist, seedIdx: k slots) holds it as index first + image; a full run merges its exact
- * distances into the state. Returns how many images the run holds now: n when the image was held,
- * else n + 1, or 0 after a merge. The state thus holds the k smallest distances of distinct rows,
- * so its k-th is never below the true k-th distance (see pyramidThreshold). The images of one
- * call of a seeding function are distinct, so a run never holds one twice.
+ * Adds image `image` to the n images of a seed run at `held` (exactRun) unless its bit in `seen`
+ * is set (its distance was computed), and sets it; a full run merges its exact distances into the
+ * seed state (seedDist, seedIdx: k slots) as index first + image. Returns how many images the run
+ * holds now: n when the image was seen, else n + 1, or 0 after a merge. The state thus holds the k
+ * smallest distances of distinct rows, so its k-th is never below the true k-th distance (see
+ * pyramidThreshold).
  */
 // @ts-ignore: decorator
-@inline function seedImage(metric: i32, q: usize, t: usize, stride: i32, first: i32, image: i32, seedDist: usize, seedIdx: usize, k: i32, held: usize, n: i32): i32 {
-  if (holds(seedIdx, k, first + image)) return n;
+@inline function seedImage(metric: i32, q: usize, t: usize, stride: i32, first: i32, image: i32, seedDist: usize, seedIdx: usize, k: i32, seen: usize, held: usize, n: i32): i32 {
+  if (testAndSet(seen, image)) return n;
   store<i32>(held + (<usize>n << 2), image);
   if (++n < EXACT_RUN) return n;
   exactRun(metric, q, t, stride, held, n, seedDist, seedIdx, k, first, i32.MAX_VALUE);
   return 0;
 }
 
-function holds(idx: usize, k: i32, row: i32): bool {
-  for (let i = 0; i < k; i++) if (load<i32>(idx + (<usize>i << 2)) == row) return true;
-  return false;
+/** Whether bit i of the bitmap at `bits` (u32 words) is set; sets it. */
+// @ts-ignore: decorator
+@inline function testAndSet(bits: usize, i: i32): bool {
+  const at = bits + (<usize>(i >>> 5) << 2), word = load<u32>(at), bit = <u32>1 << <u32>(i & 31);
+  store<u32>(at, word | bit);
+  return (word & bit) != 0;
+}
+
+/** Whether bit i of the bitmap at `bits` is set. */
+// @ts-ignore: decorator
+@inline function isSet(bits: usize, i: i32): bool {
+  return (load<u32>(bits + (<usize>(i >>> 5) << 2)) & (<u32>1 << <u32>(i & 31))) != 0;
 }
 
 /** The search threshold of a query: the smaller k-th distance of its seed state and its top-k state (i32 max while neither holds k). */
@@ -949,15 +959,30 @@ export function pyramidThreshold(seedDist: usize, dist: usize, k: i32): i32 {
 }
 
 /**
- * Exact distances (L1, or squared L2) from `batch` queries (q: rows of `stride` bytes) to the
- * survivors of their lists (as pyramidRefineU8 leaves them; level row r is image order[r]), merged
- * into each query's top-k state (dist, idx + b * k slots) as index first + image, window by window
- * of level rows: the images a window holds are similar, not near in memory. A row whose
- * bound exceeds min(taus[b], the query's current k-th distance) is skipped. Returns how many
+ * Exact distances (L1, or squared L2) from the frame's batch of queries to the survivors of their
+ * lists in a chunk of n training rows at t, images first.. (as pyramidRefineU8 leaves the lists;
+ * level row r is image order[r]), merged into each query's top-k state as index first + image,
+ * window by window of level rows: the images a window holds are similar, not near in memory. A
+ * row whose bound exceeds min(the query's threshold, its current k-th distance) is skipped, and so
+ * is a row whose distance a seed run computed (its bit in the query's seen bitmap): the state starts
+ * with the seed state's rows of this chunk instead, the k nearest of those. Returns how many
  * distances it computed.
  */
-export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, order: usize, batch: i32, lists: usize, bounds: usize, listPitch: i32, counts: usize, taus: usize, first: i32, dist: usize, idx: usize, k: i32, scratch: usize): i32 {
+function pyramidExactU8(frame: usize, t: usize, order: usize, first: i32, n: i32): i32 {
+  const metric = frameWord(frame, F_METRIC), q = <usize>frameWord(frame, F_Q), stride = frameWord(frame, F_STRIDE);
+  const batch = frameWord(frame, F_SIZE), k = frameWord(frame, F_K), counts = <usize>frameWord(frame, F_COUNTS), taus = <usize>frameWord(frame, F_TAUS);
+  const lists = <usize>frameWord(frame, F_LISTS), bounds = <usize>frameWord(frame, F_BOUNDS), listPitch = frameWord(frame, F_LIST_PITCH);
+  const dist = <usize>frameWord(frame, F_DIST), idx = <usize>frameWord(frame, F_IDX), scratch = <usize>frameWord(frame, F_BATCH_SCRATCH);
+  const seedDist = <usize>frameWord(frame, F_SEED_DIST), seedIdx = <usize>frameWord(frame, F_SEED_IDX);
   const window = windowRows(stride);
+  // A seed of an earlier chunk merged at that chunk's exact stage; one that left the seed state had k nearer rows in it.
+  for (let b = 0; b < batch; b++) {
+    const state = <usize>b * <usize>k << 2;
+    for (let i = 0; i < k; i++) {
+      const row = load<i32>(seedIdx + state + (<usize>i << 2));
+      if (row >= first && row < first + n) topkPushOne<i32>(dist + state, idx + state, k, load<i32>(seedDist + state + (<usize>i << 2)), row);
+    }
+  }
   // Per query: its read position, how many images its run holds, and the run (exactRun).
   memory.fill(scratch, 0, batch << 3);
   const runs = scratch + (<usize>batch << 3);
@@ -969,33 +994,41 @@ export function pyramidExactU8(metric: i32, q: usize, t: usize, stride: i32, ord
       let r = load<i32>(scratch + at);
       if (r >= count) continue;
       const list = lists + <usize>b * <usize>listPitch, bound = bounds + <usize>b * <usize>listPitch;
-      const qb = q + <usize>b * <usize>stride, tau = load<i32>(taus + at);
+      const qb = q + <usize>b * <usize>stride, tau = load<i32>(taus + at), seen = seenOf(frame, b);
       const state = <usize>b * <usize>k << 2, bd = dist + state, bi = idx + state;
       const held = runs + <usize>b * (EXACT_RUN << 3);
-      let n = load<i32>(scratch + (<usize>batch << 2) + at);
+      let m = load<i32>(scratch + (<usize>batch << 2) + at);
       for (; r < count; r++) {
         const row = load<i32>(list + (<usize>r << 2));
         if (row >= end) break;
         if (load<i32>(bound + (<usize>r << 2)) > min(tau, topkWorst<i32>(bd, k))) continue;
-        store<i32>(held + (<usize>n << 2), imageOf(order, row));
-        if (++n == EXACT_RUN) {
-          exactRun(metric, qb, t, stride, held, n, bd, bi, k, first, tau);
-          computed += n;
-          n = 0;
+        const image = imageOf(order, row);
+        if (isSet(seen, image)) continue;
+        store<i32>(held + (<usize>m << 2), image);
+        if (++m == EXACT_RUN) {
+          exactRun(metric, qb, t, stride, held, m, bd, bi, k, first, tau);
+          computed += m;
+          m = 0;
         }
       }
       // A run fills across windows; the query's last one is merged when its list ends.
       if (r >= count) {
-        exactRun(metric, qb, t, stride, held, n, bd, bi, k, first, tau);
-        computed += n;
-        n = 0;
+        exactRun(metric, qb, t, stride, held, m, bd, bi, k, first, tau);
+        computed += m;
+        m = 0;
       }
-      store<i32>(scratch + (<usize>batch << 2) + at, n);
+      store<i32>(scratch + (<usize>batch << 2) + at, m);
       store<i32>(scratch + at, r);
       if (r < count) open++;
     }
   }
   return computed;
+}
+
+/** Query j's bitmap of the chunk's images whose exact distances its seeds computed. */
+// @ts-ignore: decorator
+@inline function seenOf(frame: usize, j: i32): usize {
+  return <usize>frameWord(frame, F_SEEN) + <usize>j * <usize>frameWord(frame, F_SEEN_PITCH);
 }
 
 // Rows whose exact distances pyramidExactU8 and the seeds compute together: their rows lie anywhere
@@ -1151,13 +1184,19 @@ function l2RowU8(a: usize, b: usize, stride: i32): i32 {
 const F_METRIC = 0, F_Q = 1, F_STRIDE = 2, F_SIZE = 3, F_K = 4, F_SEEDS = 5, F_REFINE_SEEDS = 6;
 const F_BOUNDS = 7, F_LISTS = 8, F_LIST_PITCH = 9, F_COUNTS = 10, F_TAUS = 11, F_DIST = 12, F_IDX = 13;
 const F_SEED_DIST = 14, F_SEED_IDX = 15, F_SEED_SCRATCH = 16, F_BATCH_SCRATCH = 17, F_STATS = 18, F_LEVELS = 19;
-// F_GROUP_SCRATCH: pyramidGroupScratchBytes for the widest chunk. Then per level: the batch's
-// query level rows, their row bytes, the level descriptor.
-const F_GROUP_SCRATCH = 20, F_LEVEL0 = 21, LEVEL_WORDS = 3;
+// F_GROUP_SCRATCH: pyramidGroupScratchBytes for the widest chunk. F_SEEN: per query, a bitmap of the
+// images of the chunk whose exact distances its seeds computed (pyramidSeenPitch bytes apart:
+// F_SEEN_PITCH). Then per level: the batch's query level rows, their row bytes, the level descriptor.
+const F_GROUP_SCRATCH = 20, F_SEEN = 21, F_SEEN_PITCH = 22, F_LEVEL0 = 23, LEVEL_WORDS = 3;
 
 /** Bytes of the group scratch of a search (n: rows of the widest chunk): the bounds of its groups, then of its super-groups, whole v128s of 8. */
 export function pyramidGroupScratchBytes(n: i32): i32 {
   return (columnRows(groupCount(n)) + columnRows(groupCount(n, SUPER_ROWS))) << 2;
+}
+
+/** Bytes of a query's seen bitmap (F_SEEN) for chunks of at most n images: whole u32 words. */
+export function pyramidSeenPitch(n: i32): i32 {
+  return ((n + 31) >>> 5) << 2;
 }
 
 /** Bytes of a search frame for `levels` levels. */
@@ -1186,6 +1225,7 @@ export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i
   const bounds = <usize>frameWord(frame, F_BOUNDS), lists = <usize>frameWord(frame, F_LISTS), pitch = frameWord(frame, F_LIST_PITCH);
   const counts = <usize>frameWord(frame, F_COUNTS), stats = <usize>frameWord(frame, F_STATS);
   const order = <usize>load<u32>(levelRows + (<usize>levels << 2));
+  memory.fill(<usize>frameWord(frame, F_SEEN), 0, <usize>size * <usize>frameWord(frame, F_SEEN_PITCH));
   for (let j = 0; j < size; j++) {
     const bound = bounds + <usize>j * <usize>pitch, list = lists + <usize>j * <usize>pitch;
     let kept: i32;
@@ -1206,8 +1246,7 @@ export function pyramidSearchChunk(frame: usize, t: usize, chunkFirst: i32, n: i
       seedQuery(frame, t, chunkFirst, order, j, lists + <usize>j * <usize>pitch, load<i32>(counts + (<usize>j << 2)), frameWord(frame, F_REFINE_SEEDS));
     }
   }
-  addStat(stats, 0, <f64>pyramidExactU8(metric, q, t, stride, order, size, lists, bounds, pitch, counts, <usize>frameWord(frame, F_TAUS), chunkFirst,
-    <usize>frameWord(frame, F_DIST), <usize>frameWord(frame, F_IDX), k, <usize>frameWord(frame, F_BATCH_SCRATCH)));
+  addStat(stats, 0, <f64>pyramidExactU8(frame, t, order, chunkFirst, n));
 }
 
 /**
@@ -1295,7 +1334,7 @@ function seedQuery(frame: usize, t: usize, chunkFirst: i32, order: usize, j: i32
   const seedDist = <usize>frameWord(frame, F_SEED_DIST) + state, dist = <usize>frameWord(frame, F_DIST) + state;
   addStat(<usize>frameWord(frame, F_STATS), 0, <f64>pyramidSeedU8(frameWord(frame, F_METRIC), <usize>frameWord(frame, F_Q) + <usize>j * <usize>stride, t, stride, chunkFirst, order, list,
     <usize>frameWord(frame, F_BOUNDS) + <usize>j * <usize>frameWord(frame, F_LIST_PITCH), count, seeds, seedDist, <usize>frameWord(frame, F_SEED_IDX) + state, k,
-    <usize>frameWord(frame, F_SEED_SCRATCH)));
+    seenOf(frame, j), <usize>frameWord(frame, F_SEED_SCRATCH)));
   const tau = pyramidThreshold(seedDist, dist, k);
   store<i32>(<usize>frameWord(frame, F_TAUS) + (<usize>j << 2), tau);
   return tau;

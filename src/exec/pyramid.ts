@@ -45,6 +45,7 @@ export interface PyramidKernels {
   pyramidResetTopk(dist: number, idx: number, k: number): void;
   pyramidFinishTopk(dist: number, idx: number, k: number): void;
   pyramidFrameBytes(levels: number): number;
+  pyramidSeenPitch(n: number): number;
   pyramidSearchChunk(frame: number, t: number, chunkFirst: number, n: number, levelRows: number): void;
 }
 
@@ -490,7 +491,7 @@ function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, 
     stats: block('pyramid stats', 1 + levels, 8),
     scratch: scope.alloc(levelRowsScratchBytes(t), 'pyramid scratch'),
   };
-  // The frame, in the word order of assembly/pyramid.ts (F_METRIC ... F_LEVELS, F_GROUP_SCRATCH, then per level).
+  // The frame, in the word order of assembly/pyramid.ts (F_METRIC ... F_LEVELS, F_GROUP_SCRATCH, F_SEEN, F_SEEN_PITCH, then per level).
   const words = [
     METRICS[metric].code, lane.q, t.stride, batch, k, seeds, REFINE_SEEDS,
     block('pyramid bounds', batch, listPitch), block('pyramid survivors', batch, listPitch), listPitch,
@@ -498,6 +499,7 @@ function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, 
     scope.alloc(kernels.pyramidSeedScratchBytes(Math.max(seeds, REFINE_SEEDS)), 'pyramid scratch'),
     scope.alloc(kernels.pyramidBatchScratchBytes(batch), 'pyramid scratch'), lane.stats, levels,
     levels > 0 ? scope.alloc(kernels.pyramidGroupScratchBytes(widest), 'pyramid scratch') : 0,
+    block('pyramid seen bitmaps', batch, kernels.pyramidSeenPitch(widest)), kernels.pyramidSeenPitch(widest),
     ...p.levels.flatMap((level, l) => [lane.qLevels[l]!, level.rowBytes, level.desc]),
   ];
   c.i32.set(words.map((w) => w | 0), lane.frame >>> 2);
