@@ -138,7 +138,9 @@ export function pyramidDescribeProjection(dims: i32, weight: i32, lcm: i32, desc
   store<i32>(at + (C_SUMS << 2), dims);
   store<i32>(at + (C_WEIGHT << 2), weight);
   store<i32>(at + (C_CHUNKS << 2), chunks);
-  store<i32>(at + (C_LANE_SQUARES << 2), i32.MAX_VALUE / (PROJECTION_MAX * PROJECTION_MAX));
+  // A shrunk difference is at most PROJECTION_MAX - 1, and l2Columns8 reads its lanes as u32: 16
+  // squares, so 16 coefficients take one run (with 8, half the level's time went to the f64 sums).
+  store<i32>(at + (C_LANE_SQUARES << 2), <i32>(u32.MAX_VALUE / <u32>((PROJECTION_MAX - 1) * (PROJECTION_MAX - 1))));
   store<i32>(desc + (D_ROW_BYTES << 2), chunks << 4);
   describeQuotient(lcm, desc);
   store<i32>(desc + (D_L1_RUN << 2), 1);
@@ -704,7 +706,8 @@ function absDiffSumU16(q: usize, t: usize, bytes: i32): i32 {
 }
 
 /** sum dS^2 over `chunks` v128s of sums (uniformSquares: it fits an i32), or a partial sum above limit. */
-function l2SquaresWithin(q: usize, t: usize, chunks: i32, limit: i32): i32 {
+// @ts-ignore: decorator
+@inline function l2SquaresWithin(q: usize, t: usize, chunks: i32, limit: i32): i32 {
   let p = 0;
   for (let c = 0; c < chunks; c += ABANDON_CHUNKS) {
     const off = <usize>c << 4;
