@@ -843,9 +843,9 @@ export function pyramidSurvivors(bounds: usize, n: i32, tau: i32, list: usize): 
   return keepRow(list, bounds, kept, j, b, b <= tau);
 }
 
-/** Bytes of seed scratch for `seeds` seed rows: pyramidSeedU8's, and rankedGroupSeeds' choice of SEED_GROUPS groups. */
+/** Bytes of seed scratch for `seeds` seed rows: pyramidSeedU8's, and coarseSurvivors' choice of SEED_SUPERS super-groups. */
 export function pyramidSeedScratchBytes(seeds: i32): i32 {
-  return (EXACT_RUN << 3) + (max(seeds, SEED_GROUPS) << 3);
+  return (EXACT_RUN << 3) + (max(seeds, SEED_SUPERS) << 3);
 }
 
 /**
@@ -874,29 +874,29 @@ export function pyramidSeedU8(metric: i32, q: usize, t: usize, stride: i32, firs
 }
 
 /**
- * Seeds query j of the frame's batch from the rows of its SEED_GROUPS groups of smallest bound
- * (groupBounds; the chunk's n level rows), ranked by their bounds at level 1 (at the coarsest level
- * when it is the only one): exact distances for the F_SEEDS best of them, into the query's seed
- * state. A level-1 row is a fraction of an image's bytes and its bound ranks rows almost as exact
- * distances do, so a few exact distances give the threshold that many gave when every row of the
- * best groups was computed. The candidates pass through the query's list and bounds (list, bound).
+ * Seeds query j of the frame's batch from the rows of the groups of its `chosen` super-groups of
+ * smallest bound (their indices at `supers`; the chunk's n level rows in `groups` groups), ranked by
+ * their bounds at level 1 (at the coarsest level when it is the only one): exact distances for the
+ * F_SEEDS best of them, into the query's seed state. A level-1 row is a fraction of an image's
+ * bytes and its bound ranks rows almost as exact distances do, so a few exact distances give the
+ * threshold that many gave when every row of the best groups was computed. The candidates pass
+ * through the query's list and bounds (list, bound).
  */
-function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32, groupBounds: usize, groups: i32, list: usize, bound: usize): void {
+function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, levelRows: usize, order: usize, j: i32, supers: usize, chosen: i32, groups: i32, list: usize, bound: usize): void {
   const metric = frameWord(frame, F_METRIC), stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
-  const seedScratch = <usize>frameWord(frame, F_SEED_SCRATCH), best = seedScratch, at = seedScratch + (<usize>SEED_GROUPS << 2);
-  const chosen = min(groups, SEED_GROUPS), coarseOnly = frameWord(frame, F_LEVELS) == 1;
+  const seedScratch = <usize>frameWord(frame, F_SEED_SCRATCH), coarseOnly = frameWord(frame, F_LEVELS) == 1;
   const rowBytes = frameWord(frame, F_LEVEL0 + 1), desc = <usize>frameWord(frame, F_LEVEL0 + 2);
   const q0 = <usize>frameWord(frame, F_LEVEL0) + <usize>j * <usize>rowBytes, cols = <usize>load<u32>(levelRows), pitch = <usize>columnRows(n) << 2;
-  topkReset<i32>(best, at, chosen);
-  topkPush<i32>(groupBounds, groups, 0, best, at, chosen);
   let count = 0;
   for (let i = 0; i < chosen; i++) {
-    const g = load<i32>(at + (<usize>i << 2));
-    if (g < 0) continue; // an empty slot: a group bound of i32 max
-    if (coarseOnly) columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, bound + (<usize>count << 2));
-    for (let r = g << 3; r < min(n, (g << 3) + 8); r++) {
-      store<i32>(list + (<usize>count << 2), r);
-      count++;
+    const s = load<i32>(supers + (<usize>i << 2));
+    if (s < 0) continue; // an empty slot: a super-group bound of i32 max
+    for (let g = s << 3; g < min(groups, (s + 1) << 3); g++) {
+      if (coarseOnly) columnBounds8(metric, q0, cols + (<usize>g << 5), pitch, 0, desc, bound + (<usize>count << 2));
+      for (let r = g << 3; r < min(n, (g << 3) + 8); r++) {
+        store<i32>(list + (<usize>count << 2), r);
+        count++;
+      }
     }
   }
   // The ranking's bounds stay out of the levels' stats, which count the pairs a level keeps in reach.
@@ -912,7 +912,7 @@ function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, level
     <usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_SEED_IDX) + state, k, seenOf(frame, j), seedScratch));
 }
 
-// Groups whose rows rankedGroupSeeds ranks. On Fashion-MNIST, one thread, against every row of the
+// Groups whose rows rankedGroupSeeds ranks: those of SEED_GROUPS / 8 super-groups. On Fashion-MNIST, one thread, against every row of the
 // best 9 groups computed exactly (72 rows): exact distances per query L1 223 against 283, L2 273
 // against 332; search of 1,000 queries (3 sets of 5-6 interleaved processes) L1 0-6% faster, L2
 // even; cross-validation (10,000 rows, ks 1..20, block levels, medians of 3) L1 0.80 s against
@@ -1269,19 +1269,14 @@ function coarseSurvivors(frame: usize, t: usize, chunkFirst: i32, n: i32, levelR
   const boxPitch = <usize>columnRows(groups) << 2, hi = <usize>pyramidColumnsBytes(groups, desc);
   const superPitch = <usize>columnRows(supers) << 2, superHi = <usize>pyramidColumnsBytes(supers, desc);
   for (let s = 0; s < supers; s += 8) columnBounds8(metric, q0, superBoxes + (<usize>s << 2), superPitch, superHi, desc, superBounds + (<usize>s << 2));
-  // Seeds: from the best groups among those of the best super-groups; the other groups' bounds are not known yet.
-  fillI32(groupBounds, columnRows(groups), i32.MAX_VALUE);
-  const stride = frameWord(frame, F_STRIDE), k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
+  // Seeds: from the rows of the groups of the best super-groups.
+  const k = frameWord(frame, F_K), state = <usize>j * <usize>k << 2;
   const seedScratch = <usize>frameWord(frame, F_SEED_SCRATCH), best = seedScratch, at = seedScratch + (SEED_SUPERS << 2);
   const chosen = min(supers, SEED_SUPERS);
   topkReset<i32>(best, at, chosen);
   topkPush<i32>(superBounds, supers, 0, best, at, chosen);
-  for (let i = 0; i < chosen; i++) {
-    const s = load<i32>(at + (<usize>i << 2));
-    if (s >= 0) columnBounds8(metric, q0, boxes + (<usize>s << 5), boxPitch, hi, desc, groupBounds + (<usize>s << 5));
-  }
   const listPitch = <usize>frameWord(frame, F_LIST_PITCH), bound = <usize>frameWord(frame, F_BOUNDS) + <usize>j * listPitch, list = <usize>frameWord(frame, F_LISTS) + <usize>j * listPitch;
-  rankedGroupSeeds(frame, t, chunkFirst, n, levelRows, order, j, groupBounds, groups, list, bound);
+  rankedGroupSeeds(frame, t, chunkFirst, n, levelRows, order, j, at, chosen, groups, list, bound);
   const tau = pyramidThreshold(<usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_DIST) + state, k);
   const stats = <usize>frameWord(frame, F_STATS);
   const pitch = <usize>columnRows(n) << 2;
@@ -1317,19 +1312,8 @@ function keepWithin(list: usize, bounds: usize, count: i32, tau: i32): i32 {
   return kept;
 }
 
-
-// Super-groups whose groups' bounds choose the seed groups (8 groups each: SEED_GROUPS / 8).
+// Super-groups whose groups' rows rankedGroupSeeds ranks (8 groups each: SEED_GROUPS / 8).
 const SEED_SUPERS = SEED_GROUPS >> 3;
-
-/** Stores `count` (a multiple of 4) copies of value from at. */
-function fillI32(at: usize, count: i32, value: i32): void {
-  if (ASC_FEATURE_SIMD) {
-    const v = i32x4.splat(value);
-    for (let i = 0; i < count; i += 4) v128.store(at + (<usize>i << 2), v);
-    return;
-  }
-  for (let i = 0; i < count; i++) store<i32>(at + (<usize>i << 2), value);
-}
 
 /** Seeds query j of the frame's batch from `count` candidates (list, or all rows when 0); stores and returns its threshold. */
 function seedQuery(frame: usize, t: usize, chunkFirst: i32, order: usize, j: i32, list: usize, count: i32, seeds: i32): i32 {
