@@ -10,6 +10,7 @@ import { init, KNearestNeighbor } from '../dist/node.js';
 import { core } from '../dist/runtime.js';
 import { referenceDistances, referenceKneighbors } from '../dist/reference.js';
 import { storeTrainingRows, freeTrainingRows } from '../dist/exec/knn-rows.js';
+import { paddedStride, writeRows } from '../dist/layout.js';
 import { buildPyramid, freePyramid, searchPyramid } from '../dist/exec/pyramid.js';
 import { BUILDS, mulberry32 } from './helpers.mjs';
 import { fc, propertyTest } from './property-config.mjs';
@@ -36,6 +37,8 @@ function casesOf({ metric, shape, unshapedCols, n, m, k }) {
       // so that the bounds drop the other prototypes' rows.
       prototypes: fc.integer({ min: 0, max: 4 }),
       redrawn: fc.constantFrom(0, 0.05, 0.3),
+      // Training rows in this many chunks (as add() leaves them): each searched with its own groups and seeds.
+      chunks: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 4 }) }),
       seed: fc.integer(),
     })
     .chain((s) => fc.record({
@@ -93,22 +96,42 @@ function checkStats(stats, m, n, label) {
   assert.ok(stats.exact <= m * n * (2 + Math.max(1, reached.length)), `${label}: ${stats.exact} exact distances`);
 }
 
+/**
+ * X in wasm memory as stored training rows in s.chunks chunks of random sizes (each at least one row,
+ * fewer chunks for fewer rows), like those add() leaves; free() releases them.
+ */
+function storeInChunks(X, s) {
+  const c = core(), stride = paddedStride(X.cols, 1), count = Math.min(s.chunks, X.rows), rng = mulberry32(s.seed ^ 0x5eed);
+  const cuts = new Set();
+  while (cuts.size < count - 1) cuts.add(1 + Math.floor(rng() * (X.rows - 1)));
+  const bounds = [0, ...[...cuts].sort((a, b) => a - b), X.rows];
+  const chunks = bounds.slice(1).map((end, i) => {
+    const first = bounds[i], rows = end - first, ptr = c.alloc(Math.max(1, rows) * stride);
+    writeRows(c, X, first, rows, ptr, stride);
+    return { first, rows, ptr };
+  });
+  return { stored: { core: c, rows: X.rows, cols: X.cols, stride, chunks }, free: () => chunks.forEach((chunk) => c.free(chunk.ptr)) };
+}
+
 const properties = suite('searchPyramid properties');
 
 propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute force exactly', () => fc.asyncProperty(pyramidCase, async (c) => {
   const { s, k } = c;
   const { X, Q } = materialize(c);
   await init({ build: s.build });
-  const t = storeTrainingRows(core(), X, s.metric);
-  const p = await buildPyramid(t, s.shape, s.metric, { minProjectionRows: 0 });
+  const { stored, free } = storeInChunks(X, s);
   let got;
   try {
-    got = await searchPyramid(p, Q, k, s.metric);
+    const p = await buildPyramid(stored, s.shape, s.metric, { minProjectionRows: 0 });
+    try {
+      got = await searchPyramid(p, Q, k, s.metric);
+    } finally {
+      freePyramid(p);
+    }
   } finally {
-    freePyramid(p);
-    freeTrainingRows(t);
+    free();
   }
-  const label = `${s.build} ${s.metric} shape ${s.shape ?? 'none'} n=${s.n} m=${s.m} k=${k}`;
+  const label = `${s.build} ${s.metric} shape ${s.shape ?? 'none'} n=${s.n} m=${s.m} k=${k} in ${stored.chunks.length} chunks`;
   const refIdx = referenceKneighbors(Q, X, k, s.metric), refDist = referenceDistances(Q, X, s.metric);
   assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
   const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * s.n + j]));
