@@ -51,7 +51,7 @@ export function simdLevel(): i32 {
 export {
   pyramidDescBytes, pyramidDescribeLevel, pyramidDescribeProjection, pyramidSumsScratchBytes, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
   pyramidGroupOrder, pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
-  pyramidBatchScratchBytes, pyramidRefineU8,
+  pyramidBatchScratchBytes, pyramidRefineU8, pyramidNormedLevel, pyramidRowNorms,
   pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,
   pyramidFrameBytes, pyramidSeenPitch, pyramidSearchChunk,
 } from './pyramid';

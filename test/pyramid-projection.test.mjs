@@ -161,7 +161,7 @@ function kernelBounds(c, mem, ql, tl, n, level) {
   c.i32.set(Array.from({ length: n }, (_, j) => j), list >>> 2);
   c.i32[counts >>> 2] = n;
   c.i32[taus >>> 2] = I32_MAX;
-  K.pyramidRefineU8(METRIC_L2, ql, tl, level.desc, 1, list, bounds, 4 * n, counts, taus, scratch);
+  K.pyramidRefineU8(METRIC_L2, ql, tl, level.desc, 1, list, bounds, 4 * n, counts, taus, 0, 0, scratch); // a projection level reads no norms
   const kept = c.i32[counts >>> 2];
   const refined = Array.from(c.i32.subarray(bounds >>> 2, (bounds >>> 2) + n));
   return { columns, refined, kept };

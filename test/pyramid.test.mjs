@@ -81,10 +81,14 @@ function kernelBounds(query, train, shape, block, metric) {
     K.pyramidColumnBoundsU8(METRIC_CODES[metric], ql, cols, n, desc, out);
     const columns = Array.from(c.i32.subarray(out >>> 2, (out >>> 2) + n));
     const list = alloc(4 * n), bounds = alloc(4 * n), counts = alloc(4), taus = alloc(4), scratch = alloc(K.pyramidBatchScratchBytes(1));
+    // The rows' norms, which squared L2 reads on levels of one class within ABANDON_CHUNKS v128s (zeros elsewhere).
+    const qNorms = alloc(4), tNorms = alloc(4 * n);
+    K.pyramidRowNorms(ql, 1, desc, qNorms);
+    K.pyramidRowNorms(tl, n, desc, tNorms);
     c.i32.set(Array.from({ length: n }, (_, j) => j), list >>> 2);
     c.i32[counts >>> 2] = n;
     c.i32[taus >>> 2] = I32_MAX;
-    K.pyramidRefineU8(METRIC_CODES[metric], ql, tl, desc, 1, list, bounds, 4 * n, counts, taus, scratch);
+    K.pyramidRefineU8(METRIC_CODES[metric], ql, tl, desc, 1, list, bounds, 4 * n, counts, taus, qNorms, tNorms, scratch);
     assert.is(c.i32[counts >>> 2], n, 'refinement with tau = i32 max keeps every row');
     const refined = Array.from(c.i32.subarray(bounds >>> 2, (bounds >>> 2) + n));
     return { columns, refined, rowBytes };
@@ -217,13 +221,16 @@ bounds('refinement keeps exactly the rows whose bound is at most tau, in order',
       K.pyramidSumsU8(t, 40, stride, desc, tl, 0, sumsScratch);
       K.pyramidSumsU8(q, 2, stride, desc, ql, 0, sumsScratch);
       const pitch = 4 * 40, lists = c.alloc(2 * pitch), out = c.alloc(2 * pitch), counts = c.alloc(8), tauPtr = c.alloc(8), scratch = c.alloc(K.pyramidBatchScratchBytes(2));
+      const qNorms = c.alloc(8), tNorms = c.alloc(4 * 40);
+      K.pyramidRowNorms(ql, 2, desc, qNorms);
+      K.pyramidRowNorms(tl, 40, desc, tNorms);
       // Query 0 refines the odd rows, query 1 every row.
       const odd = Array.from({ length: 20 }, (_, i) => 2 * i + 1), every = Array.from({ length: 40 }, (_, i) => i);
       c.i32.set(odd, lists >>> 2);
       c.i32.set(every, (lists + pitch) >>> 2);
       c.i32.set([odd.length, every.length], counts >>> 2);
       c.i32.set(taus, tauPtr >>> 2);
-      K.pyramidRefineU8(METRIC_CODES[metric], ql, tl, desc, 2, lists, out, pitch, counts, tauPtr, scratch);
+      K.pyramidRefineU8(METRIC_CODES[metric], ql, tl, desc, 2, lists, out, pitch, counts, tauPtr, qNorms, tNorms, scratch);
       [odd, every].forEach((rows, i) => {
         const want = rows.filter((j) => all[i][j] <= taus[i]);
         const got = c.i32[(counts >>> 2) + i];
@@ -231,7 +238,7 @@ bounds('refinement keeps exactly the rows whose bound is at most tau, in order',
         assert.equal(Array.from(c.i32.subarray(base, base + got)), want, `${build} ${metric} query ${i}: kept rows`);
         assert.equal(Array.from(c.i32.subarray(boundBase, boundBase + got)), want.map((j) => all[i][j]), `${build} ${metric} query ${i}: their bounds`);
       });
-      for (const p of [desc, t, q, tl, ql, sumsScratch, lists, out, counts, tauPtr, scratch]) c.free(p);
+      for (const p of [desc, t, q, tl, ql, sumsScratch, lists, out, counts, tauPtr, scratch, qNorms, tNorms]) c.free(p);
     }
   });
 });

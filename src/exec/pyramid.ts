@@ -40,7 +40,9 @@ export interface PyramidKernels {
   pyramidGroupBoxesU8(rows: number, n: number, desc: number, out: number, order: number, span: number): void;
   pyramidGroupScratchBytes(n: number): number;
   pyramidBatchScratchBytes(batch: number): number;
-  pyramidRefineU8(metric: number, q: number, t: number, desc: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, scratch: number): void;
+  pyramidRefineU8(metric: number, q: number, t: number, desc: number, batch: number, lists: number, bounds: number, listPitch: number, counts: number, taus: number, qNorms: number, tNorms: number, scratch: number): void;
+  pyramidRowNorms(rows: number, n: number, desc: number, out: number): void;
+  pyramidNormedLevel(desc: number): number;
   pyramidSeedScratchBytes(seeds: number): number;
   pyramidResetTopk(dist: number, idx: number, k: number): void;
   pyramidFinishTopk(dist: number, idx: number, k: number): void;
@@ -120,6 +122,8 @@ export interface Pyramid {
   projection: Projection | null;
   /** chunkLevels[chunk]: the level rows of that chunk of training rows, per level, then their order (i32: the chunk's row of each level row), the boxes of its groups and of its super-groups (pyramidGroupBoxesU8 with GROUP_SPANS); no order nor boxes without levels. */
   chunkLevels: number[][];
+  /** chunkNorms[chunk][level]: the norms of that chunk's level rows where the refinement reads them (hasNorms), or 0. */
+  chunkNorms: number[][];
   /** Bytes of the levels, the order and the boxes: at most PYRAMID_MEMORY_SHARE of rows x stride (but for 8-row padding of the columns). */
   bytes: number;
 }
@@ -154,10 +158,12 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
     const dims = metric === 'l2' && t.rows >= (options.minProjectionRows ?? PROJECTION_MIN_ROWS) ? projectionDims(t) : [];
     const { levels, projection } = dims.length > 0 ? projectionLevels(await buildProjection(t, scope, dims), []) : await blockLevels(t, scope, geometry, metric);
     const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), ...GROUP_SPANS.map((span) => kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc, span))]);
-    const bytes = t.chunks.reduce((sum, chunk) => sum + blocks(chunk.rows).reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, projection.levels.map((level) => level.dims)));
+    const norms = (n: number): number[] => levels.map((level, l) => (hasNorms(c, level, l, metric) ? byteSize('pyramid row norms', n, 4) : 0));
+    const bytes = t.chunks.reduce((sum, chunk) => sum + [...blocks(chunk.rows), ...norms(chunk.rows)].reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, projection.levels.map((level) => level.dims)));
     c.checkFits(bytes, 'the pyramid');
     const chunkLevels = t.chunks.map((chunk) => blocks(chunk.rows).map((size) => scope.alloc(size, 'a pyramid level')));
-    const p: Pyramid = { rows: t, shape: geometry, levels, projection, chunkLevels, bytes };
+    const chunkNorms = t.chunks.map((chunk) => norms(chunk.rows).map((size) => (size === 0 ? 0 : scope.alloc(size, 'pyramid row norms'))));
+    const p: Pyramid = { rows: t, shape: geometry, levels, projection, chunkLevels, chunkNorms, bytes };
     if (levels.length > 0) {
       const first = levels[0]!;
       // Each chunk's rows in as many parts as there are lanes, so one big chunk keeps every worker busy.
@@ -191,11 +197,12 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
             // Whole-chunk layouts, once per chunk.
             ...(from === 0 ? [['pyramidColumnsU8', rowSums[i]!, chunk.rows, first.desc, out[0]!, order], ...GROUP_SPANS.map((span, b): KernelCall => ['pyramidGroupBoxesU8', rowSums[i]!, chunk.rows, first.desc, out[levels.length + 1 + b]!, order, span])] as KernelCall[] : []),
             ...levels.slice(1).map((level, l) => (projected === null ? levelRowsCall(p, level, chunk.ptr, to - from, out[l + 1]! + from * level.rowBytes, order + from * 4, scratch[part]!) : copyRows(i, from, to, level, out[l + 1]!, order))),
+            ...levels.flatMap((level, l): KernelCall[] => (chunkNorms[i]![l] === 0 ? [] : [['pyramidRowNorms', out[l]! + from * level.rowBytes, to - from, level.desc, chunkNorms[i]![l]! + from * 4]])),
           ]);
         }, undefined, 'the pyramid build');
       });
     }
-    for (const ptr of chunkLevels.flat()) scope.keep(ptr);
+    for (const ptr of [...chunkLevels.flat(), ...chunkNorms.flat()]) if (ptr !== 0) scope.keep(ptr);
     for (const level of levels) scope.keep(level.desc);
     for (const ptr of projectionBlocks(projection)) scope.keep(ptr);
     return p;
@@ -223,12 +230,12 @@ function projectionLevels(projection: Projection, finer: PyramidLevel[]): { leve
  * PYRAMID_MEMORY_SHARE, the block levels alone (the scope frees the projection).
  */
 async function blockLevels(t: StoredRows, scope: Scope, shape: Shape, metric: PyramidMetric): Promise<{ levels: PyramidLevel[]; projection: Projection | null }> {
-  const levels = fitLevels(t.core, scope, shape, t.stride);
+  const levels = fitLevels(t.core, scope, shape, t.stride, metric);
   const finest = levels[levels.length - 1];
   if (metric !== 'l2' || levels.length < 2 || finest!.dims <= BLOCK_AXES_DIMS || t.cols < PROJECTION_MIN_COLS || t.cols > MAX_PROJECTION_COLS) return { levels, projection: null };
   const projection = await buildProjection(t, scope, [BLOCK_AXES_DIMS], { of: 'blocks', shape, block: finest!.block! });
   const mixed = projectionLevels(projection, levels.slice(1));
-  const perRow = bytesPerRow(mixed.levels.map((level) => level.rowBytes)) + projectionBytes(t, [BLOCK_AXES_DIMS]) / t.rows;
+  const perRow = bytesPerRow(mixed.levels.map((level) => level.rowBytes), normedLevels(t.core, mixed.levels, metric)) + projectionBytes(t, [BLOCK_AXES_DIMS]) / t.rows;
   return perRow <= PYRAMID_MEMORY_SHARE * t.stride ? mixed : { levels, projection: null };
 }
 
@@ -274,12 +281,13 @@ function projectionDims(t: StoredRows): number[] {
 
 /**
  * Pyramid bytes per training row for levels whose rows take `rowBytes` (coarse to fine): a row of
- * each level and, with any level, the row's place in the order (an i32) and its share of the group
- * boxes (two coarsest level rows per group of each span).
+ * each level and, with any level, the row's place in the order (an i32), its share of the group
+ * boxes (two coarsest level rows per group of each span) and an i32 norm per level that has them
+ * (`normed` of them: squared L2 levels of block sums but the first).
  */
-function bytesPerRow(rowBytes: number[]): number {
+function bytesPerRow(rowBytes: number[], normed = 0): number {
   if (rowBytes.length === 0) return 0;
-  return rowBytes.reduce((sum, b) => sum + b, 0) + 4 + GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes[0]!) / span, 0);
+  return rowBytes.reduce((sum, b) => sum + b, 0) + 4 + 4 * normed + GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes[0]!) / span, 0);
 }
 
 /** The blocks of a projection's own: its weights and offsets (its level descriptors count as levels). */
@@ -308,10 +316,11 @@ function levelBytes(c: Core, level: PyramidLevel, l: number, n: number): number 
 /** Frees the pyramid's levels (not the training rows: their owner frees them). */
 export function freePyramid(p: Pyramid): void {
   const c = p.rows.core;
-  for (const ptr of p.chunkLevels.flat()) c.free(ptr);
+  for (const ptr of [...p.chunkLevels.flat(), ...p.chunkNorms.flat()]) if (ptr !== 0) c.free(ptr);
   for (const level of p.levels) c.free(level.desc);
   for (const ptr of projectionBlocks(p.projection)) c.free(ptr);
   p.chunkLevels = [];
+  p.chunkNorms = [];
   p.levels = [];
   p.projection = null;
 }
@@ -324,15 +333,25 @@ function checkShape(shape: Shape, cols: number): Shape {
 }
 
 /** The levels' blocks, coarse to fine, then described in wasm; finest levels dropped to fit the memory share. */
-function fitLevels(c: Core, scope: Scope, shape: Shape, stride: number): PyramidLevel[] {
+function fitLevels(c: Core, scope: Scope, shape: Shape, stride: number, metric: PyramidMetric): PyramidLevel[] {
   const kernels = pyramidKernels(c);
   const levels = levelBlocks(shape).map((block) => {
     const desc = scope.alloc(kernels.pyramidDescBytes(), 'a pyramid level descriptor');
     const rowBytes = kernels.pyramidDescribeLevel(shape[0], shape[1], shape[2], block[0], block[1], desc);
     return { block, axes: null, dims: Math.ceil(shape[0] / block[0]) * Math.ceil(shape[1] / block[1]) * shape[2], rowBytes, desc };
   });
-  while (bytesPerRow(levels.map((level) => level.rowBytes)) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
+  while (bytesPerRow(levels.map((level) => level.rowBytes), normedLevels(c, levels, metric)) > PYRAMID_MEMORY_SHARE * stride) levels.pop();
   return levels;
+}
+
+/** Whether level l keeps its rows' norms (pyramidRowNorms): squared L2 levels of block sums refined after the first, whose refinement reads them. */
+function hasNorms(c: Core, level: PyramidLevel, l: number, metric: PyramidMetric): boolean {
+  return metric === 'l2' && l > 0 && level.block !== null && pyramidKernels(c).pyramidNormedLevel(level.desc) !== 0;
+}
+
+/** How many of the levels keep their rows' norms. */
+function normedLevels(c: Core, levels: PyramidLevel[], metric: PyramidMetric): number {
+  return levels.filter((level, l) => hasNorms(c, level, l, metric)).length;
 }
 
 /**
@@ -386,10 +405,10 @@ export async function searchPyramid(p: Pyramid, x: Matrix, k: number, metric: Py
   let done = 0;
   await c.scopedAsync(async (scope) => {
     const order = firsts.length > 1 && levels > 0 ? await similarQueriesFirst(p, x, batch, options.signal) : null;
-    // Each chunk's level rows, one pointer per level, then its order and group boxes (zeros without levels), for pyramidSearchChunk.
-    const levelTables = p.chunkLevels.map((blocks) => {
-      const table = scope.alloc(byteSize('pyramid level table', levels + 1 + GROUP_SPANS.length, 4), 'pyramid level table');
-      c.i32.set(levels > 0 ? blocks.map((ptr) => ptr | 0) : [0, ...GROUP_SPANS.map(() => 0)], table >>> 2);
+    // Each chunk's level rows, one pointer per level, then its order and group boxes (zeros without levels), then per level its rows' norms or 0, for pyramidSearchChunk.
+    const levelTables = p.chunkLevels.map((blocks, i) => {
+      const table = scope.alloc(byteSize('pyramid level table', 2 * levels + 1 + GROUP_SPANS.length, 4), 'pyramid level table');
+      c.i32.set([...(levels > 0 ? blocks : [0, ...GROUP_SPANS.map(() => 0)]), ...p.chunkNorms[i]!].map((ptr) => ptr | 0), table >>> 2);
       return table;
     });
     const lanes = Array.from({ length: Math.min(exec.lanes, firsts.length) }, () => allocLane(c, scope, p, batch, k, seeds, listPitch, widest, metric));
@@ -451,9 +470,17 @@ async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number, signal:
 // similarQueriesFirst orders the queries this many at a time, so that its level rows stay small (2 MiB at 32 bytes a row).
 const SIMILAR_QUERIES_SPAN = 65536;
 
-/** The kernel calls that write the level rows of a lane's `size` queries: each level's, or the finest projection level and its prefixes. */
+/**
+ * The kernel calls that write the level rows of a lane's `size` queries, each level's (and the
+ * norms of those whose training rows have them), or the finest projection level and its prefixes.
+ */
 function queryLevelCalls(p: Pyramid, lane: Lane, size: number): KernelCall[] {
-  if (!prefixLevels(p)) return p.levels.map((level, l) => levelRowsCall(p, level, lane.q, size, lane.qLevels[l]!, 0, lane.scratch));
+  if (!prefixLevels(p)) {
+    return p.levels.flatMap((level, l): KernelCall[] => [
+      levelRowsCall(p, level, lane.q, size, lane.qLevels[l]!, 0, lane.scratch),
+      ...(p.chunkNorms[0]?.[l] ? [['pyramidRowNorms', lane.qLevels[l]!, size, level.desc, lane.qNorms[l]!] as KernelCall] : []),
+    ]);
+  }
   const last = p.levels.length - 1, finest = p.levels[last]!;
   return [
     levelRowsCall(p, finest, lane.q, size, lane.qLevels[last]!, 0, lane.scratch),
@@ -468,6 +495,8 @@ const F_SIZE = 3;
 interface Lane {
   q: number;
   qLevels: number[];
+  /** Per level, the norms of the query level rows (pyramidRowNorms), where the training rows have them. */
+  qNorms: number[];
   dist: number;
   idx: number;
   seedDist: number;
@@ -485,6 +514,7 @@ function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, 
   const lane: Lane = {
     q: block('query rows', batch, t.stride),
     qLevels: p.levels.map((level) => block('query levels', batch, level.rowBytes)),
+    qNorms: p.levels.map(() => block('query norms', batch, 4)),
     dist: block('neighbour distances', batch, k, 4), idx: block('neighbour indices', batch, k, 4),
     seedDist: block('seed distances', batch, k, 4), seedIdx: block('seed indices', batch, k, 4),
     frame: scope.alloc(kernels.pyramidFrameBytes(levels), 'pyramid search frame'),
@@ -500,7 +530,7 @@ function allocLane(c: Core, scope: Scope, p: Pyramid, batch: number, k: number, 
     scope.alloc(kernels.pyramidBatchScratchBytes(batch), 'pyramid scratch'), lane.stats, levels,
     levels > 0 ? scope.alloc(kernels.pyramidGroupScratchBytes(widest), 'pyramid scratch') : 0,
     block('pyramid seen bitmaps', batch, kernels.pyramidSeenPitch(widest)), kernels.pyramidSeenPitch(widest),
-    ...p.levels.flatMap((level, l) => [lane.qLevels[l]!, level.rowBytes, level.desc]),
+    ...p.levels.flatMap((level, l) => [lane.qLevels[l]!, level.rowBytes, level.desc, lane.qNorms[l]!]),
   ];
   c.i32.set(words.map((w) => w | 0), lane.frame >>> 2);
   return lane;
