@@ -647,7 +647,7 @@ const REFINE_L1 = 0, REFINE_L2_NORMS = 1, REFINE_L2_UNIFORM = 2, REFINE_L2 = 3, 
  * pyramidRowNorms): a uniformSquares level of at most ABANDON_CHUNKS v128s, whose rows have no early
  * exit anyway, and one i16 dot product per v128 costs less than a difference and its square. On
  * Fashion-MNIST (2x2 sums, 8,000 training rows, 2,000 queries, k = 20, one thread) the search took
- * 119-124 ms against 132-135 ms with the differences (prototype).
+ * 121-125 ms against 130-133 ms with the differences.
  */
 function normedLevel(desc: usize): bool {
   return uniformSquares(desc) && word(desc, D_ROW_BYTES) >> 4 <= ABANDON_CHUNKS;
@@ -658,10 +658,7 @@ export function pyramidNormedLevel(desc: usize): i32 {
   return <i32>normedLevel(desc);
 }
 
-/**
- * The norm of each of n level rows (sum of its squared u16 values, an i32) to out, for a level of
- * normedLevel; zeros for any other level, whose bounds do not read them.
- */
+/** The norm of each of n level rows (sum of its squared u16 values, an i32) to out, for a level of normedLevel; zeros for any other. */
 export function pyramidRowNorms(rows: usize, n: i32, desc: usize, out: usize): void {
   const normed = normedLevel(desc), rowBytes = word(desc, D_ROW_BYTES), chunks = rowBytes >> 4;
   for (let r = 0; r < n; r++) {
