@@ -49,11 +49,11 @@ export function simdLevel(): i32 {
 }
 
 export {
-  pyramidDescBytes, pyramidDescribeLevel, pyramidDescribeProjection, pyramidSumsScratchBytes, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
+  pyramidDescBytes, pyramidDescribeLevel, pyramidSlotValues, pyramidDescribeProjection, pyramidSumsScratchBytes, pyramidSumsU8, pyramidColumnsBytes, pyramidColumnsU8, pyramidColumnBoundsU8,
   pyramidGroupOrder, pyramidGroupBoxesBytes, pyramidGroupBoxesU8, pyramidGroupScratchBytes,
   pyramidBatchScratchBytes, pyramidRefineU8, pyramidNormedLevel, pyramidRowNorms,
   pyramidSeedScratchBytes, pyramidResetTopk, pyramidFinishTopk,
   pyramidFrameBytes, pyramidSeenPitch, pyramidSearchChunk,
 } from './pyramid';
 
-export { projectionCoefficientsU8, pyramidProjectU8, pyramidPrefixRows, projectionColumnsBytes, projectionColumnsU8, projectionGramRows } from './projection';
+export { projectionCoefficientsU8, pyramidProjectU8, pyramidProjectSums, pyramidPrefixRows, projectionColumnsBytes, projectionColumnsU8, projectionGramRows } from './projection';

@@ -1,6 +1,7 @@
-// Integer projections of u8 rows for the pyramid's projection levels (pyramidDescribeProjection in
-// pyramid.ts): coefficients w_i . x with i16 weight rows, exact in i32, and the Gram matrix of a
-// sample of rows, from which TS finds the principal axes the weights approximate.
+// Integer projections of u8 rows, or of their block sums, for the pyramid's projection levels
+// (pyramidDescribeProjection in pyramid.ts): coefficients w_i . x with i16 weight rows, exact in
+// i32, and the Gram matrix of a sample of rows, from which TS finds the principal axes the weights
+// approximate.
 // Weight rows have `stride` i16s (zero past the row's columns); |w| <= 2048 and at most 1024
 // columns keep every coefficient, and every difference of two, below 2^31.
 import { addDotsI16x16, sumI32x4 } from './common';
@@ -17,7 +18,7 @@ export function projectionCoefficientsU8(x: usize, rows: i32, stride: i32, weigh
     const dst0 = out + <usize>r * <usize>dims * 4, dst1 = out + <usize>r1 * <usize>dims * 4;
     for (let i = 0; i < dims; i += 4) {
       const at = <usize>i << 2;
-      coefficients4x2(x + <usize>r * <usize>stride, x + <usize>r1 * <usize>stride, stride, weights, i, min(4, dims - i), dst0 + at, dst1 + at);
+      coefficients4x2(false, x + <usize>r * <usize>stride, x + <usize>r1 * <usize>stride, stride, weights, i, min(4, dims - i), dst0 + at, dst1 + at);
     }
   }
 }
@@ -28,16 +29,33 @@ export function projectionCoefficientsU8(x: usize, rows: i32, stride: i32, weigh
  * `order`, i32s, is not 0), zero past dims up to rowBytes. scratch: 32 bytes of the caller's.
  */
 export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usize, dims: i32, offsets: usize, delta: i32, out: usize, rowBytes: i32, order: usize, scratch: usize): void {
+  projectRows(false, x, rows, stride, weights, dims, offsets, delta, out, rowBytes, order, scratch);
+}
+
+/**
+ * pyramidProjectU8 from level rows of block sums instead of u8 rows, for weights that give every
+ * value of a block the same weight (axes of block sums, lifted): w . x = sum_b w_b S_b, the same
+ * integer from a quarter of the products for 2x2 blocks. sums: `rows` level rows of `sumBytes`
+ * bytes (u16, at most 32640: i16 lanes); weights: dims rows of sumBytes / 2 i16s, a block's weight
+ * at each of its sums' slots, zero at the padding. scratch: 32 bytes of the caller's.
+ */
+export function pyramidProjectSums(sums: usize, rows: i32, sumBytes: i32, weights: usize, dims: i32, offsets: usize, delta: i32, out: usize, rowBytes: i32, scratch: usize): void {
+  projectRows(true, sums, rows, sumBytes, weights, dims, offsets, delta, out, rowBytes, 0, scratch);
+}
+
+/** The level rows of pyramidProjectU8 (u8 rows of `bytes`) or pyramidProjectSums (u16 sums, rows of `bytes`). */
+// @ts-ignore: decorator
+@inline function projectRows(sums: bool, x: usize, rows: i32, bytes: i32, weights: usize, dims: i32, offsets: usize, delta: i32, out: usize, rowBytes: i32, order: usize, scratch: usize): void {
   for (let r = 0; r < rows; r += 2) {
     // Two rows at a time (the last alone repeats itself), so that each weight loaded serves both.
     const r1 = min(r + 1, rows - 1);
-    const row0 = x + <usize>imageOf(order, r) * <usize>stride, row1 = x + <usize>imageOf(order, r1) * <usize>stride;
+    const row0 = x + <usize>imageOf(order, r) * <usize>bytes, row1 = x + <usize>imageOf(order, r1) * <usize>bytes;
     const dst0 = out + <usize>r * <usize>rowBytes, dst1 = out + <usize>r1 * <usize>rowBytes;
     memory.fill(dst0, 0, rowBytes);
     memory.fill(dst1, 0, rowBytes);
     for (let i = 0; i < dims; i += 4) {
       const n = min(4, dims - i);
-      coefficients4x2(row0, row1, stride, weights, i, n, scratch, scratch + 16);
+      coefficients4x2(sums, row0, row1, bytes, weights, i, n, scratch, scratch + 16);
       quantize(scratch, n, offsets, i, delta, dst0);
       quantize(scratch + 16, n, offsets, i, delta, dst1);
     }
@@ -54,19 +72,21 @@ export function pyramidProjectU8(x: usize, rows: i32, stride: i32, weights: usiz
 }
 
 /**
- * w_i . x for weight rows first .. first + n - 1 (n <= 4) and two u8 rows x0 and x1 (i32s): x0's
- * to out0, x1's to out1. Each weight v128 is loaded once for both rows.
+ * w_i . x for weight rows first .. first + n - 1 (n <= 4) and two rows x0 and x1 of `bytes` bytes
+ * (i32s): x0's to out0, x1's to out1. The rows hold u8 values, or with `sums` u16 block sums (then a
+ * weight row has as many i16s as a row has sums, else as it has bytes). Each weight v128 is loaded
+ * once for both rows.
  */
-function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, first: i32, n: i32, out0: usize, out1: usize): void {
-  const w0 = weights + <usize>first * <usize>stride * 2, pitch = <usize>stride * 2;
+function coefficients4x2(sums: bool, x0: usize, x1: usize, bytes: i32, weights: usize, first: i32, n: i32, out0: usize, out1: usize): void {
+  const pitch = <usize>(sums ? bytes : bytes * 2), w0 = weights + <usize>first * pitch, values = sums ? bytes >> 1 : bytes;
   if (!ASC_FEATURE_SIMD) {
     for (let j = 0; j < n; j++) {
       const w = w0 + <usize>j * pitch;
       let s0 = 0, s1 = 0;
-      for (let c = 0; c < stride; c++) {
+      for (let c = 0; c < values; c++) {
         const wc = <i32>load<i16>(w + (<usize>c << 1));
-        s0 += <i32>load<u8>(x0 + c) * wc;
-        s1 += <i32>load<u8>(x1 + c) * wc;
+        s0 += (sums ? <i32>load<u16>(x0 + (<usize>c << 1)) : <i32>load<u8>(x0 + c)) * wc;
+        s1 += (sums ? <i32>load<u16>(x1 + (<usize>c << 1)) : <i32>load<u8>(x1 + c)) * wc;
       }
       store<i32>(out0 + (<usize>j << 2), s0);
       store<i32>(out1 + (<usize>j << 2), s1);
@@ -77,22 +97,42 @@ function coefficients4x2(x0: usize, x1: usize, stride: i32, weights: usize, firs
   const w1 = w0 + pitch * <usize>min(1, n - 1), w2 = w0 + pitch * <usize>min(2, n - 1), w3 = w0 + pitch * <usize>min(3, n - 1);
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
   let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-  for (let c = 0; c < stride; c += 16) {
-    const u = v128.load(x0 + c), ulo = i16x8.extend_low_i8x16_u(u), uhi = i16x8.extend_high_i8x16_u(u);
-    const v = v128.load(x1 + c), vlo = i16x8.extend_low_i8x16_u(v), vhi = i16x8.extend_high_i8x16_u(v);
-    const at = <usize>c << 1;
-    let lo = v128.load(w0 + at), hi = v128.load(w0 + at, 16);
-    a0 = addDotsI16x16(a0, ulo, uhi, lo, hi);
-    b0 = addDotsI16x16(b0, vlo, vhi, lo, hi);
-    lo = v128.load(w1 + at); hi = v128.load(w1 + at, 16);
-    a1 = addDotsI16x16(a1, ulo, uhi, lo, hi);
-    b1 = addDotsI16x16(b1, vlo, vhi, lo, hi);
-    lo = v128.load(w2 + at); hi = v128.load(w2 + at, 16);
-    a2 = addDotsI16x16(a2, ulo, uhi, lo, hi);
-    b2 = addDotsI16x16(b2, vlo, vhi, lo, hi);
-    lo = v128.load(w3 + at); hi = v128.load(w3 + at, 16);
-    a3 = addDotsI16x16(a3, ulo, uhi, lo, hi);
-    b3 = addDotsI16x16(b3, vlo, vhi, lo, hi);
+  if (sums) {
+    // 8 sums (i16 lanes) per v128, against 8 weights.
+    for (let c: usize = 0; c < pitch; c += 16) {
+      const u = v128.load(x0 + c), v = v128.load(x1 + c);
+      let w = v128.load(w0 + c);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w));
+      b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v, w));
+      w = v128.load(w1 + c);
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v, w));
+      w = v128.load(w2 + c);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(v, w));
+      w = v128.load(w3 + c);
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(v, w));
+    }
+  } else {
+    // 16 u8 values per v128, widened to two i16 halves, against 16 weights.
+    for (let c = 0; c < bytes; c += 16) {
+      const u = v128.load(x0 + c), ulo = i16x8.extend_low_i8x16_u(u), uhi = i16x8.extend_high_i8x16_u(u);
+      const v = v128.load(x1 + c), vlo = i16x8.extend_low_i8x16_u(v), vhi = i16x8.extend_high_i8x16_u(v);
+      const at = <usize>c << 1;
+      let lo = v128.load(w0 + at), hi = v128.load(w0 + at, 16);
+      a0 = addDotsI16x16(a0, ulo, uhi, lo, hi);
+      b0 = addDotsI16x16(b0, vlo, vhi, lo, hi);
+      lo = v128.load(w1 + at); hi = v128.load(w1 + at, 16);
+      a1 = addDotsI16x16(a1, ulo, uhi, lo, hi);
+      b1 = addDotsI16x16(b1, vlo, vhi, lo, hi);
+      lo = v128.load(w2 + at); hi = v128.load(w2 + at, 16);
+      a2 = addDotsI16x16(a2, ulo, uhi, lo, hi);
+      b2 = addDotsI16x16(b2, vlo, vhi, lo, hi);
+      lo = v128.load(w3 + at); hi = v128.load(w3 + at, 16);
+      a3 = addDotsI16x16(a3, ulo, uhi, lo, hi);
+      b3 = addDotsI16x16(b3, vlo, vhi, lo, hi);
+    }
   }
   storeLanes(out0, lanesSums4(a0, a1, a2, a3), n);
   storeLanes(out1, lanesSums4(b0, b1, b2, b3), n);

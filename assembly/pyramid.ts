@@ -200,6 +200,23 @@ function blockSumsRow(x: usize, desc: usize, dst: usize, columns: usize): void {
 }
 
 /**
+ * For each u16 slot of a level row, the index (in HWC order) of the first value its sum adds up,
+ * or -1 for a padding slot: to out, D_ROW_BYTES / 2 i32s. A weight that is the same for every value
+ * of a block then moves to its slot (pyramidProjectSums).
+ */
+export function pyramidSlotValues(desc: usize, out: usize): void {
+  const h = word(desc, D_H), w = word(desc, D_W), c = word(desc, D_C), bh = word(desc, D_BH), bw = word(desc, D_BW);
+  const fullRows = h / bh, fullCols = w / bw, slots = word(desc, D_ROW_BYTES) >> 1;
+  for (let s = 0; s < slots; s++) store<i32>(out + (<usize>s << 2), -1);
+  for (let top = 0, i = 0; top < h; top += bh, i++) {
+    for (let left = 0, j = 0; left < w; left += bw, j++) {
+      const slot = blockSlot(desc, i, j, fullRows, fullCols, c);
+      for (let ch = 0; ch < c; ch++) store<i32>(out + (<usize>(slot + ch) << 2), (top * w + left) * c + ch);
+    }
+  }
+}
+
+/**
  * Writes the sums of columns 2j and 2j + 1 (u16s) to slot j at dst for every block j < `blocks`,
  * 8 per v128, the last 8 overlapping the ones before; returns how many it wrote: all, or none
  * for fewer than 8 (the caller's). 2x2 blocks of one channel, the usual finest level, spent most of

@@ -746,6 +746,26 @@ function blockOfValues([h, w, channels], [bh, bw]) {
   return out;
 }
 
+/**
+ * The pyramid projects the axes of block sums from the finest level's sums (pyramidProjectSums with
+ * the weights at their slots): the same level rows as pyramidProjectU8 from the u8 rows with the
+ * lifted weights, for every row of `head`.
+ */
+function checkSumsProjection(c, head, p, label) {
+  const K = pyramidKernels(c), mem = blocks(c), stride = p.rows.stride, first = p.levels[0], finest = p.levels[p.levels.length - 1];
+  try {
+    assert.equal(p.projection.sumBytes, finest.rowBytes, `${label}: slot weights over the finest level's rows`);
+    const x = mem.rows(head, stride), want = projectRows(c, mem, x, head.rows, stride, p.projection, first).values;
+    const sums = mem.alloc(head.rows * finest.rowBytes), out = mem.alloc(head.rows * first.rowBytes), scratch = mem.alloc(Math.max(32, K.pyramidSumsScratchBytes(head.cols)));
+    K.pyramidSumsU8(x, head.rows, stride, finest.desc, sums, 0, scratch);
+    c.u8.fill(0xab, out, out + head.rows * first.rowBytes); // every byte written, padding included
+    c.kernels.pyramidProjectSums(sums, head.rows, finest.rowBytes, p.projection.sumWeights, first.dims, p.projection.offsets, p.projection.delta, out, first.rowBytes, scratch);
+    assert.equal(new Uint16Array(c.u8.slice(out, out + head.rows * first.rowBytes).buffer), want, `${label}: level rows from the sums equal those from the pixels`);
+  } finally {
+    mem.release();
+  }
+}
+
 choice('below minProjectionRows, squared L2 bounds first with 16 coefficients on the axes of the 2x2 sums, then the 2x2 sums; equal to brute force', async () => {
   await init();
   const c = core(), rng = mulberry32(31);
@@ -781,6 +801,7 @@ choice('below minProjectionRows, squared L2 bounds first with 16 coefficients on
         }
         const head = { data: X.data.subarray(0, 40 * cols), rows: 40, cols };
         checkProjection(c, head, boundQueries(rng, head), p.projection, `${label} (first 40 rows)`);
+        checkSumsProjection(c, head, p, label);
         await equalsBruteForce(p, X, Q, [1, 5, 64, X.rows], label);
       } finally {
         freePyramid(p);

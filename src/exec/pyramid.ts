@@ -159,7 +159,7 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
     const { levels, projection } = dims.length > 0 ? projectionLevels(await buildProjection(t, scope, dims), []) : await blockLevels(t, scope, geometry, metric);
     const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), ...GROUP_SPANS.map((span) => kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc, span))]);
     const norms = (n: number): number[] => levels.map((level, l) => (hasNorms(c, level, l, metric) ? byteSize('pyramid row norms', n, 4) : 0));
-    const bytes = t.chunks.reduce((sum, chunk) => sum + [...blocks(chunk.rows), ...norms(chunk.rows)].reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, projection.levels.map((level) => level.dims)));
+    const bytes = t.chunks.reduce((sum, chunk) => sum + [...blocks(chunk.rows), ...norms(chunk.rows)].reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, projection.levels.map((level) => level.dims), projection.sumBytes));
     c.checkFits(bytes, 'the pyramid');
     const chunkLevels = t.chunks.map((chunk) => blocks(chunk.rows).map((size) => scope.alloc(size, 'a pyramid level')));
     const chunkNorms = t.chunks.map((chunk) => norms(chunk.rows).map((size) => (size === 0 ? 0 : scope.alloc(size, 'pyramid row norms'))));
@@ -175,18 +175,22 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
       await c.scopedAsync(async (temp) => {
         const rowSums = t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, first.rowBytes), 'a pyramid level'));
         const scratch = parts.map(() => temp.alloc(levelRowsScratchBytes(t), 'pyramid scratch'));
-        // Projection levels alone share their coefficients: the finest is projected once, in row order, and every level copies a prefix of it.
+        // The finest level first, in row order, when the others come from it: projection levels alone share
+        // their coefficients (every level copies a prefix of the finest); axes of block sums project the sums.
         const finest = levels[levels.length - 1]!;
-        const projected = !prefixLevels(p) ? null : t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, finest.rowBytes), 'a pyramid level'));
+        const source = !prefixLevels(p) && !sumsFirst(p) ? null : t.chunks.map((chunk) => temp.alloc(byteSize('a pyramid level', chunk.rows, finest.rowBytes), 'a pyramid level'));
         // Rows from..to of chunk i's level: of images from..to (row order), or of images order[from..to].
         const copyRows = (i: number, from: number, to: number, level: PyramidLevel, out: number, order: number): KernelCall => {
-          const src = projected![i]! + (order === 0 ? from * finest.rowBytes : 0);
+          const src = source![i]! + (order === 0 ? from * finest.rowBytes : 0);
           return ['pyramidPrefixRows', src, finest.rowBytes, to - from, out + from * level.rowBytes, level.rowBytes, order === 0 ? 0 : order + from * 4];
         };
         await forEachInLanes([...parts.keys()], exec.lanes, async (part) => {
-          const { i, from, to } = parts[part]!, x = t.chunks[i]!.ptr + from * t.stride;
-          if (projected === null) await exec.run([levelRowsCall(p, first, x, to - from, rowSums[i]! + from * first.rowBytes, 0, scratch[part]!)]);
-          else await exec.run([levelRowsCall(p, finest, x, to - from, projected[i]! + from * finest.rowBytes, 0, scratch[part]!), copyRows(i, from, to, first, rowSums[i]!, 0)]);
+          const { i, from, to } = parts[part]!, x = t.chunks[i]!.ptr + from * t.stride, firstRows = rowSums[i]! + from * first.rowBytes;
+          if (source === null) await exec.run([levelRowsCall(p, first, x, to - from, firstRows, 0, scratch[part]!)]);
+          else {
+            const fine = source[i]! + from * finest.rowBytes;
+            await exec.run([levelRowsCall(p, finest, x, to - from, fine, 0, scratch[part]!), sumsFirst(p) ? projectSumsCall(p, first, fine, to - from, firstRows, scratch[part]!) : copyRows(i, from, to, first, rowSums[i]!, 0)]);
+          }
         }, undefined, 'the pyramid build');
         await forEachInLanes([...t.chunks.keys()], exec.lanes, async (i) => {
           await exec.run([['pyramidGroupOrder', rowSums[i]!, t.chunks[i]!.rows, first.desc, chunkLevels[i]![levels.length]!]]);
@@ -196,7 +200,7 @@ export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: P
           await exec.run([
             // Whole-chunk layouts, once per chunk.
             ...(from === 0 ? [['pyramidColumnsU8', rowSums[i]!, chunk.rows, first.desc, out[0]!, order], ...GROUP_SPANS.map((span, b): KernelCall => ['pyramidGroupBoxesU8', rowSums[i]!, chunk.rows, first.desc, out[levels.length + 1 + b]!, order, span])] as KernelCall[] : []),
-            ...levels.slice(1).map((level, l) => (projected === null ? levelRowsCall(p, level, chunk.ptr, to - from, out[l + 1]! + from * level.rowBytes, order + from * 4, scratch[part]!) : copyRows(i, from, to, level, out[l + 1]!, order))),
+            ...levels.slice(1).map((level, l) => (source === null ? levelRowsCall(p, level, chunk.ptr, to - from, out[l + 1]! + from * level.rowBytes, order + from * 4, scratch[part]!) : copyRows(i, from, to, level, out[l + 1]!, order))),
             ...levels.flatMap((level, l): KernelCall[] => (chunkNorms[i]![l] === 0 ? [] : [['pyramidRowNorms', out[l]! + from * level.rowBytes, to - from, level.desc, chunkNorms[i]![l]! + from * 4]])),
           ]);
         }, undefined, 'the pyramid build');
@@ -233,9 +237,9 @@ async function blockLevels(t: StoredRows, scope: Scope, shape: Shape, metric: Py
   const levels = fitLevels(t.core, scope, shape, t.stride, metric);
   const finest = levels[levels.length - 1];
   if (metric !== 'l2' || levels.length < 2 || finest!.dims <= BLOCK_AXES_DIMS || t.cols < PROJECTION_MIN_COLS || t.cols > MAX_PROJECTION_COLS) return { levels, projection: null };
-  const projection = await buildProjection(t, scope, [BLOCK_AXES_DIMS], { of: 'blocks', shape, block: finest!.block! });
+  const projection = await buildProjection(t, scope, [BLOCK_AXES_DIMS], { of: 'blocks', shape, block: finest!.block!, desc: finest!.desc, rowBytes: finest!.rowBytes });
   const mixed = projectionLevels(projection, levels.slice(1));
-  const perRow = bytesPerRow(mixed.levels.map((level) => level.rowBytes), normedLevels(t.core, mixed.levels, metric)) + projectionBytes(t, [BLOCK_AXES_DIMS]) / t.rows;
+  const perRow = bytesPerRow(mixed.levels.map((level) => level.rowBytes), normedLevels(t.core, mixed.levels, metric)) + projectionBytes(t, [BLOCK_AXES_DIMS], finest!.rowBytes) / t.rows;
   return perRow <= PYRAMID_MEMORY_SHARE * t.stride ? mixed : { levels, projection: null };
 }
 
@@ -290,15 +294,26 @@ function bytesPerRow(rowBytes: number[], normed = 0): number {
   return rowBytes.reduce((sum, b) => sum + b, 0) + 4 + 4 * normed + GROUP_SPANS.reduce((sum, span) => sum + (2 * rowBytes[0]!) / span, 0);
 }
 
-/** The blocks of a projection's own: its weights and offsets (its level descriptors count as levels). */
+/** The blocks of a projection's own: its weights (and at the slots of block sums) and offsets (its level descriptors count as levels). */
 function projectionBlocks(projection: Projection | null): number[] {
-  return projection === null ? [] : [projection.weights, projection.offsets];
+  return projection === null ? [] : [projection.weights, projection.offsets, ...(projection.sumWeights === 0 ? [] : [projection.sumWeights])];
 }
 
-/** Bytes of a projection's weights and offsets for levels of `dims` coefficients. */
-function projectionBytes(t: StoredRows, dims: number[]): number {
+/** Bytes of a projection's weights and offsets for levels of `dims` coefficients, with its weights at the slots of level rows of `sumBytes` (axes of block sums). */
+function projectionBytes(t: StoredRows, dims: number[], sumBytes = 0): number {
   const m = dims[dims.length - 1]!;
-  return m * t.stride * 2 + m * 4;
+  return m * t.stride * 2 + m * sumBytes + m * 4;
+}
+
+/** Whether the first level projects the finest level's block sums (axes of block sums, pyramidProjectSums): the build and the queries sum the blocks first. */
+function sumsFirst(p: Pyramid): boolean {
+  return p.projection !== null && p.projection.sumWeights !== 0;
+}
+
+/** The kernel call that writes the first level's rows of `rows` level rows of the finest level's sums at `sums` (sumsFirst). */
+function projectSumsCall(p: Pyramid, level: PyramidLevel, sums: number, rows: number, out: number, scratch: number): KernelCall {
+  const projection = p.projection!;
+  return ['pyramidProjectSums', sums, rows, projection.sumBytes, projection.sumWeights, level.dims, projection.offsets, projection.delta, out, level.rowBytes, scratch];
 }
 
 /** The kernel call that writes the level rows of `rows` u8 rows at x (rows of the set's stride) to out, image order[r] for row r when order is not 0. */
@@ -452,13 +467,16 @@ async function similarQueriesFirst(p: Pyramid, x: Matrix, batch: number, signal:
   await c.scopedAsync(async (temp) => {
     const q = temp.alloc(byteSize('query rows', batch, t.stride), 'query rows'), scratch = temp.alloc(levelRowsScratchBytes(t), 'pyramid scratch');
     const rows = temp.alloc(byteSize('query levels', span, first.rowBytes), 'query levels'), order = temp.alloc(byteSize('a query order', span, 4), 'a query order');
+    // sumsFirst: the finest level's sums of a batch, which the first level projects.
+    const finest = p.levels[p.levels.length - 1]!, sums = sumsFirst(p) ? temp.alloc(byteSize('query levels', batch, finest.rowBytes), 'query levels') : 0;
     for (let start = 0; start < m; start += span) {
       const n = Math.min(span, m - start);
       for (let from = 0; from < n; from += batch) {
         const size = Math.min(batch, n - from);
         checkAborted(signal, 'kneighbors');
         writeRows(c, x, start + from, size, q, t.stride);
-        await exec.run([levelRowsCall(p, first, q, size, rows + from * first.rowBytes, 0, scratch)]);
+        const out = rows + from * first.rowBytes;
+        await exec.run(sums === 0 ? [levelRowsCall(p, first, q, size, out, 0, scratch)] : [levelRowsCall(p, finest, q, size, sums, 0, scratch), projectSumsCall(p, first, sums, size, out, scratch)]);
       }
       await exec.run([['pyramidGroupOrder', rows, n, first.desc, order]]);
       for (let i = 0; i < n; i++) queryOrder[start + i] = start + c.i32[(order >>> 2) + i]!;
@@ -476,10 +494,16 @@ const SIMILAR_QUERIES_SPAN = 65536;
  */
 function queryLevelCalls(p: Pyramid, lane: Lane, size: number): KernelCall[] {
   if (!prefixLevels(p)) {
-    return p.levels.flatMap((level, l): KernelCall[] => [
-      levelRowsCall(p, level, lane.q, size, lane.qLevels[l]!, 0, lane.scratch),
-      ...(p.chunkNorms[0]?.[l] ? [['pyramidRowNorms', lane.qLevels[l]!, size, level.desc, lane.qNorms[l]!] as KernelCall] : []),
-    ]);
+    const last = p.levels.length - 1;
+    // With sumsFirst the first level projects the finest's sums: the finer levels come first.
+    const levels = sumsFirst(p) ? [...p.levels.keys()].slice(1).concat(0) : [...p.levels.keys()];
+    return levels.flatMap((l): KernelCall[] => {
+      const level = p.levels[l]!;
+      return [
+        l === 0 && sumsFirst(p) ? projectSumsCall(p, level, lane.qLevels[last]!, size, lane.qLevels[0]!, lane.scratch) : levelRowsCall(p, level, lane.q, size, lane.qLevels[l]!, 0, lane.scratch),
+        ...(p.chunkNorms[0]?.[l] ? [['pyramidRowNorms', lane.qLevels[l]!, size, level.desc, lane.qNorms[l]!] as KernelCall] : []),
+      ];
+    });
   }
   const last = p.levels.length - 1, finest = p.levels[last]!;
   return [
