@@ -4,6 +4,7 @@ import { appendRows, freeUnshared, keepRows, readStoredRows, storeTrainingRows, 
 import { METRIC_NAMES, type Metric } from './exec/metric.js';
 import { buildPyramid, freePyramid, searchPyramid, type Pyramid, type PyramidMetric, type Shape } from './exec/pyramid.js';
 import { coarseKeepShare } from './exec/pyramid-probe.js';
+import type { SharedAxes } from './exec/pyramid-projection.js';
 import { F32_MAX, MAX_CLASSES, checkInt, headRows, maxAbs, numClassesOf, toLabels, toMatrix, type Labels, type Matrix, type MatrixLike } from './matrix.js';
 import { accuracy } from './metrics.js';
 import { decodeModelFile, encodeModelFile } from './model-file.js';
@@ -121,6 +122,18 @@ const AUTO_MAX_KEEP = 0.5;
 // sample ran the pyramid's kernels cold.
 const AUTO_MIN_ROWS = 4096;
 
+// Models whose pyramids take and leave their axes of block sums in a shared place (shareBlockAxes).
+const sharedAxesOf = new WeakMap<KNearestNeighbor, SharedAxes>();
+
+/**
+ * Makes the model's pyramids (squared L2 below PROJECTION_MIN_ROWS) reuse the axes of block sums
+ * another model's build left in `shared`, or leave theirs there: crossValidateKnn's folds hold the
+ * same kind of images, and any axes keep the search exact. Internal: not part of the package's API.
+ */
+export function shareBlockAxes(knn: KNearestNeighbor, shared: SharedAxes): void {
+  sharedAxesOf.set(knn, shared);
+}
+
 /**
  * k-nearest-neighbour classifier: train memorizes the images (copied once into wasm memory,
  * u8 stays u8); predict is a majority vote of the k closest (or a distance-weighted one), ties
@@ -206,7 +219,7 @@ export class KNearestNeighbor {
 
   /** The state's pyramid, built once; null when 'auto' finds it does not fit beside the rows. */
   private pyramidOf(state: TrainedState): Promise<Pyramid | null> {
-    state.building ??= buildPyramid(state.rows, state.shape, this.metric as PyramidMetric).then((pyramid) => (state.pyramid = pyramid), (err: unknown) => {
+    state.building ??= buildPyramid(state.rows, state.shape, this.metric as PyramidMetric, { sharedAxes: sharedAxesOf.get(this) }).then((pyramid) => (state.pyramid = pyramid), (err: unknown) => {
       if (this.algorithm === 'auto' && err instanceof SimdclassError && err.code === 'ERR_OUT_OF_MEMORY') {
         state.chosen = 'brute';
         state.reason = "'auto': the pyramid does not fit in memory beside the rows";

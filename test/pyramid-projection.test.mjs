@@ -812,6 +812,39 @@ choice('below minProjectionRows, squared L2 bounds first with 16 coefficients on
   }
 });
 
+choice('a build takes the axes of block sums another build shared (crossValidateKnn\'s folds): the same weights, still exact', async () => {
+  await init();
+  const c = core();
+  const { train, test, shape } = await loadDataset(new URL('../data/fashion-mnist-sample', import.meta.url).pathname, { trainLimit: 1800, testLimit: 30 });
+  const half = (i) => ({ data: train.X.data.subarray(i * 900 * 784, (i + 1) * 900 * 784), rows: 900, cols: 784 });
+  const shared = {};
+  const weightsOf = (p, t) => Array.from(readProjection(c, p.projection, t.stride).W);
+  const builds = [];
+  try {
+    for (const i of [0, 1]) {
+      const t = storeTrainingRows(c, half(i), 'l2');
+      const p = await buildPyramid(t, shape, 'l2', { sharedAxes: shared });
+      builds.push({ t, p });
+      assert.ok(shared.axes instanceof Float64Array && shared.axes.length === 16 * 784, `build ${i}: the shared place holds 16 axes of 784 values`);
+      assert.equal(shared.block, [2, 2], `build ${i}: axes of the 2x2 sums`);
+      await equalsBruteForce(p, half(i), test.X, [1, 5, 64], `rows ${i * 900}..: shared axes`);
+    }
+    assert.equal(weightsOf(builds[1].p, builds[1].t), weightsOf(builds[0].p, builds[0].t), 'the second build\'s weights are the first build\'s');
+    // Rows of another shape find their own axes and leave them.
+    const first = shared.axes;
+    const other = { data: train.X.data.subarray(0, 900 * 784), rows: 900, cols: 784 };
+    const t = storeTrainingRows(c, other, 'l2');
+    const p = await buildPyramid(t, [1, 784, 1], 'l2', { sharedAxes: shared });
+    builds.push({ t, p });
+    assert.ok(shared.axes !== first && shared.block[0] === 1, 'runs of 4 features (no image shape) do not take axes of 2x2 sums');
+  } finally {
+    for (const { t, p } of builds) {
+      freePyramid(p);
+      freeTrainingRows(t);
+    }
+  }
+});
+
 choice.run();
 
 // ---- 6: memory ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import { writeRows, writeRowsInOrder, type RowChunk } from '../layout.js';
 import { checkAborted, executorOf, forEachInLanes, type KernelCall } from './executor.js';
 import type { Neighbors } from './knn.js';
 import { METRICS } from './metric.js';
-import { buildProjection, MAX_PROJECTION_COLS, PROJECTION_DIMS, type Projection } from './pyramid-projection.js';
+import { buildProjection, MAX_PROJECTION_COLS, PROJECTION_DIMS, type Projection, type SharedAxes } from './pyramid-projection.js';
 
 /** The metrics block sums bound: L1 and L2 over u8 pixels. */
 export type PyramidMetric = 'l1' | 'l2';
@@ -148,15 +148,16 @@ export interface PyramidNeighbors extends Neighbors {
  * (options.minProjectionRows: tests change it), projection levels on the pixels' principal axes
  * (pyramid-projection.ts); otherwise block sums that follow `shape` when given (H x W x C = cols),
  * else runs of consecutive features, the coarsest replaced for squared L2 by a projection on the
- * axes of the finest sums (blockLevels). The finest levels are left out while the pyramid would
- * exceed PYRAMID_MEMORY_SHARE of the stored rows' bytes.
+ * axes of the finest sums (blockLevels; options.sharedAxes: those a build before found, reused, or
+ * left there). The finest levels are left out while the pyramid would exceed PYRAMID_MEMORY_SHARE
+ * of the stored rows' bytes.
  */
-export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: PyramidMetric, options: { minProjectionRows?: number } = {}): Promise<Pyramid> {
+export async function buildPyramid(t: StoredRows, shape: Shape | null, metric: PyramidMetric, options: { minProjectionRows?: number; sharedAxes?: SharedAxes } = {}): Promise<Pyramid> {
   const c = t.core, exec = executorOf(c), kernels = pyramidKernels(c);
   const geometry = shape === null ? [1, t.cols, 1] as Shape : checkShape(shape, t.cols);
   return c.scopedAsync(async (scope) => {
     const dims = metric === 'l2' && t.rows >= (options.minProjectionRows ?? PROJECTION_MIN_ROWS) ? projectionDims(t) : [];
-    const { levels, projection } = dims.length > 0 ? projectionLevels(await buildProjection(t, scope, dims), []) : await blockLevels(t, scope, geometry, metric);
+    const { levels, projection } = dims.length > 0 ? projectionLevels(await buildProjection(t, scope, dims), []) : await blockLevels(t, scope, geometry, metric, options.sharedAxes);
     const blocks = (n: number): number[] => (levels.length === 0 ? [] : [...levels.map((level, l) => levelBytes(c, level, l, n)), byteSize('a pyramid order', n, 4), ...GROUP_SPANS.map((span) => kernels.pyramidGroupBoxesBytes(n, levels[0]!.desc, span))]);
     const norms = (n: number): number[] => levels.map((level, l) => (hasNorms(c, level, l, metric) ? byteSize('pyramid row norms', n, 4) : 0));
     const bytes = t.chunks.reduce((sum, chunk) => sum + [...blocks(chunk.rows), ...norms(chunk.rows)].reduce((a, b) => a + b, 0), projection === null ? 0 : projectionBytes(t, projection.levels.map((level) => level.dims), projection.sumBytes));
@@ -233,11 +234,11 @@ function projectionLevels(projection: Projection, finer: PyramidLevel[]): { leve
  * 205-218, build 19-20 ms against 13-14. Without room for the projection's rows and weights within
  * PYRAMID_MEMORY_SHARE, the block levels alone (the scope frees the projection).
  */
-async function blockLevels(t: StoredRows, scope: Scope, shape: Shape, metric: PyramidMetric): Promise<{ levels: PyramidLevel[]; projection: Projection | null }> {
+async function blockLevels(t: StoredRows, scope: Scope, shape: Shape, metric: PyramidMetric, shared: SharedAxes | undefined): Promise<{ levels: PyramidLevel[]; projection: Projection | null }> {
   const levels = fitLevels(t.core, scope, shape, t.stride, metric);
   const finest = levels[levels.length - 1];
   if (metric !== 'l2' || levels.length < 2 || finest!.dims <= BLOCK_AXES_DIMS || t.cols < PROJECTION_MIN_COLS || t.cols > MAX_PROJECTION_COLS) return { levels, projection: null };
-  const projection = await buildProjection(t, scope, [BLOCK_AXES_DIMS], { of: 'blocks', shape, block: finest!.block!, desc: finest!.desc, rowBytes: finest!.rowBytes });
+  const projection = await buildProjection(t, scope, [BLOCK_AXES_DIMS], { of: 'blocks', shape, block: finest!.block!, desc: finest!.desc, rowBytes: finest!.rowBytes, shared });
   const mixed = projectionLevels(projection, levels.slice(1));
   const perRow = bytesPerRow(mixed.levels.map((level) => level.rowBytes), normedLevels(t.core, mixed.levels, metric)) + projectionBytes(t, [BLOCK_AXES_DIMS], finest!.rowBytes) / t.rows;
   return perRow <= PYRAMID_MEMORY_SHARE * t.stride ? mixed : { levels, projection: null };
