@@ -117,8 +117,8 @@ const AUTO_MAX_KEEP = 0.5;
 // included), with 16 coefficients on the axes of the 2x2 sums before them: 4,096 rows 225 ms brute
 // force against 154 ms 'auto' on one thread, 122 against 86 on two workers; 8,000 rows 447 against
 // 195, 230 against 131; 16,000 rows 874 against 288, 449 against 170. Cross-validation (10,000 rows,
-// ks 1..20, 5 folds, the first fold deciding; bench pyramid/cv-fashion-l2): 2.87x faster than brute
-// force on one thread (769 ms against 2.21 s). L2 used to wait for 16,384 rows, when every fold decided anew and the timed
+// ks 1..20, 5 folds, the first fold deciding, the folds sharing its axes; bench pyramid/cv-fashion-l2):
+// 3.04x faster than brute force on one thread (717 ms against 2.18 s). L2 used to wait for 16,384 rows, when every fold decided anew and the timed
 // sample ran the pyramid's kernels cold.
 const AUTO_MIN_ROWS = 4096;
 
