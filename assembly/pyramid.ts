@@ -686,23 +686,11 @@ export function pyramidRowNorms(rows: usize, n: i32, desc: usize, out: usize): v
 
 /**
  * q . t over `chunks` v128s of u16 sums (i16 lanes: a sum is at most 32640), for a uniformSquares
- * level: each lane adds 2 * chunks products, none larger than the largest square. Unrolled into 4
- * accumulators, like squaredDiffSumU16.
+ * level: each lane adds 2 * chunks products, none larger than the largest square.
  */
 // @ts-ignore: decorator
 @inline function dotU16(q: usize, t: usize, chunks: i32): i32 {
-  if (ASC_FEATURE_SIMD) {
-    let acc = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0), acc4 = i32x4.splat(0), c = 0;
-    const bytes = chunks << 4;
-    for (; c + 64 <= bytes; c += 64) {
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.load(q + c), v128.load(t + c)));
-      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(v128.load(q + c, 16), v128.load(t + c, 16)));
-      acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(v128.load(q + c, 32), v128.load(t + c, 32)));
-      acc4 = i32x4.add(acc4, i32x4.dot_i16x8_s(v128.load(q + c, 48), v128.load(t + c, 48)));
-    }
-    for (; c < bytes; c += 16) acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.load(q + c), v128.load(t + c)));
-    return sumI32x4(i32x4.add(i32x4.add(acc, acc2), i32x4.add(acc3, acc4)));
-  }
+  if (ASC_FEATURE_SIMD) return sumI32x4(dotLanesU16(q, t, chunks, false));
   let s = 0;
   for (let c = 0; c < chunks << 4; c += 2) s += <i32>load<u16>(q + c) * <i32>load<u16>(t + c);
   return s;
@@ -850,37 +838,46 @@ function l2ScaledWithin(q: usize, t: usize, desc: usize, limit: i64): i64 {
   return p;
 }
 
-/**
- * sum (q_i - t_i)^2 over `chunks` v128s of sums, few enough that an i32 lane holds 2 * chunks squares.
- * Unrolled by 4 v128s into 4 accumulators and inlined: the loop's own counting and its one chain of
- * adds were most of the 2x2 level's time. On Fashion-MNIST (8,000 training rows, 2,000 queries,
- * k = 20, one thread) the search took 143-147 ms against 159-163.
- */
+/** sum (q_i - t_i)^2 over `chunks` v128s of sums, few enough that an i32 lane holds 2 * chunks squares. */
 // @ts-ignore: decorator
 @inline function squaredDiffSumU16(q: usize, t: usize, chunks: i32): i64 {
-  if (ASC_FEATURE_SIMD) {
-    let acc = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0), acc4 = i32x4.splat(0), c = 0;
-    const bytes = chunks << 4;
-    for (; c + 64 <= bytes; c += 64) {
-      const d = i16x8.sub(v128.load(q + c), v128.load(t + c)), e = i16x8.sub(v128.load(q + c, 16), v128.load(t + c, 16));
-      const f = i16x8.sub(v128.load(q + c, 32), v128.load(t + c, 32)), g = i16x8.sub(v128.load(q + c, 48), v128.load(t + c, 48));
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(d, d));
-      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(e, e));
-      acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(f, f));
-      acc4 = i32x4.add(acc4, i32x4.dot_i16x8_s(g, g));
-    }
-    for (; c < bytes; c += 16) {
-      const d = i16x8.sub(v128.load(q + c), v128.load(t + c));
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(d, d));
-    }
-    return lanesSumI64(i32x4.add(i32x4.add(acc, acc2), i32x4.add(acc3, acc4)));
-  }
+  if (ASC_FEATURE_SIMD) return lanesSumI64(dotLanesU16(q, t, chunks, true));
   let s: i64 = 0;
   for (let c = 0; c < chunks << 4; c += 2) {
     const d = <i64>load<u16>(q + c) - <i64>load<u16>(t + c);
     s += d * d;
   }
   return s;
+}
+
+/**
+ * The i32 lanes, not yet added together, of q . t over `chunks` v128s of u16 sums, or with `squares`
+ * of (q - t) . (q - t): two products per lane and v128 (the callers bound how many a lane holds).
+ * Unrolled by 4 v128s into 4 accumulators and inlined: the loop's own counting and its one chain of
+ * adds were most of the 2x2 level's time. On Fashion-MNIST (8,000 training rows, 2,000 queries,
+ * k = 20, one thread) the search took 143-147 ms against 159-163 with the differences unrolled.
+ */
+// @ts-ignore: decorator
+@inline function dotLanesU16(q: usize, t: usize, chunks: i32, squares: bool): v128 {
+  let acc = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0), acc4 = i32x4.splat(0), c: usize = 0;
+  const bytes = <usize>chunks << 4;
+  for (; c + 64 <= bytes; c += 64) {
+    acc = i32x4.add(acc, laneDots(q + c, t + c, squares));
+    acc2 = i32x4.add(acc2, laneDots(q + c + 16, t + c + 16, squares));
+    acc3 = i32x4.add(acc3, laneDots(q + c + 32, t + c + 32, squares));
+    acc4 = i32x4.add(acc4, laneDots(q + c + 48, t + c + 48, squares));
+  }
+  for (; c < bytes; c += 16) acc = i32x4.add(acc, laneDots(q + c, t + c, squares));
+  return i32x4.add(i32x4.add(acc, acc2), i32x4.add(acc3, acc4));
+}
+
+/** dot_i16x8_s of the v128s at q and t, or with `squares` of their difference with itself. */
+// @ts-ignore: decorator
+@inline function laneDots(q: usize, t: usize, squares: bool): v128 {
+  const a = v128.load(q), b = v128.load(t);
+  if (!squares) return i32x4.dot_i16x8_s(a, b);
+  const d = i16x8.sub(a, b);
+  return i32x4.dot_i16x8_s(d, d);
 }
 
 /** The sum of the 4 i32 lanes of v, in an i64. */
