@@ -1008,11 +1008,12 @@ function rankedGroupSeeds(frame: usize, t: usize, chunkFirst: i32, n: i32, level
     <usize>frameWord(frame, F_SEED_DIST) + state, <usize>frameWord(frame, F_SEED_IDX) + state, k, seenOf(frame, j), seedScratch));
 }
 
-// Groups whose rows rankedGroupSeeds ranks: those of SEED_GROUPS / 8 super-groups. On Fashion-MNIST, one thread, against every row of the
-// best 9 groups computed exactly (72 rows): exact distances per query L1 223 against 283, L2 273
-// against 332; search of 1,000 queries (3 sets of 5-6 interleaved processes) L1 0-6% faster, L2
-// even; cross-validation (10,000 rows, ks 1..20, block levels, medians of 3) L1 0.80 s against
-// 0.86, L2 1.53 against 1.60. 64 groups (8 super-groups) was slower.
+// Groups whose rows rankedGroupSeeds ranks: those of SEED_GROUPS / 8 super-groups. On Fashion-MNIST,
+// one thread, against every row of the best 9 groups computed exactly (72 rows): exact distances
+// per query L1 223 against 283, L2 273 against 332; search of 1,000 queries (3 sets of 5-6
+// interleaved processes) L1 0-6% faster, L2 even; cross-validation (10,000 rows, ks 1..20, block
+// levels, medians of 3) L1 0.80 s against 0.86, L2 1.53 against 1.60. 64 groups (8 super-groups)
+// was slower; since the seeds skip their groups' boxes (38fcd90), 16 and 48 were slower than 32 too.
 const SEED_GROUPS = 32;
 
 /** The image of level row `row`: order[row], or row itself when `order` is 0. */
