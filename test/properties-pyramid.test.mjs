@@ -132,10 +132,7 @@ propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute for
     free();
   }
   const label = `${s.build} ${s.metric} shape ${s.shape ?? 'none'} n=${s.n} m=${s.m} k=${k} in ${stored.chunks.length} chunks`;
-  const refIdx = referenceKneighbors(Q, X, k, s.metric), refDist = referenceDistances(Q, X, s.metric);
-  assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
-  const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * s.n + j]));
-  assert.equal(Array.from(got.distances), wantDist, `${label}: distances equal referenceDistances`);
+  equalsReference(got, X, Q, k, s.metric, label);
   const knn = new KNearestNeighbor({ k, metric: s.metric });
   try {
     await knn.train(X, new Int32Array(s.n));
@@ -147,6 +144,14 @@ propertyTest(properties, FILE, 'pyramid neighbours and distances equal brute for
   }
   checkStats(got.stats, s.m, s.n, label);
 }), { weight: 3 });
+
+/** A search's neighbours and distances equal the plain reference's (src/reference.ts) exactly. */
+function equalsReference(got, X, Q, k, metric, label) {
+  const refIdx = referenceKneighbors(Q, X, k, metric), refDist = referenceDistances(Q, X, metric);
+  assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
+  const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * X.rows + j]));
+  assert.equal(Array.from(got.distances), wantDist, `${label}: distances equal referenceDistances`);
+}
 
 /** Squared-L2 cases with rows enough for projection levels (pyramid-projection.ts), no shape. */
 const projectionCase = casesOf({
@@ -176,10 +181,7 @@ async function l2CaseEqualsReference(c, shape, options, label, checkLevels) {
     freePyramid(p);
     freeTrainingRows(t);
   }
-  const refIdx = referenceKneighbors(Q, X, k, 'l2'), refDist = referenceDistances(Q, X, 'l2');
-  assert.equal(Array.from(got.indices), Array.from(refIdx), `${label}: indices equal referenceKneighbors`);
-  const wantDist = Array.from(refIdx, (j, at) => Math.fround(refDist[Math.floor(at / k) * s.n + j]));
-  assert.equal(Array.from(got.distances), wantDist, `${label}: distances equal referenceDistances`);
+  equalsReference(got, X, Q, k, 'l2', label);
   checkStats(got.stats, s.m, s.n, label);
 }
 
